@@ -1,0 +1,430 @@
+package dev.lifespan.internal;
+
+import dev.lifespan.CancelScope;
+import dev.lifespan.CancelledException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The implementation of {@link CancelScope}, and the base of task groups and tasks (a group is the
+ * scope its body and children run under; a task is the root scope of its thread).
+ *
+ * <p>Scopes form a tree through {@link #parent}: nested scopes on one thread, and the root scope of
+ * each task under the scope of its group. Cancellation walks the tree downwards through {@link
+ * #inner} and each group's children, not crossing shields, and asks each thread it reaches to check
+ * its own innermost scope ({@link ThreadFrame#interruptIfCancelled}).
+ *
+ * <p>States: {@code NEW -> OPEN -> CLOSED}. Only the owner thread enters and exits.
+ */
+public sealed class ScopeNode implements CancelScope permits GroupImpl, TaskImpl {
+  static final int NEW = 0, OPEN = 1, CLOSED = 2;
+  private static final VarHandle REASON, STATE;
+
+  static {
+    try {
+      var l = MethodHandles.lookup();
+      REASON = l.findVarHandle(ScopeNode.class, "reason", CancelReason.class);
+      STATE = l.findVarHandle(ScopeNode.class, "state", int.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  private final String name;
+  final ScopeNode parent;
+  final boolean shield;
+  final Timer timer;
+
+  /** Owner thread's frame; set once on entry. */
+  volatile ThreadFrame frame;
+
+  /** The scope nested directly in this one on the owner thread, or null. */
+  volatile ScopeNode inner;
+
+  /** Non-null once cancelled; the first reason wins. */
+  private volatile CancelReason reason;
+
+  volatile int state;
+  private volatile boolean cancelledCaught;
+
+  // Deadline, guarded by timer.lock.
+  boolean hasDeadline;
+  long deadlineNanos;
+  int heapIndex = -1;
+
+  /** Timeout relative to entry, given before entry; negative if none. Owner thread only. */
+  private long timeoutAtEntry = -1;
+
+  /** The cancellation this scope absorbed, kept as the cause of a fail-form timeout. */
+  private Throwable absorbed;
+
+  /** True while in the timer's heap or being added to it; see {@link Timer#schedule}. */
+  volatile boolean armed;
+
+  public ScopeNode(String name, ScopeNode parent, boolean shield, Timer timer) {
+    this.name = name;
+    this.parent = parent;
+    this.shield = shield;
+    this.timer = timer;
+  }
+
+  // ---- CancelScope
+
+  @Override
+  public String name() {
+    return name != null ? name : "scope@" + Integer.toHexString(System.identityHashCode(this));
+  }
+
+  @Override
+  public void cancel() {
+    cancel(CancelReason.CANCELLED);
+  }
+
+  @Override
+  public void cancel(String reason) {
+    Objects.requireNonNull(reason, "reason");
+    cancel(new CancelReason(reason, false));
+  }
+
+  @Override
+  public boolean isCancelCalled() {
+    return reason != null;
+  }
+
+  @Override
+  public boolean isCancelledCaught() {
+    return cancelledCaught;
+  }
+
+  @Override
+  public boolean isShielded() {
+    return shield;
+  }
+
+  @Override
+  public Optional<Instant> deadline() {
+    timer.lock.lock();
+    try {
+      return hasDeadline ? Optional.of(timer.toInstant(deadlineNanos)) : Optional.empty();
+    } finally {
+      timer.lock.unlock();
+    }
+  }
+
+  @Override
+  public void setDeadline(Instant deadline) {
+    Objects.requireNonNull(deadline, "deadline");
+    requireNotClosed("setDeadline");
+    moveDeadline(true, timer.toNanos(deadline));
+  }
+
+  @Override
+  public void setTimeout(Duration timeout) {
+    checkTimeout(timeout);
+    requireNotClosed("setTimeout");
+    moveDeadline(true, Timer.saturatedAdd(timer.nanoTime(), Timer.saturatedNanos(timeout)));
+  }
+
+  @Override
+  public void clearDeadline() {
+    requireNotClosed("clearDeadline");
+    moveDeadline(false, 0);
+  }
+
+  @Override
+  public String toString() {
+    String s = state == NEW ? "NEW" : state == OPEN ? "OPEN" : "CLOSED";
+    CancelReason r = reason;
+    return kind()
+        + "["
+        + name()
+        + ", "
+        + s
+        + (r != null ? ", cancelled: " + r.message() : "")
+        + "]";
+  }
+
+  String kind() {
+    return "CancelScope";
+  }
+
+  // ---- configuration before entry, by the opener
+
+  public final void setTimeoutBeforeEntry(Duration timeout) {
+    checkTimeout(timeout);
+    timeoutAtEntry = Timer.saturatedNanos(timeout);
+  }
+
+  public final void setDeadlineBeforeEntry(Instant deadline) {
+    timer.schedule(this, true, timer.toNanos(deadline));
+  }
+
+  /** Whether the cancellation this scope absorbed came from its deadline. */
+  public final boolean wasCancelledByDeadline() {
+    return cancelledCaught && cancelledByDeadline();
+  }
+
+  /** The exception a fail-form scope throws after its deadline cancelled its body. */
+  public final java.util.concurrent.TimeoutException timeoutException() {
+    var e = new java.util.concurrent.TimeoutException("CancelScope '" + name() + "' timed out");
+    e.initCause(absorbed);
+    return e;
+  }
+
+  // ---- checks
+
+  final void checkTimeout(Duration timeout) {
+    Objects.requireNonNull(timeout, "timeout");
+    if (timeout.isNegative()) {
+      throw new IllegalArgumentException(
+          "timeout < 0: " + timeout + " (" + kind() + " '" + name() + "')");
+    }
+  }
+
+  private void requireNotClosed(String what) {
+    if (state == CLOSED) {
+      throw new IllegalStateException(kind() + " '" + name() + "' is closed; cannot " + what);
+    }
+  }
+
+  // ---- deadlines
+
+  private void moveDeadline(boolean has, long nanos) {
+    timer.schedule(this, has, nanos);
+    if (has && state == OPEN && nanos - timer.nanoTime() <= 0) deadlineExpired();
+  }
+
+  /** Called by the timer, without locks, once the deadline has passed. */
+  final void deadlineExpired() {
+    cancel(CancelReason.DEADLINE);
+  }
+
+  // ---- cancellation
+
+  /** The nearest cancelled scope at or above {@code s}, not looking past a shield, or null. */
+  static ScopeNode cancelledFrom(ScopeNode s) {
+    for (; s != null; s = s.parent) {
+      if (s.reason != null) return s;
+      if (s.shield) return null;
+    }
+    return null;
+  }
+
+  final boolean cancel(CancelReason r) {
+    if (!REASON.compareAndSet(this, null, r)) return false;
+    if (!shield && parent != null && cancelledFrom(parent) != null) return true; // already told
+    deliver();
+    return true;
+  }
+
+  /** Tells every thread at or below this scope, not behind a shield, to check for cancellation. */
+  private void deliver() {
+    ArrayDeque<ScopeNode> todo = new ArrayDeque<>();
+    todo.push(this);
+    while (!todo.isEmpty()) {
+      ScopeNode n = todo.pop();
+      ThreadFrame f = n.frame;
+      if (f != null) f.interruptIfCancelled();
+      ScopeNode in = n.inner;
+      if (in != null && !in.shield) todo.push(in);
+      n.pushChildren(todo);
+    }
+  }
+
+  /** Groups push the root scopes of their running, unshielded children. */
+  void pushChildren(ArrayDeque<ScopeNode> todo) {}
+
+  /** The exception a checkpoint under this (cancelled) scope throws. */
+  final CancelledException cancelledException() {
+    CancelReason r = reason;
+    return new CancelledException(name(), r == null ? "cancelled" : r.message());
+  }
+
+  final boolean cancelledByDeadline() {
+    CancelReason r = reason;
+    return r != null && r.deadline();
+  }
+
+  /** {@link CancelScope#checkpoint()} for the calling thread. */
+  public static void checkpoint() {
+    ThreadFrame f = ThreadFrame.currentOrNull();
+    if (f == null) return;
+    ScopeNode c = f.current;
+    if (c == null) return;
+    ScopeNode by = cancelledFrom(c);
+    if (by == null) return;
+    f.reassertInterrupt();
+    throw by.cancelledException();
+  }
+
+  /** The innermost open scope of the calling thread, or null. */
+  public static ScopeNode current() {
+    ThreadFrame f = ThreadFrame.currentOrNull();
+    return f == null ? null : f.current;
+  }
+
+  /** The earliest deadline that applies to the calling thread, up to the nearest shield. */
+  public static Optional<Instant> currentDeadline() {
+    ScopeNode s = current();
+    ScopeNode earliest = null;
+    long best = 0;
+    for (; s != null; s = s.parent) {
+      s.timer.lock.lock();
+      try {
+        if (s.hasDeadline && (earliest == null || s.deadlineNanos - best < 0)) {
+          earliest = s;
+          best = s.deadlineNanos;
+        }
+      } finally {
+        s.timer.lock.unlock();
+      }
+      if (s.shield) break;
+    }
+    return earliest == null ? Optional.empty() : Optional.of(earliest.timer.toInstant(best));
+  }
+
+  // ---- entry and exit, on the owner thread
+
+  /** A new scope nested in the calling thread's innermost scope. */
+  public static ScopeNode nested(String name, boolean shield) {
+    ThreadFrame f = ThreadFrame.current();
+    ScopeNode p = f.current;
+    return new ScopeNode(name, p, shield, p != null ? p.timer : f.timer);
+  }
+
+  /** Enters this scope on the calling thread. */
+  final void enter(ThreadFrame f) {
+    if (!STATE.compareAndSet(this, NEW, OPEN)) {
+      throw new IllegalStateException(
+          kind() + " '" + name() + "' was already entered; a scope is entered once");
+    }
+    synchronized (f) {
+      frame = f;
+      if (parent != null && parent.frame == f) parent.inner = this;
+      f.current = this;
+      if (shield && f.cancelInterrupted) {
+        f.cancelInterrupted = false;
+        Thread.interrupted();
+      }
+    }
+    if (timeoutAtEntry >= 0) {
+      moveDeadline(true, Timer.saturatedAdd(timer.nanoTime(), timeoutAtEntry));
+    } else {
+      boolean has;
+      long nanos;
+      timer.lock.lock();
+      try {
+        has = hasDeadline;
+        nanos = deadlineNanos;
+      } finally {
+        timer.lock.unlock();
+      }
+      if (has) moveDeadline(true, nanos);
+    }
+    if (reason != null || (!shield && parent != null && cancelledFrom(parent) != null)) {
+      f.interruptIfCancelled();
+    }
+  }
+
+  /**
+   * Leaves this scope on its owner thread after its body ended with {@code thrown} (null if the
+   * body returned). Returns true if the scope absorbed its own cancellation, false if the body's
+   * result stands; otherwise throws: {@code thrown} unchanged, or, when the body ended normally but
+   * a cancellation is visible outside this scope, that cancellation.
+   */
+  final boolean exit(Throwable thrown) {
+    ScopeNode after = leave(thrown);
+    boolean absorb = cancelledCaught;
+    if (after != null) {
+      frame.reassertInterrupt();
+      if (thrown != null && !absorb) throw Exceptions.sneaky(thrown);
+      throw after.cancelledException();
+    }
+    if (thrown != null && !absorb) throw Exceptions.sneaky(thrown);
+    return absorb;
+  }
+
+  /**
+   * The bookkeeping of leaving this scope on its owner thread: stops its deadline, makes the
+   * enclosing scope current, absorbs {@code thrown} if it is this scope's own cancellation (see
+   * {@link #isCancelledCaught()}), and clears the interrupt a cancellation caused unless a
+   * cancellation stays visible. Returns the cancelled scope visible after leaving, or null.
+   */
+  final ScopeNode leave(Throwable thrown) {
+    ThreadFrame f = frame;
+    if (f == null || f.thread != Thread.currentThread()) {
+      throw new IllegalStateException(
+          kind() + " '" + name() + "' must be closed by the thread that entered it");
+    }
+    if (f.current != this) {
+      throw new IllegalStateException(
+          kind()
+              + " '"
+              + name()
+              + "' closed out of order; innermost open scope is '"
+              + (f.current == null ? "none" : f.current.name())
+              + "'");
+    }
+    state = CLOSED;
+    if (armed) timer.disarm(this);
+    boolean sameThread = parent != null && parent.frame == f;
+    ScopeNode outer = shield ? null : cancelledFrom(parent);
+    ScopeNode after = sameThread ? cancelledFrom(parent) : null;
+    boolean absorb = thrown != null && reason != null && outer == null && isCancellation(thrown);
+    synchronized (f) {
+      f.current = sameThread ? parent : null;
+      if (sameThread) parent.inner = null;
+      if (after == null && f.cancelInterrupted) {
+        f.cancelInterrupted = false;
+        Thread.interrupted();
+      }
+    }
+    if (absorb) {
+      absorbed = thrown;
+      cancelledCaught = true;
+    }
+    return after;
+  }
+
+  /** Whether {@code t} is how cancellation shows itself: our exception or an interruption. */
+  public static boolean isCancellation(Throwable t) {
+    for (int depth = 0; t != null && depth < 8; t = t.getCause(), depth++) {
+      if (t instanceof CancelledException
+          || t instanceof InterruptedException
+          || t instanceof java.nio.channels.ClosedByInterruptException
+          || (t instanceof java.io.InterruptedIOException
+              && !(t instanceof java.net.SocketTimeoutException))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Runs {@code body} in this new scope on the calling thread; see {@link CancelScope#call}. */
+  public final <T, X extends Throwable> T runBody(
+      dev.lifespan.ScopedCallable<? super ScopeNode, ? extends T, X> body) throws X {
+    enter(frameOfCaller());
+    T result = null;
+    Throwable thrown = null;
+    try {
+      result = body.call(this);
+    } catch (Throwable t) {
+      thrown = t;
+    }
+    return exit(thrown) ? null : result;
+  }
+
+  final ThreadFrame frameOfCaller() {
+    ThreadFrame f = ThreadFrame.current();
+    if (f.current != parent) {
+      throw new IllegalStateException(
+          kind() + " '" + name() + "' must be opened where it was created");
+    }
+    return f;
+  }
+}

@@ -1,0 +1,263 @@
+package dev.lifespan.internal;
+
+import dev.lifespan.Task;
+import dev.lifespan.TaskFailedException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A task: the root scope of its thread, a child of its group's scope, and the handle returned to
+ * whoever spawned it.
+ *
+ * <p>States: {@code RUNNING -> SUCCESS | FAILED | CANCELLED}, published by the volatile {@link
+ * #outcome} after {@link #result}. Waiters and futures sit on a Treiber stack in {@link #waiters}
+ * that the ending task swaps for {@link #DONE}.
+ */
+public final class TaskImpl<T> extends ScopeNode implements Task<T>, Runnable {
+  static final int RUNNING = 0, SUCCESS = 1, FAILED = 2, CANCELLED = 3;
+  private static final Object DONE = new Object();
+  private static final VarHandle WAITERS;
+
+  static {
+    try {
+      WAITERS = MethodHandles.lookup().findVarHandle(TaskImpl.class, "waiters", Object.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  final GroupImpl group;
+  private Callable<? extends T> body; // cleared when the task ends
+  final StartGate<?> gate; // null unless started with TaskGroup.start
+  Thread thread;
+
+  private volatile int outcome;
+  private Object result; // T or Throwable; written before outcome
+
+  /** null, {@link #DONE}, or a {@link WaitNode} stack. */
+  private volatile Object waiters;
+
+  /** Neighbours in the group's list of running tasks; guarded by the group's lock. */
+  TaskImpl<?> prev, next;
+
+  TaskImpl(String name, GroupImpl group, Callable<? extends T> body, StartGate<?> gate) {
+    super(name, group, false, group.timer);
+    this.group = group;
+    this.body = body;
+    this.gate = gate;
+  }
+
+  @Override
+  String kind() {
+    return "Task";
+  }
+
+  // ---- running, on the task's thread
+
+  @Override
+  public void run() {
+    ThreadFrame f = new ThreadFrame(Thread.currentThread());
+    ThreadFrame.install(f);
+    Throwable thrown = null;
+    T value = null;
+    try {
+      enter(f);
+      if (cancelledFrom(this) != null) {
+        thrown = cancelledFrom(this).cancelledException(); // cancelled before it started
+      } else {
+        try {
+          value = body.call();
+        } catch (Throwable t) {
+          thrown = t;
+        }
+      }
+      leave(thrown);
+    } catch (Throwable t) { // enter/leave misuse cannot happen here; keep it anyway
+      if (thrown == null) thrown = t;
+      else thrown.addSuppressed(t);
+    } finally {
+      ThreadFrame.uninstall();
+      end(value, thrown);
+    }
+  }
+
+  private void end(T value, Throwable thrown) {
+    int o;
+    if (thrown == null) o = SUCCESS;
+    else if (isCancellation(thrown) && cancelledFrom(this) != null) o = CANCELLED;
+    else o = FAILED;
+    Throwable toGroup = o == FAILED ? thrown : null;
+    if (gate != null && gate.taskEnded()) toGroup = null; // start's caller takes the outcome
+    result = o == SUCCESS ? value : thrown;
+    body = null;
+    outcome = o;
+    group.childEnded(this, toGroup);
+    Object w = WAITERS.getAndSet(this, DONE);
+    for (WaitNode n = (WaitNode) w; n != null; n = n.next) {
+      if (n.item instanceof Thread t) LockSupport.unpark(t);
+      else ((TaskFuture<?>) n.item).settle();
+    }
+  }
+
+  // ---- Task
+
+  @Override
+  public Future.State state() {
+    return switch (outcome) {
+      case SUCCESS -> Future.State.SUCCESS;
+      case FAILED -> Future.State.FAILED;
+      case CANCELLED -> Future.State.CANCELLED;
+      default -> Future.State.RUNNING;
+    };
+  }
+
+  @Override
+  public boolean isDone() {
+    return outcome != RUNNING;
+  }
+
+  @Override
+  public T join() {
+    requireNotSelf("join");
+    awaitEnd(-1);
+    return report();
+  }
+
+  @Override
+  public void cancelAndWait(Duration timeout) throws TimeoutException {
+    Objects.requireNonNull(timeout, "timeout");
+    checkTimeout(timeout);
+    requireNotSelf("cancelAndWait");
+    cancel();
+    if (!awaitEnd(Timer.saturatedNanos(timeout))) {
+      throw new TimeoutException(
+          "Task '" + name() + "' did not end within " + timeout + " after it was cancelled");
+    }
+    if (outcome == FAILED) throw new TaskFailedException(name(), (Throwable) result);
+  }
+
+  @Override
+  public T resultNow() {
+    if (outcome != SUCCESS) {
+      throw new IllegalStateException("Task '" + name() + "' has not succeeded: " + state());
+    }
+    return value();
+  }
+
+  @Override
+  public Throwable exceptionNow() {
+    if (outcome != FAILED) {
+      throw new IllegalStateException("Task '" + name() + "' has not failed: " + state());
+    }
+    return (Throwable) result;
+  }
+
+  @Override
+  public CompletableFuture<T> toCompletableFuture() {
+    TaskFuture<T> f = new TaskFuture<>(this);
+    WaitNode node = new WaitNode(f);
+    while (true) {
+      Object head = waiters;
+      if (head == DONE) {
+        f.settle();
+        return f;
+      }
+      node.next = (WaitNode) head;
+      if (WAITERS.compareAndSet(this, head, node)) return f;
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "Task[" + name() + ", " + state() + "]";
+  }
+
+  // ---- internals
+
+  @SuppressWarnings("unchecked")
+  private T value() {
+    return (T) result;
+  }
+
+  int outcome() {
+    return outcome;
+  }
+
+  Throwable failure() {
+    return outcome == FAILED ? (Throwable) result : null;
+  }
+
+  T report() {
+    return switch (outcome) {
+      case SUCCESS -> value();
+      case FAILED -> throw new TaskFailedException(name(), (Throwable) result);
+      default -> throw new CancellationException("Task '" + name() + "' was cancelled");
+    };
+  }
+
+  private void requireNotSelf(String what) {
+    if (Thread.currentThread() == thread) {
+      throw new IllegalStateException("Task '" + name() + "' cannot " + what + " itself");
+    }
+  }
+
+  /** Waits (checkpoint semantics) until the task ended; false if {@code timeoutNanos} ran out. */
+  boolean awaitEnd(long timeoutNanos) {
+    if (outcome != RUNNING) return true;
+    WaitNode node = new WaitNode(Thread.currentThread());
+    while (true) {
+      Object head = waiters;
+      if (head == DONE) return true;
+      node.next = (WaitNode) head;
+      if (WAITERS.compareAndSet(this, head, node)) break;
+    }
+    return Waiting.await(this::isDone, this, timeoutNanos);
+  }
+
+  static final class WaitNode {
+    final Object item; // a waiting Thread or a TaskFuture
+    WaitNode next;
+
+    WaitNode(Object item) {
+      this.item = item;
+    }
+  }
+
+  /** The future view: cancelling it cancels the task. */
+  static final class TaskFuture<T> extends CompletableFuture<T> {
+    private final TaskImpl<T> task;
+
+    TaskFuture(TaskImpl<T> task) {
+      this.task = task;
+    }
+
+    void settle() {
+      switch (task.outcome) {
+        case SUCCESS -> complete(task.value());
+        case FAILED -> completeExceptionally((Throwable) task.result);
+        default ->
+            completeExceptionally(
+                new CancellationException("Task '" + task.name() + "' was cancelled"));
+      }
+    }
+
+    @Override
+    public boolean cancel(boolean mayInterruptIfRunning) {
+      task.cancel();
+      return super.cancel(mayInterruptIfRunning);
+    }
+
+    @Override
+    public <U> CompletableFuture<U> newIncompleteFuture() {
+      return new CompletableFuture<>();
+    }
+  }
+}

@@ -1,0 +1,198 @@
+package dev.lifespan.internal;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The clock and the deadline queue that every {@link ScopeNode} with a deadline is registered in.
+ *
+ * <p>Deadlines are absolute {@link #nanoTime()} values, compared by subtraction. The queue is a
+ * binary heap indexed by {@link ScopeNode#heapIndex}, so that adding, moving and removing a
+ * deadline are O(log n) and allocate nothing. Subclasses decide how time passes: {@link
+ * SystemTimer} has one daemon thread that sleeps until the earliest deadline; {@link FakeTimer}
+ * fires deadlines when a test advances it.
+ *
+ * <p>Expired scopes are cancelled after the lock is released; cancelling calls no user code.
+ */
+public abstract class Timer {
+  /** Guards {@link #heap}, {@link #size} and every registered node's deadline and heap index. */
+  final ReentrantLock lock = new ReentrantLock();
+
+  private ScopeNode[] heap = new ScopeNode[16];
+  private int size;
+
+  /** Monotonic time in nanoseconds; only differences are meaningful. */
+  public abstract long nanoTime();
+
+  /** Wall-clock time, used only to convert {@link Instant} deadlines to and from nanoTime. */
+  public abstract Instant now();
+
+  /**
+   * Called with {@link #lock} held when the earliest deadline became {@code earliest}; the driver
+   * must make sure it fires by then.
+   */
+  abstract void earliestChanged(long earliest);
+
+  /** Converts a wall-clock instant to this timer's nanoTime scale, saturating on overflow. */
+  final long toNanos(Instant instant) {
+    long now = nanoTime();
+    return saturatedAdd(now, saturatedNanos(Duration.between(now(), instant)));
+  }
+
+  /** Converts a nanoTime deadline to a wall-clock instant. */
+  final Instant toInstant(long deadlineNanos) {
+    return now().plusNanos(deadlineNanos - nanoTime());
+  }
+
+  static long saturatedNanos(Duration d) {
+    if (d.getSeconds() >= Long.MAX_VALUE / 1_000_000_000L - 1) return Long.MAX_VALUE;
+    if (d.getSeconds() <= Long.MIN_VALUE / 1_000_000_000L + 1) return Long.MIN_VALUE;
+    return d.toNanos();
+  }
+
+  static long saturatedAdd(long a, long b) {
+    long r = a + b;
+    if (((a ^ r) & (b ^ r)) < 0) return b > 0 ? Long.MAX_VALUE : Long.MIN_VALUE;
+    return r;
+  }
+
+  /**
+   * Sets, moves or (with {@code hasDeadline == false}) removes the deadline of {@code node}. The
+   * deadline is watched only while the node is open; {@link ScopeNode#exit} sets the state before
+   * it reads {@link ScopeNode#armed}, and this method sets {@code armed} before it reads the state,
+   * so a scope that closes concurrently never stays in the heap.
+   */
+  final void schedule(ScopeNode node, boolean hasDeadline, long deadlineNanos) {
+    lock.lock();
+    try {
+      if (!hasDeadline) {
+        node.hasDeadline = false;
+        if (node.heapIndex >= 0) removeAt(node.heapIndex);
+        return;
+      }
+      node.hasDeadline = true;
+      node.deadlineNanos = deadlineNanos;
+      if (node.state != ScopeNode.OPEN) return; // remembered for entry
+      node.armed = true;
+      if (node.heapIndex < 0) {
+        if (size == heap.length) heap = Arrays.copyOf(heap, size * 2);
+        node.heapIndex = size;
+        heap[size++] = node;
+        siftUp(node.heapIndex);
+      } else {
+        siftUp(node.heapIndex);
+        siftDown(node.heapIndex);
+      }
+      if (node.state != ScopeNode.OPEN) {
+        node.armed = false;
+        removeAt(node.heapIndex);
+      } else if (heap[0] == node) {
+        earliestChanged(deadlineNanos);
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Stops watching {@code node}'s deadline; it is being left. */
+  final void disarm(ScopeNode node) {
+    lock.lock();
+    try {
+      node.armed = false;
+      if (node.heapIndex >= 0) removeAt(node.heapIndex);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Removes every node whose deadline is at or before {@code now} and cancels it; returns the
+   * earliest remaining deadline relative to {@code now}, or {@code Long.MAX_VALUE} if none.
+   */
+  final long fireExpired(long now) {
+    ScopeNode[] expired = null;
+    int n = 0;
+    long next;
+    lock.lock();
+    try {
+      while (size > 0 && heap[0].deadlineNanos - now <= 0) {
+        if (expired == null) expired = new ScopeNode[Math.min(size, 64)];
+        if (n == expired.length) expired = Arrays.copyOf(expired, n * 2);
+        expired[n++] = heap[0];
+        removeAt(0);
+      }
+      next = earliestDelay(now);
+    } finally {
+      lock.unlock();
+    }
+    for (int i = 0; i < n; i++) expired[i].deadlineExpired();
+    return next;
+  }
+
+  /**
+   * Nanoseconds from {@code now} to the earliest armed deadline (at least 0), or {@code
+   * Long.MAX_VALUE} if there is none. Call with {@link #lock} held.
+   */
+  final long earliestDelay(long now) {
+    return size == 0 ? Long.MAX_VALUE : Math.max(0, heap[0].deadlineNanos - now);
+  }
+
+  /** Number of armed deadlines; for tests and diagnostics. */
+  public final int pending() {
+    lock.lock();
+    try {
+      return size;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void removeAt(int i) {
+    ScopeNode removed = heap[i];
+    removed.heapIndex = -1;
+    int last = --size;
+    if (i != last) {
+      ScopeNode moved = heap[last];
+      heap[i] = moved;
+      moved.heapIndex = i;
+      heap[last] = null;
+      siftUp(i);
+      siftDown(moved.heapIndex);
+    } else {
+      heap[last] = null;
+    }
+  }
+
+  private void siftUp(int i) {
+    ScopeNode node = heap[i];
+    while (i > 0) {
+      int p = (i - 1) >>> 1;
+      ScopeNode parent = heap[p];
+      if (node.deadlineNanos - parent.deadlineNanos >= 0) break;
+      heap[i] = parent;
+      parent.heapIndex = i;
+      i = p;
+    }
+    heap[i] = node;
+    node.heapIndex = i;
+  }
+
+  private void siftDown(int i) {
+    ScopeNode node = heap[i];
+    int half = size >>> 1;
+    while (i < half) {
+      int c = 2 * i + 1;
+      ScopeNode child = heap[c];
+      int r = c + 1;
+      if (r < size && heap[r].deadlineNanos - child.deadlineNanos < 0) child = heap[c = r];
+      if (node.deadlineNanos - child.deadlineNanos <= 0) break;
+      heap[i] = child;
+      child.heapIndex = i;
+      i = c;
+    }
+    heap[i] = node;
+    node.heapIndex = i;
+  }
+}
