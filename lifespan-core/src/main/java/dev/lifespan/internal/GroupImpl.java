@@ -103,7 +103,7 @@ public final class GroupImpl extends ScopeNode implements TaskGroup {
   public <V> V start(String name, Startable<V> body) {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(body, "body");
-    StartGate<V> gate = new StartGate<>();
+    StartGate<V> gate = new StartGate<>(name);
     TaskImpl<Void> task =
         spawn(
             name,
@@ -112,7 +112,6 @@ public final class GroupImpl extends ScopeNode implements TaskGroup {
               return null;
             },
             gate);
-    gate.task = task;
     try {
       Waiting.await(gate::settled, gate, -1);
     } catch (RuntimeException | Error e) { // the caller was cancelled or interrupted

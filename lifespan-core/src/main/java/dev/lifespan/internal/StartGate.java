@@ -16,16 +16,20 @@ public final class StartGate<V> implements Started<V> {
   static final int PENDING = 0, STARTED = 1, ENDED = 2, ABANDONED = 3;
 
   private final Thread caller = Thread.currentThread();
-  TaskImpl<?> task;
+  private final String taskName;
   private int state;
   private boolean reported;
   private V value;
+
+  StartGate(String taskName) {
+    this.taskName = taskName;
+  }
 
   @Override
   public void started(V value) {
     synchronized (this) {
       if (reported) {
-        throw new IllegalStateException("Task '" + task.name() + "' reported started twice");
+        throw new IllegalStateException("Task '" + taskName + "' reported started twice");
       }
       reported = true;
       if (state != PENDING) return;

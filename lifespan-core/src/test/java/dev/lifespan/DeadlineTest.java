@@ -1,0 +1,251 @@
+package dev.lifespan;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lifespan.internal.FakeTimer;
+import dev.lifespan.internal.ThreadFrame;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/** Deadlines on the fake timer: time moves only when the test says so. */
+class DeadlineTest {
+  private static final Duration FOREVER = Duration.ofDays(1);
+  private final FakeTimer clock = new FakeTimer();
+
+  /** Runs {@code body} as a task whose scopes use the fake clock; the test thread drives time. */
+  private void onFakeClock(ScopedRunnable<TaskGroup, Exception> body) throws Exception {
+    ThreadFrame.withTimer(
+        clock,
+        t -> {
+          TaskGroup.run("deadlines", body);
+          return null;
+        });
+  }
+
+  @Test
+  void timeoutFiresExactlyWhenTheClockReachesIt() throws Exception {
+    onFakeClock(
+        g -> {
+          CountDownLatch blocked = new CountDownLatch(1);
+          Task<Optional<String>> task =
+              g.fork(
+                  () ->
+                      CancelScope.moveOnAfter(
+                          Duration.ofSeconds(5),
+                          s -> {
+                            blocked.countDown();
+                            Thread.sleep(FOREVER);
+                            return "late";
+                          }));
+          blocked.await();
+          clock.advance(Duration.ofMillis(4999));
+          assertFalse(task.isDone(), "not yet at the deadline");
+          clock.advance(Duration.ofMillis(1));
+          assertEquals(Optional.empty(), task.join());
+        });
+    assertEquals(0, clock.pending(), "no deadline left behind");
+  }
+
+  @Test
+  void failFormThrowsTimeoutException() throws Exception {
+    onFakeClock(
+        g -> {
+          CountDownLatch blocked = new CountDownLatch(1);
+          Task<TimeoutException> task =
+              g.fork(
+                  () -> {
+                    try {
+                      CancelScope.withTimeout(
+                          Duration.ofSeconds(1),
+                          s -> {
+                            blocked.countDown();
+                            Thread.sleep(FOREVER);
+                            return "late";
+                          });
+                      return null;
+                    } catch (TimeoutException e) {
+                      return e;
+                    }
+                  });
+          blocked.await();
+          clock.advance(Duration.ofSeconds(1));
+          TimeoutException e = task.join();
+          assertTrue(e.getMessage().endsWith("timed out"), e.getMessage());
+          assertTrue(e.getCause() instanceof InterruptedException, String.valueOf(e.getCause()));
+        });
+  }
+
+  @Test
+  void deadlineMovedLaterWhileOpen() throws Exception {
+    onFakeClock(
+        g -> {
+          AtomicReference<CancelScope> scope = new AtomicReference<>();
+          CountDownLatch blocked = new CountDownLatch(1);
+          Task<Optional<String>> task =
+              g.fork(
+                  () ->
+                      CancelScope.moveOnAfter(
+                          Duration.ofSeconds(5),
+                          s -> {
+                            scope.set(s);
+                            blocked.countDown();
+                            Thread.sleep(FOREVER);
+                            return "late";
+                          }));
+          blocked.await();
+          clock.advance(Duration.ofSeconds(3));
+          scope.get().setTimeout(Duration.ofSeconds(10)); // now due at 13 s
+          clock.advance(Duration.ofSeconds(9));
+          assertFalse(scope.get().isCancelCalled(), "the old deadline no longer applies");
+          assertFalse(task.isDone());
+          clock.advance(Duration.ofSeconds(1));
+          assertEquals(Optional.empty(), task.join());
+          assertTrue(scope.get().isCancelledCaught());
+        });
+  }
+
+  @Test
+  void deadlineMovedEarlierWhileOpen() throws Exception {
+    onFakeClock(
+        g -> {
+          AtomicReference<CancelScope> scope = new AtomicReference<>();
+          CountDownLatch blocked = new CountDownLatch(1);
+          Task<Optional<String>> task =
+              g.fork(
+                  () ->
+                      CancelScope.moveOnAfter(
+                          Duration.ofHours(1),
+                          s -> {
+                            scope.set(s);
+                            blocked.countDown();
+                            Thread.sleep(FOREVER);
+                            return "late";
+                          }));
+          blocked.await();
+          clock.advance(Duration.ofSeconds(1));
+          scope.get().setDeadline(clock.now().plusSeconds(2));
+          assertEquals(clock.now().plusSeconds(2), scope.get().deadline().orElseThrow());
+          clock.advance(Duration.ofSeconds(1));
+          assertFalse(task.isDone());
+          clock.advance(Duration.ofSeconds(1));
+          assertEquals(Optional.empty(), task.join());
+        });
+  }
+
+  @Test
+  void clearedDeadlineNeverFires() throws Exception {
+    onFakeClock(
+        g -> {
+          AtomicReference<CancelScope> scope = new AtomicReference<>();
+          CountDownLatch blocked = new CountDownLatch(1);
+          CountDownLatch release = new CountDownLatch(1);
+          Task<Optional<String>> task =
+              g.fork(
+                  () ->
+                      CancelScope.moveOnAfter(
+                          Duration.ofSeconds(1),
+                          s -> {
+                            scope.set(s);
+                            s.clearDeadline();
+                            blocked.countDown();
+                            release.await();
+                            return "done";
+                          }));
+          blocked.await();
+          clock.advance(Duration.ofDays(365));
+          assertFalse(scope.get().isCancelCalled());
+          assertEquals(0, clock.pending());
+          release.countDown();
+          assertEquals(Optional.of("done"), task.join());
+        });
+  }
+
+  @Test
+  void absoluteDeadlineOnTheFakeClock() throws Exception {
+    onFakeClock(
+        g -> {
+          Instant at = clock.now().plusSeconds(30);
+          CountDownLatch blocked = new CountDownLatch(1);
+          Task<Optional<String>> task =
+              g.fork(
+                  () ->
+                      CancelScope.moveOnAt(
+                          at,
+                          s -> {
+                            assertEquals(at, CancelScope.currentDeadline().orElseThrow());
+                            blocked.countDown();
+                            Thread.sleep(FOREVER);
+                            return "late";
+                          }));
+          blocked.await();
+          clock.advance(Duration.ofSeconds(30));
+          assertEquals(Optional.empty(), task.join());
+        });
+  }
+
+  @Test
+  void innerDeadlineCancelsOnlyTheInnerScope() throws Exception {
+    onFakeClock(
+        g -> {
+          CountDownLatch blocked = new CountDownLatch(1);
+          Task<String> task =
+              g.fork(
+                  () ->
+                      CancelScope.call(
+                          outer -> {
+                            Optional<String> inner =
+                                CancelScope.moveOnAfter(
+                                    Duration.ofSeconds(1),
+                                    s -> {
+                                      blocked.countDown();
+                                      Thread.sleep(FOREVER);
+                                      return "late";
+                                    });
+                            assertFalse(outer.isCancelCalled());
+                            assertFalse(Thread.currentThread().isInterrupted());
+                            CancelScope.checkpoint();
+                            return inner.orElse("inner timed out");
+                          }));
+          blocked.await();
+          clock.advance(Duration.ofSeconds(1));
+          assertEquals("inner timed out", task.join());
+        });
+  }
+
+  @Test
+  void groupDeadlineCancelsEveryChild() throws Exception {
+    onFakeClock(
+        g -> {
+          CountDownLatch started = new CountDownLatch(3);
+          Task<Void> inner =
+              g.spawn(
+                  () ->
+                      TaskGroup.run(
+                          "inner",
+                          ig -> {
+                            ig.scope().setTimeout(Duration.ofSeconds(2));
+                            for (int i = 0; i < 3; i++) {
+                              ig.spawn(
+                                  () -> {
+                                    started.countDown();
+                                    Thread.sleep(FOREVER);
+                                  });
+                            }
+                          }));
+          started.await();
+          clock.advance(Duration.ofSeconds(2));
+          inner.join(); // the inner group absorbed its own deadline
+          assertEquals(Future_State_SUCCESS, inner.state());
+        });
+  }
+
+  private static final java.util.concurrent.Future.State Future_State_SUCCESS =
+      java.util.concurrent.Future.State.SUCCESS;
+}
