@@ -102,6 +102,7 @@ public sealed interface CancelScope permits ScopeNode {
    */
   static <X extends Throwable> CancelScope run(
       Options options, ScopedRunnable<? super CancelScope, X> body) throws X {
+    Objects.requireNonNull(options, "options");
     Objects.requireNonNull(body, "body");
     ScopeNode scope = options.open();
     scope.runBody(
@@ -127,6 +128,7 @@ public sealed interface CancelScope permits ScopeNode {
    */
   static <T, X extends Throwable> T call(
       Options options, ScopedCallable<? super CancelScope, ? extends T, X> body) throws X {
+    Objects.requireNonNull(options, "options");
     Objects.requireNonNull(body, "body");
     return options.open().runBody(body);
   }

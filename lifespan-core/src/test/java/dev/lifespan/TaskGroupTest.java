@@ -193,8 +193,7 @@ class TaskGroupTest {
   @Test
   void bodyFailureComesOutAsItselfWithChildFailuresSuppressed() {
     IOException bodyFailure = new IOException("body");
-    CountDownLatch childFailing = new CountDownLatch(1);
-    CountDownLatch inShield = new CountDownLatch(1);
+    CountDownLatch parked = new CountDownLatch(1);
     IOException e =
         assertThrows(
             IOException.class,
@@ -204,20 +203,17 @@ class TaskGroupTest {
                     g -> {
                       g.spawn(
                           "child",
-                          () ->
-                              CancelScope.run(
-                                  CancelScope.Options.DEFAULT.shielded(),
-                                  s -> {
-                                    inShield.countDown();
-                                    childFailing.await();
-                                    throw new IllegalArgumentException("child");
-                                  }));
-                      inShield.await();
-                      try {
-                        throw bodyFailure;
-                      } finally {
-                        childFailing.countDown();
-                      }
+                          () -> {
+                            try {
+                              parked.countDown();
+                              Thread.sleep(FOREVER);
+                            } catch (InterruptedException cancelled) {
+                              // fails while being cancelled: a failure, after the body's
+                              throw new IllegalArgumentException("child");
+                            }
+                          });
+                      parked.await();
+                      throw bodyFailure;
                     }));
     assertSame(bodyFailure, e);
     assertEquals(1, e.getSuppressed().length);

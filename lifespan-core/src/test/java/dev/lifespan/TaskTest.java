@@ -1,0 +1,322 @@
+package dev.lifespan;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+class TaskTest {
+  private static final Duration FOREVER = Duration.ofDays(1);
+
+  @Test
+  void joinReturnsTheResult() throws Exception {
+    TaskGroup.run(
+        g -> {
+          Task<String> t = g.fork("hello", () -> "world");
+          assertEquals("world", t.join());
+          assertEquals(Future.State.SUCCESS, t.state());
+          assertTrue(t.isDone());
+          assertEquals("world", t.resultNow());
+          assertThrows(IllegalStateException.class, t::exceptionNow);
+        });
+  }
+
+  @Test
+  void joinOfAFailedTaskThrowsTaskFailedException() {
+    IOException boom = new IOException("boom");
+    AtomicReference<TaskFailedException> joined = new AtomicReference<>();
+    TaskFailedException fromGroup =
+        assertThrows(
+            TaskFailedException.class,
+            () ->
+                TaskGroup.run(
+                    g -> {
+                      Task<Void> t =
+                          g.spawn(
+                              "io",
+                              () -> {
+                                throw boom;
+                              });
+                      try {
+                        t.join();
+                      } catch (TaskFailedException e) {
+                        joined.set(e);
+                        assertEquals(Future.State.FAILED, t.state());
+                        assertSame(boom, t.exceptionNow());
+                        IllegalStateException notSucceeded =
+                            assertThrows(IllegalStateException.class, t::resultNow);
+                        assertEquals(
+                            "Task 'io' has not succeeded: FAILED", notSucceeded.getMessage());
+                      }
+                    }));
+    assertSame(boom, joined.get().getCause());
+    assertSame(boom, fromGroup.getCause());
+  }
+
+  @Test
+  void joinOfACancelledTaskIsNotMistakenForTheCallersCancellation() throws Exception {
+    TaskGroup.run(
+        g -> {
+          Task<Void> t = g.spawn("sleeper", () -> Thread.sleep(FOREVER));
+          t.cancel();
+          CancellationException e = assertThrows(CancellationException.class, t::join);
+          assertFalse(e instanceof CancelledException);
+          assertEquals("Task 'sleeper' was cancelled", e.getMessage());
+          assertEquals(Future.State.CANCELLED, t.state());
+          CancelScope.checkpoint(); // the caller itself is not cancelled
+        });
+  }
+
+  @Test
+  void joiningItselfIsRefused() throws Exception {
+    TaskGroup.run(
+        g -> {
+          AtomicReference<Task<String>> self = new AtomicReference<>();
+          CountDownLatch published = new CountDownLatch(1);
+          Task<String> t =
+              g.fork(
+                  "narcissus",
+                  () -> {
+                    published.await();
+                    IllegalStateException e =
+                        assertThrows(IllegalStateException.class, () -> self.get().join());
+                    assertThrows(
+                        IllegalStateException.class,
+                        () -> self.get().cancelAndWait(Duration.ofSeconds(1)));
+                    return e.getMessage();
+                  });
+          self.set(t);
+          published.countDown();
+          assertEquals("Task 'narcissus' cannot join itself", t.join());
+        });
+  }
+
+  @Test
+  void callerCancelledWhileJoiningGetsItsOwnCancellation() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    TaskGroup.run(
+        "owner",
+        g -> {
+          Task<Void> slow = g.spawn("slow", release::await);
+          AtomicReference<CancelledException> seen = new AtomicReference<>();
+          CancelScope caller =
+              CancelScope.run(
+                  CancelScope.Options.named("caller"),
+                  s -> {
+                    g.spawn(
+                        "canceller",
+                        () -> {
+                          s.cancel("caller gave up");
+                        });
+                    try {
+                      slow.join();
+                    } catch (CancelledException e) {
+                      seen.set(e);
+                      throw e;
+                    }
+                  });
+          assertTrue(caller.isCancelledCaught());
+          assertEquals("caller", seen.get().scopeName());
+          assertFalse(slow.isDone(), "the task was not cancelled by its joiner's cancellation");
+          release.countDown();
+          slow.join();
+        });
+  }
+
+  @Test
+  void foreignInterruptEndsAJoinWithAnUnnamedCancellation() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    TaskGroup.run(
+        g -> {
+          Task<Void> slow = g.spawn(release::await);
+          Thread.currentThread().interrupt(); // not caused by any scope
+          CancelledException e = assertThrows(CancelledException.class, slow::join);
+          assertNull(e.scopeName());
+          assertTrue(Thread.interrupted(), "the foreign interrupt is kept for its owner");
+          release.countDown();
+        });
+  }
+
+  @Test
+  void cancelAndWaitReturnsWhenTheTaskEndsByCancellation() throws Exception {
+    TaskGroup.run(
+        g -> {
+          CountDownLatch parked = new CountDownLatch(1);
+          Task<Void> t =
+              g.spawn(
+                  () -> {
+                    parked.countDown();
+                    Thread.sleep(FOREVER);
+                  });
+          parked.await();
+          t.cancelAndWait(Duration.ofMinutes(1));
+          assertEquals(Future.State.CANCELLED, t.state());
+        });
+  }
+
+  @Test
+  void cancelAndWaitReturnsWhenTheTaskSucceeded() throws Exception {
+    TaskGroup.run(
+        g -> {
+          Task<String> t = g.fork(() -> "done");
+          t.join();
+          t.cancelAndWait(Duration.ZERO);
+          assertEquals(Future.State.SUCCESS, t.state());
+        });
+  }
+
+  @Test
+  void cancelAndWaitThrowsTheRealFailure() {
+    IllegalStateException cleanupFailed = new IllegalStateException("cleanup failed");
+    AtomicReference<TaskFailedException> seen = new AtomicReference<>();
+    assertThrows(
+        TaskFailedException.class,
+        () ->
+            TaskGroup.run(
+                g -> {
+                  CountDownLatch parked = new CountDownLatch(1);
+                  Task<Void> t =
+                      g.spawn(
+                          "flaky",
+                          () -> {
+                            try {
+                              parked.countDown();
+                              Thread.sleep(FOREVER);
+                            } finally {
+                              throw cleanupFailed;
+                            }
+                          });
+                  parked.await();
+                  try {
+                    t.cancelAndWait(Duration.ofMinutes(1));
+                  } catch (TaskFailedException e) {
+                    seen.set(e);
+                  }
+                }));
+    assertSame(cleanupFailed, seen.get().getCause());
+  }
+
+  @Test
+  void cancelAndWaitTimesOutOnATaskThatIgnoresCancellation() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    TaskGroup.run(
+        g -> {
+          CountDownLatch shielded = new CountDownLatch(1);
+          Task<Void> stubborn =
+              g.spawn(
+                  "stubborn",
+                  () ->
+                      CancelScope.run(
+                          CancelScope.Options.DEFAULT.shielded(),
+                          s -> {
+                            shielded.countDown();
+                            release.await();
+                          }));
+          shielded.await();
+          TimeoutException e =
+              assertThrows(
+                  TimeoutException.class, () -> stubborn.cancelAndWait(Duration.ofMillis(20)));
+          assertEquals(
+              "Task 'stubborn' did not end within PT0.02S after it was cancelled", e.getMessage());
+          assertFalse(stubborn.isDone());
+          release.countDown();
+          stubborn.cancelAndWait(Duration.ofMinutes(1));
+        });
+  }
+
+  @Test
+  void taskCancelledBeforeItStartsNeverRunsItsBody() throws Exception {
+    CountDownLatch gate = new CountDownLatch(1);
+    AtomicBoolean ran = new AtomicBoolean();
+    TaskGroup.run(
+        "gated",
+        r ->
+            Thread.ofPlatform()
+                .unstarted(
+                    () -> {
+                      Fixtures.unchecked(gate::await);
+                      r.run();
+                    }),
+        g -> {
+          Task<Void> t = g.spawn(() -> ran.set(true));
+          t.cancel();
+          gate.countDown();
+          assertThrows(CancellationException.class, t::join);
+        });
+    assertFalse(ran.get());
+  }
+
+  @Test
+  void completableFutureCompletesWithTheOutcome() throws Exception {
+    TaskGroup.run(
+        g -> {
+          CompletableFuture<String> early = g.fork(() -> "value").toCompletableFuture();
+          assertEquals("value", early.get());
+          Task<String> done = g.fork(() -> "late");
+          done.join();
+          assertEquals("late", done.toCompletableFuture().getNow(null), "already complete");
+        });
+  }
+
+  @Test
+  void completableFutureOfAFailedTaskCarriesTheCause() {
+    IOException boom = new IOException("boom");
+    AtomicReference<Throwable> cause = new AtomicReference<>();
+    assertThrows(
+        TaskFailedException.class,
+        () ->
+            TaskGroup.run(
+                g -> {
+                  CompletableFuture<Object> f =
+                      g.fork(
+                              () -> {
+                                throw boom;
+                              })
+                          .toCompletableFuture();
+                  cause.set(assertThrows(ExecutionException.class, f::get).getCause());
+                }));
+    assertSame(boom, cause.get());
+  }
+
+  @Test
+  void cancellingTheCompletableFutureCancelsTheTask() throws Exception {
+    TaskGroup.run(
+        g -> {
+          CountDownLatch parked = new CountDownLatch(1);
+          Task<Void> t =
+              g.spawn(
+                  () -> {
+                    parked.countDown();
+                    Thread.sleep(FOREVER);
+                  });
+          parked.await();
+          assertTrue(t.toCompletableFuture().cancel(true));
+          assertThrows(CancellationException.class, t::join);
+          assertEquals(Future.State.CANCELLED, t.state());
+        });
+  }
+
+  @Test
+  void taskToStringShowsNameAndState() throws Exception {
+    TaskGroup.run(
+        g -> {
+          Task<Integer> t = g.fork("answer", () -> 42);
+          t.join();
+          assertEquals("Task[answer, SUCCESS]", t.toString());
+        });
+  }
+}
