@@ -33,7 +33,10 @@ import java.util.concurrent.ThreadFactory;
  * Once all have ended, the group throws that failure: the body's own exception unchanged, or a
  * task's failure as a {@link TaskFailedException} naming the task (a {@link VirtualMachineError} is
  * thrown as itself). Every further failure is added to it as suppressed. Cancellations are not
- * failures.
+ * failures. Because the failure cancels the body, a body that joins the failed task sees its own
+ * {@link CancelledException} rather than the failure, and the group reports the failure once; a
+ * join inside a {@linkplain CancelScope.Options#shielded() shield} sees the {@link
+ * TaskFailedException}.
  *
  * <h2>Cancellation</h2>
  *

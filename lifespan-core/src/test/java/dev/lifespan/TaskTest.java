@@ -51,20 +51,75 @@ class TaskTest {
                               () -> {
                                 throw boom;
                               });
-                      try {
-                        t.join();
-                      } catch (TaskFailedException e) {
-                        joined.set(e);
-                        assertEquals(Future.State.FAILED, t.state());
-                        assertSame(boom, t.exceptionNow());
-                        IllegalStateException notSucceeded =
-                            assertThrows(IllegalStateException.class, t::resultNow);
-                        assertEquals(
-                            "Task 'io' has not succeeded: FAILED", notSucceeded.getMessage());
-                      }
+                      // The failure cancels the group's body; the shield lets it see the failure.
+                      CancelScope.run(
+                          CancelScope.Options.DEFAULT.shielded(),
+                          s -> {
+                            try {
+                              t.join();
+                            } catch (TaskFailedException e) {
+                              joined.set(e);
+                            }
+                          });
+                      assertEquals(Future.State.FAILED, t.state());
                     }));
     assertSame(boom, joined.get().getCause());
+    assertEquals("io", joined.get().taskName());
     assertSame(boom, fromGroup.getCause());
+  }
+
+  @Test
+  void joiningAFailedSiblingInsideAFailFastGroupIsCancelledAndTheGroupReports() {
+    IOException boom = new IOException("boom");
+    AtomicReference<Throwable> bodySaw = new AtomicReference<>();
+    TaskFailedException fromGroup =
+        assertThrows(
+            TaskFailedException.class,
+            () ->
+                TaskGroup.run(
+                    g -> {
+                      Task<Void> t =
+                          g.spawn(
+                              "io",
+                              () -> {
+                                throw boom;
+                              });
+                      try {
+                        t.join();
+                      } catch (RuntimeException e) {
+                        bodySaw.set(e);
+                        throw e;
+                      }
+                    }));
+    assertTrue(bodySaw.get() instanceof CancelledException, String.valueOf(bodySaw.get()));
+    assertSame(boom, fromGroup.getCause(), "reported once, by the group");
+    assertEquals(0, fromGroup.getSuppressed().length);
+  }
+
+  @Test
+  void stateAndResultAccessorsOfAFailedTask() {
+    IOException boom = new IOException("boom");
+    assertThrows(
+        TaskFailedException.class,
+        () ->
+            TaskGroup.run(
+                g -> {
+                  Task<Void> t =
+                      g.spawn(
+                          "io",
+                          () -> {
+                            throw boom;
+                          });
+                  CancelScope.run(
+                      CancelScope.Options.DEFAULT.shielded(),
+                      s -> {
+                        assertThrows(TaskFailedException.class, t::join);
+                        assertSame(boom, t.exceptionNow());
+                        IllegalStateException e =
+                            assertThrows(IllegalStateException.class, t::resultNow);
+                        assertEquals("Task 'io' has not succeeded: FAILED", e.getMessage());
+                      });
+                }));
   }
 
   @Test
@@ -201,11 +256,15 @@ class TaskTest {
                             }
                           });
                   parked.await();
-                  try {
-                    t.cancelAndWait(Duration.ofMinutes(1));
-                  } catch (TaskFailedException e) {
-                    seen.set(e);
-                  }
+                  CancelScope.run(
+                      CancelScope.Options.DEFAULT.shielded(),
+                      s -> {
+                        try {
+                          t.cancelAndWait(Duration.ofMinutes(1));
+                        } catch (TaskFailedException e) {
+                          seen.set(e);
+                        }
+                      });
                 }));
     assertSame(cleanupFailed, seen.get().getCause());
   }
@@ -317,6 +376,23 @@ class TaskTest {
           Task<Integer> t = g.fork("answer", () -> 42);
           t.join();
           assertEquals("Task[answer, SUCCESS]", t.toString());
+        });
+  }
+
+  @Test
+  void joinIsACheckpointEvenWhenTheTaskHasEnded() throws Exception {
+    TaskGroup.run(
+        g -> {
+          Task<String> done = g.fork(() -> "done");
+          done.join();
+          CancelScope scope =
+              CancelScope.run(
+                  s -> {
+                    s.cancel();
+                    done.join(); // level-triggered: a cancelled caller never returns normally
+                    throw new AssertionError("join returned in a cancelled scope");
+                  });
+          assertTrue(scope.isCancelledCaught());
         });
   }
 }

@@ -211,7 +211,7 @@ public final class TaskImpl<T> extends ScopeNode implements Task<T>, Runnable {
 
   /** Waits (checkpoint semantics) until the task ended; false if {@code timeoutNanos} ran out. */
   boolean awaitEnd(long timeoutNanos) {
-    if (outcome != RUNNING) return true;
+    if (outcome != RUNNING) return Waiting.await(this::isDone, this, timeoutNanos);
     WaitNode node = new WaitNode(Thread.currentThread());
     while (true) {
       Object head = waiters;

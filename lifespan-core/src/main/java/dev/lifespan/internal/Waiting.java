@@ -9,9 +9,10 @@ final class Waiting {
   private Waiting() {}
 
   /**
-   * Parks the calling thread until {@code ready} holds; whoever makes it hold unparks the thread.
-   * Throws {@link CancelledException} as soon as the caller's scope is cancelled, and also, with
-   * the interrupt flag left set, when the caller is interrupted by code outside the library.
+   * Parks the calling thread until {@code ready} holds; whoever makes it hold unparks the thread. A
+   * checkpoint: throws {@link CancelledException} whenever the caller's scope is cancelled, also if
+   * {@code ready} already holds; and also, with the interrupt flag left set, when the caller is
+   * interrupted by code outside the library.
    *
    * @param what what is awaited: the park blocker, and named by the exception
    * @param timeoutNanos how long to wait at most, or negative to wait without limit
@@ -19,8 +20,9 @@ final class Waiting {
    */
   static boolean await(BooleanSupplier ready, Object what, long timeoutNanos) {
     long deadline = timeoutNanos >= 0 ? System.nanoTime() + timeoutNanos : 0;
-    while (!ready.getAsBoolean()) {
-      ScopeNode.checkpoint();
+    while (true) {
+      ScopeNode.checkpoint(); // first, so a cancelled caller never gets a normal return
+      if (ready.getAsBoolean()) return true;
       if (Thread.interrupted()) {
         ScopeNode.checkpoint(); // a cancellation that arrived after the first check wins
         Thread t = Thread.currentThread();
@@ -36,6 +38,5 @@ final class Waiting {
         LockSupport.parkNanos(what, remaining);
       }
     }
-    return true;
   }
 }
