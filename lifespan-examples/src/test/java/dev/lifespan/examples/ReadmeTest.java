@@ -1,0 +1,145 @@
+package dev.lifespan.examples;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lifespan.CancelScope;
+import dev.lifespan.Task;
+import dev.lifespan.TaskGroup;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeoutException;
+import org.junit.jupiter.api.Test;
+
+/** The README's API tour, compiled and run: each test holds one snippet, verbatim. */
+class ReadmeTest {
+  record User(String name) {}
+
+  record Order(int id) {}
+
+  record Page(User user, List<Order> orders) {}
+
+  record Quote(String item, int cents) {}
+
+  final int id = 7;
+  final Users users = id -> new User("user-" + id);
+  final Orders orders = id -> List.of(new Order(1), new Order(2));
+  final List<String> audited = new ArrayList<>();
+  final Audit audit = audited::add;
+
+  interface Users {
+    User find(int id) throws Exception;
+  }
+
+  interface Orders {
+    List<Order> recent(int id) throws Exception;
+  }
+
+  interface Audit {
+    void record(String file);
+  }
+
+  static final class Pricing {
+    final Duration latency;
+
+    Pricing(Duration latency) {
+      this.latency = latency;
+    }
+
+    Quote quote(String item) throws InterruptedException {
+      Thread.sleep(latency);
+      return new Quote(item, 4200);
+    }
+  }
+
+  @Test
+  void taskGroups() throws Exception {
+    Page page =
+        TaskGroup.call(
+            "render",
+            group -> {
+              Task<User> user = group.fork("user", () -> users.find(id));
+              Task<List<Order>> recent = group.fork("orders", () -> orders.recent(id));
+              return new Page(user.join(), recent.join());
+            });
+    assertEquals(new Page(new User("user-7"), List.of(new Order(1), new Order(2))), page);
+  }
+
+  @Test
+  void deadlines() throws Exception {
+    String item = "book";
+    Pricing pricing = new Pricing(Duration.ofDays(1));
+    Optional<Quote> quote =
+        CancelScope.moveOnAfter(Duration.ofMillis(300), scope -> pricing.quote(item));
+    assertEquals(Optional.empty(), quote);
+
+    Pricing fast = new Pricing(Duration.ZERO);
+    Quote strict = CancelScope.withTimeout(Duration.ofSeconds(2), scope -> fast.quote(item));
+    assertEquals(new Quote("book", 4200), strict);
+    assertThrows(
+        TimeoutException.class,
+        () -> CancelScope.withTimeout(Duration.ofMillis(50), scope -> pricing.quote(item)));
+  }
+
+  @Test
+  void cancellationThatIsNotSwallowed() throws Exception {
+    CancelScope scope =
+        CancelScope.run(
+            s -> {
+              s.cancel("no longer needed");
+              try {
+                Thread.sleep(Duration.ofDays(1));
+              } catch (InterruptedException swallowed) {
+              }
+              CancelScope.checkpoint(); // throws CancelledException: still cancelled
+            });
+    assertTrue(scope.isCancelledCaught());
+    assertFalse(Thread.currentThread().isInterrupted());
+  }
+
+  @Test
+  void shields() throws Exception {
+    String file = "report.pdf";
+    CancelScope.run(
+        outer -> {
+          outer.cancel();
+          try {
+            upload(file);
+          } finally {
+            CancelScope.run(CancelScope.Options.named("audit").shielded(), s -> audit.record(file));
+          }
+        });
+    assertEquals(List.of("report.pdf"), audited);
+  }
+
+  private static void upload(String file) throws InterruptedException {
+    Thread.sleep(Duration.ofDays(1));
+  }
+
+  @Test
+  void startingAService() throws Exception {
+    List<Integer> ports = new ArrayList<>();
+    TaskGroup.run(
+        "server",
+        group -> {
+          int port =
+              group.start(
+                  "listener",
+                  started -> {
+                    try (var socket = new ServerSocket(0)) {
+                      started.started(socket.getLocalPort()); // start() returns this value
+                      serve(socket);
+                    }
+                  });
+          ports.add(port);
+        });
+    assertTrue(ports.get(0) > 0);
+  }
+
+  private static void serve(ServerSocket socket) {}
+}
