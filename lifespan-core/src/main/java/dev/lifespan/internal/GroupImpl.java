@@ -23,6 +23,16 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class GroupImpl extends ScopeNode implements TaskGroup {
   private static final ThreadFactory VIRTUAL = Thread.ofVirtual().factory();
+  private static final java.lang.invoke.VarHandle SEQ;
+
+  static {
+    try {
+      SEQ =
+          java.lang.invoke.MethodHandles.lookup().findVarHandle(GroupImpl.class, "seq", int.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
 
   private final Object lock = new Object();
   private final ThreadFactory factory;
@@ -33,7 +43,9 @@ public final class GroupImpl extends ScopeNode implements TaskGroup {
   private boolean closed;
   private Thread waiter;
   private Throwable failure;
-  private int seq;
+
+  /** Counter for generated task names. */
+  private volatile int seq;
 
   private GroupImpl(String name, ScopeNode parent, Timer timer, ThreadFactory factory) {
     super(name, parent, false, timer);
@@ -143,21 +155,14 @@ public final class GroupImpl extends ScopeNode implements TaskGroup {
   }
 
   private <R> TaskImpl<R> spawn(String name, Callable<? extends R> body, StartGate<?> gate) {
-    String n = name;
+    String n = name != null ? name : name() + "-" + ((int) SEQ.getAndAdd(this, 1) + 1);
+    TaskImpl<R> t = new TaskImpl<>(n, this, body, gate);
     synchronized (lock) {
       if (closed) {
         throw new IllegalStateException(
-            "TaskGroup '"
-                + name()
-                + "' has ended; cannot spawn task '"
-                + (n == null ? "?" : n)
-                + "'");
+            "TaskGroup '" + name() + "' has ended; cannot spawn task '" + n + "'");
       }
-      if (n == null) n = name() + "-" + (++seq);
       running++;
-    }
-    TaskImpl<R> t = new TaskImpl<>(n, this, body, gate);
-    synchronized (lock) {
       t.next = head;
       if (head != null) head.prev = t;
       head = t;
