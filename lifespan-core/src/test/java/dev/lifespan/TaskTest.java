@@ -346,7 +346,10 @@ class TaskTest {
                                 throw boom;
                               })
                           .toCompletableFuture();
-                  cause.set(assertThrows(ExecutionException.class, f::get).getCause());
+                  // The failure cancels the body; the shield lets it wait for the future.
+                  CancelScope.run(
+                      CancelScope.Options.DEFAULT.shielded(),
+                      s -> cause.set(assertThrows(ExecutionException.class, f::get).getCause()));
                 }));
     assertSame(boom, cause.get());
   }

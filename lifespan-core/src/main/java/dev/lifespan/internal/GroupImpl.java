@@ -81,7 +81,7 @@ public final class GroupImpl extends ScopeNode implements TaskGroup {
       failed = g.failure;
     }
     if (failed != null) {
-      g.leave(failed);
+      g.leave(null); // the failure wins over any cancellation; nothing is absorbed
       throw Exceptions.sneaky(failed);
     }
     return g.exit(thrown) ? null : result;

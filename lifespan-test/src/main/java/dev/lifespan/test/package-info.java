@@ -1,0 +1,5 @@
+/**
+ * JUnit Jupiter support for testing code that runs threads: {@link dev.lifespan.test.NoLeaks} fails
+ * a test that leaves threads running.
+ */
+package dev.lifespan.test;
