@@ -29,6 +29,17 @@ class DeadlineTest {
         });
   }
 
+  /** A scope body that publishes its scope, counts down {@code blocked}, and blocks forever. */
+  private static ScopedCallable<CancelScope, String, InterruptedException> blocksUntilCancelled(
+      AtomicReference<CancelScope> scope, CountDownLatch blocked) {
+    return s -> {
+      if (scope != null) scope.set(s);
+      blocked.countDown();
+      Thread.sleep(FOREVER);
+      return "late";
+    };
+  }
+
   @Test
   void timeoutFiresExactlyWhenTheClockReachesIt() throws Exception {
     onFakeClock(
@@ -38,12 +49,7 @@ class DeadlineTest {
               g.fork(
                   () ->
                       CancelScope.moveOnAfter(
-                          Duration.ofSeconds(5),
-                          s -> {
-                            blocked.countDown();
-                            Thread.sleep(FOREVER);
-                            return "late";
-                          }));
+                          Duration.ofSeconds(5), blocksUntilCancelled(null, blocked)));
           blocked.await();
           clock.advance(Duration.ofMillis(4999));
           assertFalse(task.isDone(), "not yet at the deadline");
@@ -63,12 +69,7 @@ class DeadlineTest {
                   () -> {
                     try {
                       CancelScope.withTimeout(
-                          Duration.ofSeconds(1),
-                          s -> {
-                            blocked.countDown();
-                            Thread.sleep(FOREVER);
-                            return "late";
-                          });
+                          Duration.ofSeconds(1), blocksUntilCancelled(null, blocked));
                       return null;
                     } catch (TimeoutException e) {
                       return e;
@@ -92,13 +93,7 @@ class DeadlineTest {
               g.fork(
                   () ->
                       CancelScope.moveOnAfter(
-                          Duration.ofSeconds(5),
-                          s -> {
-                            scope.set(s);
-                            blocked.countDown();
-                            Thread.sleep(FOREVER);
-                            return "late";
-                          }));
+                          Duration.ofSeconds(5), blocksUntilCancelled(scope, blocked)));
           blocked.await();
           clock.advance(Duration.ofSeconds(3));
           scope.get().setTimeout(Duration.ofSeconds(10)); // now due at 13 s
@@ -121,13 +116,7 @@ class DeadlineTest {
               g.fork(
                   () ->
                       CancelScope.moveOnAfter(
-                          Duration.ofHours(1),
-                          s -> {
-                            scope.set(s);
-                            blocked.countDown();
-                            Thread.sleep(FOREVER);
-                            return "late";
-                          }));
+                          Duration.ofHours(1), blocksUntilCancelled(scope, blocked)));
           blocked.await();
           clock.advance(Duration.ofSeconds(1));
           scope.get().setDeadline(clock.now().plusSeconds(2));
@@ -202,12 +191,7 @@ class DeadlineTest {
                           outer -> {
                             Optional<String> inner =
                                 CancelScope.moveOnAfter(
-                                    Duration.ofSeconds(1),
-                                    s -> {
-                                      blocked.countDown();
-                                      Thread.sleep(FOREVER);
-                                      return "late";
-                                    });
+                                    Duration.ofSeconds(1), blocksUntilCancelled(null, blocked));
                             assertFalse(outer.isCancelCalled());
                             assertFalse(Thread.currentThread().isInterrupted());
                             CancelScope.checkpoint();
