@@ -61,7 +61,7 @@ case "$cmd" in
     ;;
   bench)
     "${MVN[@]}" -q -DskipTests -Dspotless.check.skip=true -pl lifespan-bench -am package
-    exec java -jar lifespan-bench/target/benchmarks.jar "$@"
+    exec java --enable-preview -jar lifespan-bench/target/benchmarks.jar "$@"
     ;;
   mvn)
     exec "${MVN[@]}" "$@"
