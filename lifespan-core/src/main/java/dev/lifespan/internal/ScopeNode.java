@@ -40,6 +40,11 @@ public sealed class ScopeNode implements CancelScope permits GroupImpl, TaskImpl
   final boolean shield;
   final Timer timer;
 
+  /**
+   * Whether this is a task's root scope: entered once by construction, parent on another thread.
+   */
+  private final boolean taskRoot;
+
   /** Owner thread's frame; set once on entry. */
   volatile ThreadFrame frame;
 
@@ -60,6 +65,9 @@ public sealed class ScopeNode implements CancelScope permits GroupImpl, TaskImpl
   /** Timeout relative to entry, given before entry; negative if none. Owner thread only. */
   private long timeoutAtEntry = -1;
 
+  /** Whether an absolute deadline was given before entry. Owner thread only. */
+  private boolean deadlineAtEntry;
+
   /** The cancellation this scope absorbed, kept as the cause of a fail-form timeout. */
   private Throwable absorbed;
 
@@ -71,13 +79,19 @@ public sealed class ScopeNode implements CancelScope permits GroupImpl, TaskImpl
     this.parent = parent;
     this.shield = shield;
     this.timer = timer;
+    this.taskRoot = this instanceof TaskImpl;
   }
 
   // ---- CancelScope
 
   @Override
   public String name() {
-    return name != null ? name : "scope@" + Integer.toHexString(System.identityHashCode(this));
+    return name != null ? name : generatedName();
+  }
+
+  /** The name of a scope opened without one. */
+  String generatedName() {
+    return "scope@" + Integer.toHexString(System.identityHashCode(this));
   }
 
   @Override
@@ -162,6 +176,7 @@ public sealed class ScopeNode implements CancelScope permits GroupImpl, TaskImpl
 
   public final void setDeadlineBeforeEntry(Instant deadline) {
     timer.schedule(this, true, timer.toNanos(deadline));
+    deadlineAtEntry = true;
   }
 
   /** Whether the cancellation this scope absorbed came from its deadline. */
@@ -299,32 +314,40 @@ public sealed class ScopeNode implements CancelScope permits GroupImpl, TaskImpl
 
   /** Enters this scope on the calling thread. */
   final void enter(ThreadFrame f) {
-    if (!STATE.compareAndSet(this, NEW, OPEN)) {
+    if (taskRoot) {
+      state = OPEN;
+    } else if (!STATE.compareAndSet(this, NEW, OPEN)) {
       throw new IllegalStateException(
           kind() + " '" + name() + "' was already entered; a scope is entered once");
     }
-    synchronized (f) {
-      frame = f;
-      if (parent != null && parent.frame == f) parent.inner = this;
+    if (taskRoot) {
+      // A new thread's first scope: no canceller can reach the frame before it is published
+      // through the volatile write below, and the check at the end covers earlier cancellation.
       f.current = this;
-      if (shield && f.cancelInterrupted) {
-        f.cancelInterrupted = false;
-        Thread.interrupted();
+      frame = f;
+    } else {
+      boolean nested = parent != null && parent.frame == f;
+      synchronized (f) {
+        frame = f;
+        if (nested) parent.inner = this;
+        f.current = this;
+        if (shield && f.cancelInterrupted) {
+          f.cancelInterrupted = false;
+          Thread.interrupted();
+        }
       }
     }
     if (timeoutAtEntry >= 0) {
       moveDeadline(true, Timer.saturatedAdd(timer.nanoTime(), timeoutAtEntry));
-    } else {
-      boolean has;
+    } else if (deadlineAtEntry) {
       long nanos;
       timer.lock.lock();
       try {
-        has = hasDeadline;
         nanos = deadlineNanos;
       } finally {
         timer.lock.unlock();
       }
-      if (has) moveDeadline(true, nanos);
+      moveDeadline(true, nanos);
     }
     if (reason != null || (!shield && parent != null && cancelledFrom(parent) != null)) {
       f.interruptIfCancelled();
@@ -372,7 +395,7 @@ public sealed class ScopeNode implements CancelScope permits GroupImpl, TaskImpl
     }
     state = CLOSED;
     if (armed) timer.disarm(this);
-    boolean sameThread = parent != null && parent.frame == f;
+    boolean sameThread = !taskRoot && parent != null && parent.frame == f;
     ScopeNode outer = shield ? null : cancelledFrom(parent);
     ScopeNode after = sameThread ? cancelledFrom(parent) : null;
     boolean absorb = thrown != null && reason != null && outer == null && isCancellation(thrown);

@@ -1,5 +1,6 @@
 package dev.lifespan.internal;
 
+import dev.lifespan.CheckedRunnable;
 import dev.lifespan.Task;
 import dev.lifespan.TaskFailedException;
 import java.lang.invoke.MethodHandles;
@@ -35,7 +36,16 @@ public final class TaskImpl<T> extends ScopeNode implements Task<T>, Runnable {
   }
 
   final GroupImpl group;
-  private Callable<? extends T> body; // cleared when the task ends
+
+  /**
+   * For an unnamed task, its number in the group, from which its name is generated lazily; set
+   * before the task's thread starts.
+   */
+  int number;
+
+  /** A {@link Callable} or a {@link CheckedRunnable}; cleared when the task ends. */
+  private Object body;
+
   final StartGate<?> gate; // null unless started with TaskGroup.start
   Thread thread;
 
@@ -48,11 +58,16 @@ public final class TaskImpl<T> extends ScopeNode implements Task<T>, Runnable {
   /** Neighbours in the group's list of running tasks; guarded by the group's lock. */
   TaskImpl<?> prev, next;
 
-  TaskImpl(String name, GroupImpl group, Callable<? extends T> body, StartGate<?> gate) {
+  TaskImpl(String name, GroupImpl group, Object body, StartGate<?> gate) {
     super(name, group, false, group.timer);
     this.group = group;
     this.body = body;
     this.gate = gate;
+  }
+
+  @Override
+  String generatedName() {
+    return group.name() + "-" + number;
   }
 
   @Override
@@ -65,7 +80,11 @@ public final class TaskImpl<T> extends ScopeNode implements Task<T>, Runnable {
   @Override
   public void run() {
     ThreadFrame f = new ThreadFrame(Thread.currentThread());
-    ThreadFrame.install(f);
+    ScopedValue.where(ThreadFrame.TASK_FRAME, f).run(() -> runIn(f));
+  }
+
+  @SuppressWarnings("unchecked")
+  private void runIn(ThreadFrame f) {
     Throwable thrown = null;
     T value = null;
     try {
@@ -74,7 +93,8 @@ public final class TaskImpl<T> extends ScopeNode implements Task<T>, Runnable {
         thrown = cancelledFrom(this).cancelledException(); // cancelled before it started
       } else {
         try {
-          value = body.call();
+          if (body instanceof CheckedRunnable r) r.run();
+          else value = ((Callable<? extends T>) body).call();
         } catch (Throwable t) {
           thrown = t;
         }
@@ -84,7 +104,6 @@ public final class TaskImpl<T> extends ScopeNode implements Task<T>, Runnable {
       if (thrown == null) thrown = t;
       else thrown.addSuppressed(t);
     } finally {
-      ThreadFrame.uninstall();
       end(value, thrown);
     }
   }

@@ -12,7 +12,16 @@ import dev.lifespan.ScopedCallable;
  * a thread is never interrupted after it has entered a shield or left the cancelled scope.
  */
 public final class ThreadFrame {
+  /** Frames of threads that are not tasks, kept for the thread's life once it used a scope. */
   private static final ThreadLocal<ThreadFrame> FRAMES = new ThreadLocal<>();
+
+  /**
+   * Frames of task threads, bound for the task's run: cheaper than a thread-local map on every task
+   * thread.
+   */
+  static final ScopedValue<ThreadFrame> TASK_FRAME = ScopedValue.newInstance();
+
+  private static final ThreadFrame NONE = new ThreadFrame(null);
 
   final Thread thread;
 
@@ -31,7 +40,9 @@ public final class ThreadFrame {
 
   /** The calling thread's frame, created on first use. */
   static ThreadFrame current() {
-    ThreadFrame f = FRAMES.get();
+    ThreadFrame f = TASK_FRAME.orElse(NONE);
+    if (f != NONE) return f;
+    f = FRAMES.get();
     if (f == null) {
       f = new ThreadFrame(Thread.currentThread());
       FRAMES.set(f);
@@ -41,17 +52,8 @@ public final class ThreadFrame {
 
   /** The calling thread's frame, or null if it never entered a scope. */
   static ThreadFrame currentOrNull() {
-    return FRAMES.get();
-  }
-
-  /** Installs {@code frame} as the calling thread's frame (task threads, at start). */
-  static void install(ThreadFrame frame) {
-    FRAMES.set(frame);
-  }
-
-  /** Removes the calling thread's frame (task threads, at end). */
-  static void uninstall() {
-    FRAMES.remove();
+    ThreadFrame f = TASK_FRAME.orElse(NONE);
+    return f != NONE ? f : FRAMES.get();
   }
 
   /** Interrupts {@link #thread} if its innermost scope is cancelled and it was not yet told. */

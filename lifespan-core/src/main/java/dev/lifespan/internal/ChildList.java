@@ -1,0 +1,183 @@
+package dev.lifespan.internal;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayDeque;
+import java.util.concurrent.locks.LockSupport;
+
+/** Padding before {@link ChildListFields}, so its writes do not share a line with its owner. */
+abstract class ChildListPadBefore {
+  long p00, p01, p02, p03, p04, p05, p06, p07;
+}
+
+/** The fields of {@link ChildList}; see there. */
+abstract class ChildListFields extends ChildListPadBefore {
+  /** 0 free, 1 held: a spin lock guarding the other fields. */
+  volatile int lock;
+
+  TaskImpl<?> head; // running children, linked through TaskImpl.prev/next
+  int running;
+  boolean closed;
+  Thread waiter; // the owner, while it waits for the list to empty
+  Throwable failure; // the first failure to report, with later ones suppressed
+  int unnamed; // how many unnamed children were added, for their generated names
+}
+
+/**
+ * The running children of one owner (a task group): an intrusive list, a count, whether it is
+ * closed to new children, and the failure to report.
+ *
+ * <p>Every child adds itself when spawned and removes itself as it ends, so the list is written by
+ * many threads at once. It is kept in its own padded object, apart from the owner's read-mostly
+ * fields (its cancellation state, read by every child as it starts), and guarded by a spin lock:
+ * critical sections are a few pointer writes and never call user code, so spinning is cheaper than
+ * parking a virtual thread on a contended monitor; a spinner yields its carrier after a while.
+ */
+final class ChildList extends ChildListFields {
+  long p10, p11, p12, p13, p14, p15, p16, p17;
+
+  private static final VarHandle LOCK;
+
+  static {
+    try {
+      LOCK = MethodHandles.lookup().findVarHandle(ChildListFields.class, "lock", int.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  private void lock() {
+    if (LOCK.compareAndSet(this, 0, 1)) return;
+    for (int spins = 0; !LOCK.compareAndSet(this, 0, 1); spins++) {
+      if (spins < 1000) Thread.onSpinWait();
+      else Thread.yield();
+    }
+  }
+
+  private void unlock() {
+    LOCK.setRelease(this, 0);
+  }
+
+  /** Adds a new child, numbering it if it is unnamed; false if the list is closed. */
+  boolean add(TaskImpl<?> t, boolean unnamedChild) {
+    lock();
+    try {
+      if (closed) return false;
+      if (unnamedChild) t.number = ++unnamed;
+      running++;
+      t.next = head;
+      if (head != null) head.prev = t;
+      head = t;
+      return true;
+    } finally {
+      unlock();
+    }
+  }
+
+  /**
+   * Removes an ended child, recording {@code failure} if non-null; returns true if that was the
+   * first failure. Wakes the owner if it waits and no child runs any more.
+   */
+  boolean remove(TaskImpl<?> t, Throwable failure) {
+    boolean first = false;
+    Thread wake = null;
+    lock();
+    try {
+      if (t.prev != null) t.prev.next = t.next;
+      else if (head == t) head = t.next;
+      if (t.next != null) t.next.prev = t.prev;
+      t.prev = t.next = null;
+      if (failure != null) first = recordLocked(failure);
+      if (--running == 0) wake = waiter;
+    } finally {
+      unlock();
+    }
+    if (wake != null) LockSupport.unpark(wake);
+    return first;
+  }
+
+  /** Records a failure that is not a child's; returns true if it is the first. */
+  boolean record(Throwable failure) {
+    lock();
+    try {
+      return recordLocked(failure);
+    } finally {
+      unlock();
+    }
+  }
+
+  private boolean recordLocked(Throwable t) {
+    if (failure == null) {
+      failure = t;
+      return true;
+    }
+    if (t instanceof VirtualMachineError && !(failure instanceof VirtualMachineError)) {
+      t.addSuppressed(failure); // a fatal error is thrown as itself, ahead of ordinary failures
+      failure = t;
+    } else {
+      failure.addSuppressed(t);
+    }
+    return false;
+  }
+
+  Throwable failure() {
+    lock();
+    try {
+      return failure;
+    } finally {
+      unlock();
+    }
+  }
+
+  int running() {
+    lock();
+    try {
+      return running;
+    } finally {
+      unlock();
+    }
+  }
+
+  /**
+   * Owner: waits until no child runs, then closes the list. Does not give up when interrupted or
+   * cancelled, so that no child outlives its owner; an interrupt is restored afterwards.
+   */
+  void awaitEmptyAndClose(Object blocker) {
+    boolean interrupted = false;
+    while (true) {
+      lock();
+      try {
+        if (running == 0) {
+          closed = true;
+          waiter = null;
+          break;
+        }
+        waiter = Thread.currentThread();
+      } finally {
+        unlock();
+      }
+      LockSupport.park(blocker);
+      if (Thread.interrupted()) interrupted = true;
+    }
+    if (interrupted) Thread.currentThread().interrupt();
+  }
+
+  /**
+   * Tells each running, unshielded child to check for cancellation, in place; pushes the scopes
+   * nested inside children, which the cancellation walk must visit next.
+   */
+  void deliverCancellation(ArrayDeque<ScopeNode> todo) {
+    lock();
+    try {
+      for (TaskImpl<?> t = head; t != null; t = t.next) {
+        if (t.shield) continue;
+        ThreadFrame f = t.frame;
+        if (f != null) f.interruptIfCancelled();
+        ScopeNode in = t.inner;
+        if (in != null && !in.shield) todo.push(in);
+      }
+    } finally {
+      unlock();
+    }
+  }
+}
