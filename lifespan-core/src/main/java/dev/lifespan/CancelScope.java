@@ -140,7 +140,8 @@ public sealed interface CancelScope permits ScopeNode {
    */
   static <T, X extends Throwable> Optional<T> moveOnAfter(
       Duration timeout, ScopedCallable<? super CancelScope, ? extends T, X> body) throws X {
-    return Optional.ofNullable(call(Options.DEFAULT.withTimeout(timeout), body));
+    Objects.requireNonNull(body, "body");
+    return Optional.ofNullable(Options.withTimeoutAtEntry(timeout).runBody(body));
   }
 
   /** Like {@link #moveOnAfter}, with an absolute deadline. */
@@ -159,14 +160,16 @@ public sealed interface CancelScope permits ScopeNode {
   static <T, X extends Throwable> T withTimeout(
       Duration timeout, ScopedCallable<? super CancelScope, ? extends T, X> body)
       throws X, TimeoutException {
-    return Options.DEFAULT.withTimeout(timeout).callOrFail(body);
+    Objects.requireNonNull(body, "body");
+    return Options.callOrFail(Options.withTimeoutAtEntry(timeout), body);
   }
 
   /** Like {@link #withTimeout}, with an absolute deadline. */
   static <T, X extends Throwable> T withDeadline(
       Instant deadline, ScopedCallable<? super CancelScope, ? extends T, X> body)
       throws X, TimeoutException {
-    return Options.DEFAULT.withDeadline(deadline).callOrFail(body);
+    Objects.requireNonNull(body, "body");
+    return Options.callOrFail(Options.DEFAULT.withDeadline(deadline).open(), body);
   }
 
   // ---- the current thread
@@ -309,10 +312,17 @@ public sealed interface CancelScope permits ScopeNode {
       return s;
     }
 
-    <T, X extends Throwable> T callOrFail(ScopedCallable<? super CancelScope, ? extends T, X> body)
+    /** An unnamed scope, not yet entered, whose deadline is {@code timeout} after entry. */
+    static ScopeNode withTimeoutAtEntry(Duration timeout) {
+      ScopeNode s = ScopeNode.nested(null, false);
+      s.setTimeoutBeforeEntry(timeout);
+      return s;
+    }
+
+    /** Runs {@code body} in {@code scope}; a fail form: a deadline that cancelled it throws. */
+    static <T, X extends Throwable> T callOrFail(
+        ScopeNode scope, ScopedCallable<? super CancelScope, ? extends T, X> body)
         throws X, TimeoutException {
-      Objects.requireNonNull(body, "body");
-      ScopeNode scope = open();
       T result = scope.runBody(body);
       if (scope.isCancelledCaught() && scope.wasCancelledByDeadline()) {
         throw scope.timeoutException();
