@@ -1,7 +1,5 @@
 package dev.lifespan.internal;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.util.ArrayDeque;
 import java.util.concurrent.locks.LockSupport;
 
@@ -10,11 +8,8 @@ abstract class ChildListPadBefore {
   long p00, p01, p02, p03, p04, p05, p06, p07;
 }
 
-/** The fields of {@link ChildList}; see there. */
+/** The fields of {@link ChildList}, guarded by its monitor; see there. */
 abstract class ChildListFields extends ChildListPadBefore {
-  /** 0 free, 1 held: a spin lock guarding the other fields. */
-  volatile int lock;
-
   TaskImpl<?> head; // running children, linked through TaskImpl.prev/next
   int running;
   boolean closed;
@@ -29,49 +24,25 @@ abstract class ChildListFields extends ChildListPadBefore {
  *
  * <p>Every child adds itself when spawned and removes itself as it ends, so the list is written by
  * many threads at once. It is kept in its own padded object, apart from the owner's read-mostly
- * fields (its cancellation state, read by every child as it starts), and guarded by a spin lock:
- * critical sections are a few pointer writes and never call user code, so spinning is cheaper than
- * parking a virtual thread on a contended monitor; a spinner yields its carrier after a while.
+ * fields (its cancellation state, read by every child as it starts). Its monitor guards the fields;
+ * critical sections are a few pointer writes and never call user code. Lock order: this monitor,
+ * then a {@link ThreadFrame}'s (when delivering cancellation); never the reverse.
+ *
+ * <p>A spin lock was tried here and removed: a holder that blocks on a frame's monitor while
+ * delivering cancellation can be starved by spinners that occupy every carrier thread.
  */
 final class ChildList extends ChildListFields {
   long p10, p11, p12, p13, p14, p15, p16, p17;
 
-  private static final VarHandle LOCK;
-
-  static {
-    try {
-      LOCK = MethodHandles.lookup().findVarHandle(ChildListFields.class, "lock", int.class);
-    } catch (ReflectiveOperationException e) {
-      throw new ExceptionInInitializerError(e);
-    }
-  }
-
-  private void lock() {
-    if (LOCK.compareAndSet(this, 0, 1)) return;
-    for (int spins = 0; !LOCK.compareAndSet(this, 0, 1); spins++) {
-      if (spins < 1000) Thread.onSpinWait();
-      else Thread.yield();
-    }
-  }
-
-  private void unlock() {
-    LOCK.setRelease(this, 0);
-  }
-
   /** Adds a new child, numbering it if it is unnamed; false if the list is closed. */
-  boolean add(TaskImpl<?> t, boolean unnamedChild) {
-    lock();
-    try {
-      if (closed) return false;
-      if (unnamedChild) t.number = ++unnamed;
-      running++;
-      t.next = head;
-      if (head != null) head.prev = t;
-      head = t;
-      return true;
-    } finally {
-      unlock();
-    }
+  synchronized boolean add(TaskImpl<?> t, boolean unnamedChild) {
+    if (closed) return false;
+    if (unnamedChild) t.number = ++unnamed;
+    running++;
+    t.next = head;
+    if (head != null) head.prev = t;
+    head = t;
+    return true;
   }
 
   /**
@@ -81,29 +52,21 @@ final class ChildList extends ChildListFields {
   boolean remove(TaskImpl<?> t, Throwable failure) {
     boolean first = false;
     Thread wake = null;
-    lock();
-    try {
+    synchronized (this) {
       if (t.prev != null) t.prev.next = t.next;
       else if (head == t) head = t.next;
       if (t.next != null) t.next.prev = t.prev;
       t.prev = t.next = null;
       if (failure != null) first = recordLocked(failure);
       if (--running == 0) wake = waiter;
-    } finally {
-      unlock();
     }
     if (wake != null) LockSupport.unpark(wake);
     return first;
   }
 
   /** Records a failure that is not a child's; returns true if it is the first. */
-  boolean record(Throwable failure) {
-    lock();
-    try {
-      return recordLocked(failure);
-    } finally {
-      unlock();
-    }
+  synchronized boolean record(Throwable failure) {
+    return recordLocked(failure);
   }
 
   private boolean recordLocked(Throwable t) {
@@ -120,22 +83,12 @@ final class ChildList extends ChildListFields {
     return false;
   }
 
-  Throwable failure() {
-    lock();
-    try {
-      return failure;
-    } finally {
-      unlock();
-    }
+  synchronized Throwable failure() {
+    return failure;
   }
 
-  int running() {
-    lock();
-    try {
-      return running;
-    } finally {
-      unlock();
-    }
+  synchronized int running() {
+    return running;
   }
 
   /**
@@ -145,16 +98,13 @@ final class ChildList extends ChildListFields {
   void awaitEmptyAndClose(Object blocker) {
     boolean interrupted = false;
     while (true) {
-      lock();
-      try {
+      synchronized (this) {
         if (running == 0) {
           closed = true;
           waiter = null;
           break;
         }
         waiter = Thread.currentThread();
-      } finally {
-        unlock();
       }
       LockSupport.park(blocker);
       if (Thread.interrupted()) interrupted = true;
@@ -166,18 +116,13 @@ final class ChildList extends ChildListFields {
    * Tells each running, unshielded child to check for cancellation, in place; pushes the scopes
    * nested inside children, which the cancellation walk must visit next.
    */
-  void deliverCancellation(ArrayDeque<ScopeNode> todo) {
-    lock();
-    try {
-      for (TaskImpl<?> t = head; t != null; t = t.next) {
-        if (t.shield) continue;
-        ThreadFrame f = t.frame;
-        if (f != null) f.interruptIfCancelled();
-        ScopeNode in = t.inner;
-        if (in != null && !in.shield) todo.push(in);
-      }
-    } finally {
-      unlock();
+  synchronized void deliverCancellation(ArrayDeque<ScopeNode> todo) {
+    for (TaskImpl<?> t = head; t != null; t = t.next) {
+      if (t.shield) continue;
+      ThreadFrame f = t.frame;
+      if (f != null) f.interruptIfCancelled();
+      ScopeNode in = t.inner;
+      if (in != null && !in.shield) todo.push(in);
     }
   }
 }
