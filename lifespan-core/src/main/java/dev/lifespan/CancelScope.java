@@ -183,6 +183,18 @@ public sealed interface CancelScope permits ScopeNode {
     ScopeNode.checkpoint();
   }
 
+  /**
+   * Sleeps for {@code duration} on the scope's clock, as a checkpoint: throws {@link
+   * CancelledException} at once, or as soon as, the calling thread's scope is cancelled. Unlike
+   * {@link Thread#sleep}, an interrupt that the library did not cause ends it with a {@code
+   * CancelledException} whose {@code scopeName()} is null, the flag kept.
+   *
+   * @throws IllegalArgumentException if {@code duration} is negative
+   */
+  static void sleep(Duration duration) {
+    ScopeNode.sleep(duration);
+  }
+
   /** The innermost open scope of the calling thread, if any. */
   static Optional<CancelScope> current() {
     return Optional.ofNullable(ScopeNode.current());

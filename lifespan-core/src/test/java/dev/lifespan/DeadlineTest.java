@@ -2,6 +2,7 @@ package dev.lifespan;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lifespan.internal.FakeTimer;
@@ -232,4 +233,37 @@ class DeadlineTest {
 
   private static final java.util.concurrent.Future.State Future_State_SUCCESS =
       java.util.concurrent.Future.State.SUCCESS;
+
+  @Test
+  void sleepEndsWhenTheClockReachesItsDuration() throws Exception {
+    onFakeClock(
+        g -> {
+          CountDownLatch sleeping = new CountDownLatch(1);
+          Task<String> t =
+              g.fork(
+                  () -> {
+                    sleeping.countDown();
+                    CancelScope.sleep(Duration.ofSeconds(10));
+                    return "woke";
+                  });
+          sleeping.await();
+          clock.advance(Duration.ofSeconds(9));
+          assertFalse(t.isDone());
+          clock.advance(Duration.ofSeconds(1));
+          assertEquals("woke", t.join());
+        });
+  }
+
+  @Test
+  void sleepIsACheckpoint() throws Exception {
+    CancelScope scope =
+        CancelScope.run(
+            s -> {
+              s.cancel();
+              CancelScope.sleep(Duration.ofDays(1));
+              throw new AssertionError("slept through a cancellation");
+            });
+    assertTrue(scope.isCancelledCaught());
+    assertThrows(IllegalArgumentException.class, () -> CancelScope.sleep(Duration.ofSeconds(-1)));
+  }
 }

@@ -277,6 +277,28 @@ public sealed class ScopeNode implements CancelScope permits GroupImpl, TaskImpl
     throw by.cancelledException();
   }
 
+  /** {@link CancelScope#sleep}: a scope whose own deadline ends the wait. */
+  public static void sleep(Duration duration) {
+    ScopeNode s = nested(null, false);
+    s.setTimeoutBeforeEntry(duration);
+    checkpoint();
+    s.runBody(
+        x -> {
+          while (true) {
+            checkpoint();
+            if (Thread.interrupted()) {
+              checkpoint(); // a cancellation that arrived after the first check wins
+              Thread.currentThread().interrupt();
+              throw new CancelledException(
+                  "Thread '"
+                      + Thread.currentThread().getName()
+                      + "' was interrupted while sleeping");
+            }
+            java.util.concurrent.locks.LockSupport.park(x);
+          }
+        });
+  }
+
   /** The innermost open scope of the calling thread, or null. */
   public static ScopeNode current() {
     ThreadFrame f = ThreadFrame.currentOrNull();
