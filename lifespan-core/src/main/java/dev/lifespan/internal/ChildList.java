@@ -13,7 +13,7 @@ abstract class ChildListFields extends ChildListPadBefore {
   TaskImpl<?> head; // running children, linked through TaskImpl.prev/next
   int running;
   boolean closed;
-  Thread waiter; // the owner, while it waits for the list to empty
+  java.util.ArrayList<Thread> waiters; // threads waiting for the list to empty
   Throwable failure; // the first failure to report, with later ones suppressed
   int unnamed; // how many unnamed children were added, for their generated names
 }
@@ -51,16 +51,18 @@ final class ChildList extends ChildListFields {
    */
   boolean remove(TaskImpl<?> t, Throwable failure) {
     boolean first = false;
-    Thread wake = null;
+    Object[] wake = null;
     synchronized (this) {
       if (t.prev != null) t.prev.next = t.next;
       else if (head == t) head = t.next;
       if (t.next != null) t.next.prev = t.prev;
       t.prev = t.next = null;
       if (failure != null) first = recordLocked(failure);
-      if (--running == 0) wake = waiter;
+      if (--running == 0 && waiters != null) wake = waiters.toArray();
     }
-    if (wake != null) LockSupport.unpark(wake);
+    if (wake != null) {
+      for (Object w : wake) LockSupport.unpark((Thread) w);
+    }
     return first;
   }
 
@@ -91,25 +93,71 @@ final class ChildList extends ChildListFields {
     return running;
   }
 
+  /** Refuses new children from now on. */
+  synchronized void close() {
+    closed = true;
+  }
+
+  synchronized boolean isClosed() {
+    return closed;
+  }
+
+  /** The children running now. */
+  synchronized java.util.List<TaskImpl<?>> snapshot() {
+    var list = new java.util.ArrayList<TaskImpl<?>>(running);
+    for (TaskImpl<?> t = head; t != null; t = t.next) list.add(t);
+    return list;
+  }
+
   /**
    * Owner: waits until no child runs, then closes the list. Does not give up when interrupted or
    * cancelled, so that no child outlives its owner; an interrupt is restored afterwards.
    */
   void awaitEmptyAndClose(Object blocker) {
+    awaitEmpty(Long.MAX_VALUE, blocker);
+    close();
+  }
+
+  /**
+   * Waits, without giving up when interrupted or cancelled, until no child runs or until {@code
+   * deadline} ({@link System#nanoTime()}; {@code Long.MAX_VALUE} for none); an interrupt is
+   * restored afterwards. Returns whether the list is empty.
+   */
+  boolean awaitEmpty(long deadline, Object blocker) {
     boolean interrupted = false;
-    while (true) {
-      synchronized (this) {
-        if (running == 0) {
-          closed = true;
-          waiter = null;
-          break;
+    Thread me = Thread.currentThread();
+    try {
+      while (true) {
+        synchronized (this) {
+          if (running == 0) return true;
+          if (waiters == null) waiters = new java.util.ArrayList<>(2);
+          if (!waiters.contains(me)) waiters.add(me);
         }
-        waiter = Thread.currentThread();
+        if (deadline == Long.MAX_VALUE) {
+          LockSupport.park(blocker);
+        } else {
+          long left = deadline - System.nanoTime();
+          if (left <= 0) return running() == 0;
+          LockSupport.parkNanos(blocker, left);
+        }
+        if (Thread.interrupted()) interrupted = true;
       }
-      LockSupport.park(blocker);
-      if (Thread.interrupted()) interrupted = true;
+    } finally {
+      synchronized (this) {
+        if (waiters != null) waiters.remove(me);
+      }
+      if (interrupted) me.interrupt();
     }
-    if (interrupted) Thread.currentThread().interrupt();
+  }
+
+  /** Registers the calling thread to be woken when the list becomes empty. */
+  synchronized void addWaiter(Thread t) {
+    if (waiters == null) waiters = new java.util.ArrayList<>(2);
+    waiters.add(t);
+  }
+
+  synchronized void removeWaiter(Thread t) {
+    if (waiters != null) waiters.remove(t);
   }
 
   /**

@@ -7,7 +7,6 @@ import dev.lifespan.Startable;
 import dev.lifespan.Task;
 import dev.lifespan.TaskFailedException;
 import dev.lifespan.TaskGroup;
-import java.util.ArrayDeque;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
@@ -20,14 +19,9 @@ import java.util.concurrent.ThreadFactory;
  * last child ended. The running children, their count and the failure to report live in a {@link
  * ChildList}; tasks are started and cancelled outside its lock.
  */
-public final class GroupImpl extends ScopeNode implements TaskGroup {
-  private static final ThreadFactory VIRTUAL = Thread.ofVirtual().factory();
-  private final ThreadFactory factory;
-  private final ChildList children = new ChildList();
-
+public final class GroupImpl extends TaskOwner implements TaskGroup {
   private GroupImpl(String name, ScopeNode parent, Timer timer, ThreadFactory factory) {
-    super(name, parent, false, timer);
-    this.factory = factory;
+    super(name, parent, timer, factory);
   }
 
   @Override
@@ -114,33 +108,18 @@ public final class GroupImpl extends ScopeNode implements TaskGroup {
 
   // ---- children
 
-  /** Spawns a task whose body is a {@link Callable} or a {@link CheckedRunnable}. */
   private <R> TaskImpl<R> spawn(String name, Object body, StartGate<?> gate) {
-    TaskImpl<R> t = new TaskImpl<>(name, this, body, gate);
-    if (!children.add(t, name == null)) {
-      throw new IllegalStateException(
-          "TaskGroup '"
-              + name()
-              + "' has ended; cannot spawn task '"
-              + (name == null ? "(unnamed)" : name)
-              + "'");
-    }
-    try {
-      Thread th = (factory == null ? VIRTUAL : factory).newThread(t);
-      if (th == null) {
-        throw new IllegalStateException("ThreadFactory returned null for task '" + t.name() + "'");
-      }
-      if (factory == null && name != null) th.setName(name); // unnamed task: unnamed thread
-      t.thread = th;
-      th.start();
-    } catch (Throwable e) {
-      children.remove(t, null);
-      throw e;
-    }
-    return t;
+    return spawnTask(name, body, gate, false, false);
+  }
+
+  @Override
+  RuntimeException refused(String taskName) {
+    return new IllegalStateException(
+        "TaskGroup '" + name() + "' has ended; cannot spawn task '" + taskName + "'");
   }
 
   /** Called by each child as it ends; {@code failure} is non-null if the group must report it. */
+  @Override
   void childEnded(TaskImpl<?> t, Throwable failure) {
     Throwable report =
         failure == null || failure instanceof VirtualMachineError
@@ -152,11 +131,6 @@ public final class GroupImpl extends ScopeNode implements TaskGroup {
   /** The body failed with {@code thrown}: record it, and cancel the group if it is the first. */
   private void fail(Throwable thrown) {
     if (children.record(thrown)) cancel("the body of TaskGroup '" + name() + "' failed");
-  }
-
-  @Override
-  void pushChildren(ArrayDeque<ScopeNode> todo) {
-    children.deliverCancellation(todo);
   }
 
   @Override

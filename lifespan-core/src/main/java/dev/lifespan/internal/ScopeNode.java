@@ -21,7 +21,7 @@ import java.util.Optional;
  *
  * <p>States: {@code NEW -> OPEN -> CLOSED}. Only the owner thread enters and exits.
  */
-public sealed class ScopeNode implements CancelScope permits GroupImpl, TaskImpl {
+public sealed class ScopeNode implements CancelScope permits TaskOwner, TaskImpl {
   static final int NEW = 0, OPEN = 1, CLOSED = 2;
   private static final VarHandle REASON, STATE;
 
@@ -70,6 +70,11 @@ public sealed class ScopeNode implements CancelScope permits GroupImpl, TaskImpl
 
   /** The cancellation this scope absorbed, kept as the cause of a fail-form timeout. */
   private Throwable absorbed;
+
+  /** Supervisors opened (not run) inside this scope and not yet shut down; copy-on-write. */
+  private volatile ScopeNode[] attached;
+
+  private static final Object ATTACH_LOCK = new Object();
 
   /** True while in the timer's heap or being added to it; see {@link Timer#schedule}. */
   volatile boolean armed;
@@ -247,7 +252,35 @@ public sealed class ScopeNode implements CancelScope permits GroupImpl, TaskImpl
       if (f != null) f.interruptIfCancelled();
       ScopeNode in = n.inner;
       if (in != null && !in.shield) todo.push(in);
+      ScopeNode[] a = n.attached;
+      if (a != null) {
+        for (ScopeNode x : a) todo.push(x);
+      }
       n.pushChildren(todo);
+    }
+  }
+
+  /** Attaches {@code s}, a supervisor opened inside this scope, so cancellation reaches it. */
+  final void attach(ScopeNode s) {
+    synchronized (ATTACH_LOCK) {
+      ScopeNode[] a = attached;
+      if (a == null) {
+        attached = new ScopeNode[] {s};
+      } else {
+        ScopeNode[] b = java.util.Arrays.copyOf(a, a.length + 1);
+        b[a.length] = s;
+        attached = b;
+      }
+    }
+  }
+
+  /** Detaches a supervisor that has shut down. */
+  final void detach(ScopeNode s) {
+    synchronized (ATTACH_LOCK) {
+      ScopeNode[] a = attached;
+      if (a == null) return;
+      ScopeNode[] b = java.util.Arrays.stream(a).filter(x -> x != s).toArray(ScopeNode[]::new);
+      attached = b.length == 0 ? null : b;
     }
   }
 
@@ -414,6 +447,10 @@ public sealed class ScopeNode implements CancelScope permits GroupImpl, TaskImpl
               + "' closed out of order; innermost open scope is '"
               + (f.current == null ? "none" : f.current.name())
               + "'");
+    }
+    ScopeNode[] open = attached;
+    if (open != null) {
+      for (ScopeNode x : open) ((SupervisorImpl) x).ownerScopeEnded();
     }
     state = CLOSED;
     if (armed) timer.disarm(this);

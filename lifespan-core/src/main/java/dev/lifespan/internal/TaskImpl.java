@@ -15,8 +15,8 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A task: the root scope of its thread, a child of its group's scope, and the handle returned to
- * whoever spawned it.
+ * A task: the root scope of its thread, a child of its owner's scope (a group's or a supervisor's),
+ * and the handle returned to whoever spawned it. A must-finish task's root scope is a shield.
  *
  * <p>States: {@code RUNNING -> SUCCESS | FAILED | CANCELLED}, published by the volatile {@link
  * #outcome} after {@link #result}. Waiters and futures sit on a Treiber stack in {@link #waiters}
@@ -35,7 +35,16 @@ public final class TaskImpl<T> extends ScopeNode implements Task<T>, Runnable {
     }
   }
 
-  final GroupImpl group;
+  final TaskOwner owner;
+
+  /** Whether the task was forked (its failure goes to whoever joins) rather than spawned. */
+  final boolean forked;
+
+  /** {@link System#nanoTime()} at spawn, for the task's age in dumps and reports. */
+  final long spawnedAt = System.nanoTime();
+
+  /** Set once a caller was handed the task's failure (join, exceptionNow, a future). */
+  volatile boolean observed;
 
   /**
    * For an unnamed task, its number in the group, from which its name is generated lazily; set
@@ -55,19 +64,26 @@ public final class TaskImpl<T> extends ScopeNode implements Task<T>, Runnable {
   /** null, {@link #DONE}, or a {@link WaitNode} stack. */
   private volatile Object waiters;
 
-  /** Neighbours in the group's list of running tasks; guarded by the group's lock. */
+  /** Neighbours in the owner's list of running tasks; guarded by its {@link ChildList}. */
   TaskImpl<?> prev, next;
 
-  TaskImpl(String name, GroupImpl group, Object body, StartGate<?> gate) {
-    super(name, group, false, group.timer);
-    this.group = group;
+  TaskImpl(
+      String name,
+      TaskOwner owner,
+      Object body,
+      StartGate<?> gate,
+      boolean mustFinish,
+      boolean forked) {
+    super(name, owner, mustFinish, owner.timer);
+    this.owner = owner;
     this.body = body;
     this.gate = gate;
+    this.forked = forked;
   }
 
   @Override
   String generatedName() {
-    return group.name() + "-" + number;
+    return owner.name() + "-" + number;
   }
 
   @Override
@@ -118,7 +134,7 @@ public final class TaskImpl<T> extends ScopeNode implements Task<T>, Runnable {
     result = o == SUCCESS ? value : thrown;
     body = null;
     outcome = o;
-    group.childEnded(this, toGroup);
+    owner.childEnded(this, toGroup);
     Object w = WAITERS.getAndSet(this, DONE);
     for (WaitNode n = (WaitNode) w; n != null; n = n.next) {
       if (n.item instanceof Thread t) LockSupport.unpark(t);
@@ -160,7 +176,10 @@ public final class TaskImpl<T> extends ScopeNode implements Task<T>, Runnable {
       throw new TimeoutException(
           "Task '" + name() + "' did not end within " + timeout + " after it was cancelled");
     }
-    if (outcome == FAILED) throw new TaskFailedException(name(), (Throwable) result);
+    if (outcome == FAILED) {
+      observed = true;
+      throw new TaskFailedException(name(), (Throwable) result);
+    }
   }
 
   @Override
@@ -176,6 +195,7 @@ public final class TaskImpl<T> extends ScopeNode implements Task<T>, Runnable {
     if (outcome != FAILED) {
       throw new IllegalStateException("Task '" + name() + "' has not failed: " + state());
     }
+    observed = true;
     return (Throwable) result;
   }
 
@@ -217,7 +237,10 @@ public final class TaskImpl<T> extends ScopeNode implements Task<T>, Runnable {
   T report() {
     return switch (outcome) {
       case SUCCESS -> value();
-      case FAILED -> throw new TaskFailedException(name(), (Throwable) result);
+      case FAILED -> {
+        observed = true;
+        throw new TaskFailedException(name(), (Throwable) result);
+      }
       default -> throw new CancellationException("Task '" + name() + "' was cancelled");
     };
   }
@@ -261,7 +284,10 @@ public final class TaskImpl<T> extends ScopeNode implements Task<T>, Runnable {
     void settle() {
       switch (task.outcome) {
         case SUCCESS -> complete(task.value());
-        case FAILED -> completeExceptionally((Throwable) task.result);
+        case FAILED -> {
+          task.observed = true;
+          completeExceptionally((Throwable) task.result);
+        }
         default ->
             completeExceptionally(
                 new CancellationException("Task '" + task.name() + "' was cancelled"));

@@ -1,0 +1,326 @@
+package dev.lifespan.internal;
+
+import dev.lifespan.CheckedRunnable;
+import dev.lifespan.ScopedRunnable;
+import dev.lifespan.ShutdownReport;
+import dev.lifespan.Supervisor;
+import dev.lifespan.Task;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ThreadFactory;
+
+/**
+ * A supervisor: a scope its tasks run under, that isolates their failures and shuts down in phases.
+ *
+ * <p>States: {@code RUNNING -> SHUTTING_DOWN -> TERMINATED}, or {@code -> FAILED} on a fatal error
+ * or an escalation. {@link #lifecycle} guards the shutdown's progress, the fatal error and the
+ * failed forks nobody has taken; user code (the failure handler) is called outside it.
+ */
+public final class SupervisorImpl extends TaskOwner implements Supervisor {
+  private static final System.Logger LOG = System.getLogger("dev.lifespan");
+
+  private final Duration grace;
+  private final Duration killTimeout;
+  private final FailureHandler handler; // null: log
+
+  private volatile State state = State.RUNNING;
+
+  private final Object lifecycle = new Object();
+  private boolean shutdownStarted; // guarded by lifecycle
+  private ShutdownReport report; // guarded by lifecycle; set once the shutdown is done
+  private Throwable fatal; // guarded by lifecycle
+  private final List<TaskImpl<?>> failedForks = new ArrayList<>(); // guarded by lifecycle
+
+  private SupervisorImpl(
+      String name,
+      ScopeNode parent,
+      Timer timer,
+      Duration grace,
+      Duration killTimeout,
+      FailureHandler handler,
+      ThreadFactory factory) {
+    super(name, parent, timer, factory);
+    this.grace = grace;
+    this.killTimeout = killTimeout;
+    this.handler = handler;
+  }
+
+  @Override
+  String kind() {
+    return "Supervisor";
+  }
+
+  private static SupervisorImpl create(
+      String name, Duration grace, Duration kill, FailureHandler h, ThreadFactory tf) {
+    ThreadFrame f = ThreadFrame.current();
+    ScopeNode p = f.current;
+    return new SupervisorImpl(name, p, p != null ? p.timer : f.timer, grace, kill, h, tf);
+  }
+
+  /** Supervisor.open: a supervisor attached to the caller's innermost scope, not entered. */
+  public static Supervisor open(
+      String name, Duration grace, Duration kill, FailureHandler h, ThreadFactory tf) {
+    SupervisorImpl s = create(name, grace, kill, h, tf);
+    if (s.parent != null) s.parent.attach(s);
+    return s;
+  }
+
+  /** Supervisor.run: runs the body inside the supervisor, then shuts it down. */
+  public static <X extends Throwable> ShutdownReport run(
+      String name,
+      Duration grace,
+      Duration kill,
+      FailureHandler h,
+      ThreadFactory tf,
+      ScopedRunnable<? super Supervisor, X> body)
+      throws X {
+    SupervisorImpl s = create(name, grace, kill, h, tf);
+    s.enter(s.frameOfCaller());
+    Throwable thrown = null;
+    try {
+      body.run(s);
+    } catch (Throwable t) {
+      thrown = t;
+    }
+    ShutdownReport r = s.shutdownOnce(grace);
+    Throwable fatal = s.fatal();
+    if (fatal != null) {
+      s.leave(null);
+      if (thrown != null && !isCancellation(thrown)) fatal.addSuppressed(thrown);
+      throw Exceptions.sneaky(fatal);
+    }
+    s.exit(thrown);
+    return r;
+  }
+
+  // ---- Supervisor
+
+  @Override
+  public State state() {
+    return state;
+  }
+
+  @Override
+  public Task<Void> spawn(String name, CheckedRunnable body) {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(body, "body");
+    return spawnTask(name, body, null, false, false);
+  }
+
+  @Override
+  public <T> Task<T> fork(String name, Callable<? extends T> body) {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(body, "body");
+    return spawnTask(name, body, null, false, true);
+  }
+
+  @Override
+  public Task<Void> spawnMustFinish(String name, CheckedRunnable body) {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(body, "body");
+    return spawnTask(name, body, null, true, false);
+  }
+
+  @Override
+  public ShutdownReport shutdown(Duration grace) {
+    Objects.requireNonNull(grace, "grace");
+    if (grace.isNegative()) {
+      throw new IllegalArgumentException("grace < 0: " + grace + " (supervisor '" + name() + "')");
+    }
+    refuseFromOwnTask("shut down");
+    ShutdownReport r = shutdownOnce(grace);
+    Throwable f = fatal();
+    if (f != null) throw Exceptions.sneaky(f);
+    return r;
+  }
+
+  @Override
+  public void close() {
+    shutdown(grace);
+  }
+
+  @Override
+  public void awaitIdle() {
+    refuseFromOwnTask("wait until idle");
+    Thread me = Thread.currentThread();
+    children.addWaiter(me);
+    try {
+      Waiting.await(() -> children.running() == 0, this, -1);
+    } finally {
+      children.removeWaiter(me);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "Supervisor[" + name() + ", " + state + ", running=" + children.running() + "]";
+  }
+
+  // ---- children
+
+  @Override
+  RuntimeException refused(String taskName) {
+    return new IllegalStateException(
+        "Supervisor '" + name() + "' is " + state + "; cannot spawn task '" + taskName + "'");
+  }
+
+  @Override
+  void childEnded(TaskImpl<?> t, Throwable failure) {
+    try {
+      if (failure == null) return;
+      if (failure instanceof VirtualMachineError) {
+        abort(failure);
+      } else if (t.forked && holdForJoiner(t)) {
+        // reported to whoever joins, or at shutdown
+      } else {
+        report(t, failure);
+      }
+    } finally {
+      children.remove(t, null); // after the handler: shutdown waits for it
+    }
+  }
+
+  /** Keeps a failed fork for a joiner; false if the shutdown is already done (report now). */
+  private boolean holdForJoiner(TaskImpl<?> t) {
+    synchronized (lifecycle) {
+      if (report != null) return false;
+      failedForks.add(t);
+      return true;
+    }
+  }
+
+  private void report(TaskImpl<?> t, Throwable failure) {
+    try {
+      if (handler != null) handler.failed(t, failure);
+      else
+        LOG.log(
+            System.Logger.Level.ERROR,
+            "Task '" + t.name() + "' of supervisor '" + name() + "' failed",
+            failure);
+    } catch (VirtualMachineError e) {
+      throw e;
+    } catch (Throwable e) {
+      LOG.log(
+          System.Logger.Level.ERROR,
+          "The failure handler of supervisor '"
+              + name()
+              + "' threw while reporting task '"
+              + t.name()
+              + "'",
+          e);
+    }
+  }
+
+  /** Aborts the supervisor: records {@code error}, refuses new tasks, cancels everything. */
+  void abort(Throwable error) {
+    synchronized (lifecycle) {
+      if (fatal == null) fatal = error;
+      else if (fatal != error) fatal.addSuppressed(error);
+    }
+    state = State.FAILED;
+    children.close();
+    cancel("supervisor '" + name() + "' aborted: " + error);
+    for (TaskImpl<?> t : children.snapshot()) t.cancel("supervisor '" + name() + "' aborted");
+  }
+
+  private Throwable fatal() {
+    synchronized (lifecycle) {
+      return fatal;
+    }
+  }
+
+  private void refuseFromOwnTask(String what) {
+    for (ScopeNode s = ScopeNode.current(); s != null; s = s.parent) {
+      if (s instanceof TaskImpl<?> t && t.owner == this) {
+        throw new IllegalStateException(
+            "Supervisor '" + name() + "' cannot " + what + " from its own task '" + t.name() + "'");
+      }
+    }
+  }
+
+  // ---- shutdown
+
+  /** Runs the shutdown once; concurrent and later callers wait for it and get its report. */
+  ShutdownReport shutdownOnce(Duration grace) {
+    synchronized (lifecycle) {
+      if (shutdownStarted) return awaitReport();
+      shutdownStarted = true;
+    }
+    long start = System.nanoTime();
+    if (state == State.RUNNING) state = State.SHUTTING_DOWN;
+    children.close();
+    List<TaskImpl<?>> all = children.snapshot();
+    cancel("supervisor '" + name() + "' is shutting down");
+    children.awaitEmpty(Timer.saturatedAdd(start, Timer.saturatedNanos(grace)), this);
+    for (TaskImpl<?> t : children.snapshot()) {
+      t.cancel("the grace period of supervisor '" + name() + "' ended");
+    }
+    children.awaitEmpty(
+        Timer.saturatedAdd(System.nanoTime(), Timer.saturatedNanos(killTimeout)), this);
+    ShutdownReport r = summarize(all, start);
+    List<TaskImpl<?>> unclaimed;
+    synchronized (lifecycle) {
+      unclaimed = new ArrayList<>(failedForks);
+      failedForks.clear();
+    }
+    for (TaskImpl<?> t : unclaimed) {
+      if (!t.observed) report(t, t.failure());
+    }
+    if (parent != null) parent.detach(this);
+    if (state != State.FAILED) state = State.TERMINATED;
+    synchronized (lifecycle) {
+      report = r;
+      lifecycle.notifyAll();
+    }
+    return r;
+  }
+
+  private ShutdownReport awaitReport() {
+    boolean interrupted = false;
+    while (report == null) {
+      try {
+        lifecycle.wait();
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) Thread.currentThread().interrupt();
+    return report;
+  }
+
+  private ShutdownReport summarize(List<TaskImpl<?>> all, long start) {
+    int completed = 0, cancelled = 0, failed = 0;
+    List<ShutdownReport.Straggler> stragglers = new ArrayList<>();
+    long now = System.nanoTime();
+    for (TaskImpl<?> t : all) {
+      switch (t.outcome()) {
+        case TaskImpl.SUCCESS -> completed++;
+        case TaskImpl.CANCELLED -> cancelled++;
+        case TaskImpl.FAILED -> failed++;
+        default ->
+            stragglers.add(
+                new ShutdownReport.Straggler(
+                    t.name(),
+                    Duration.ofNanos(now - t.spawnedAt),
+                    t.shield,
+                    Arrays.asList(t.thread.getStackTrace())));
+      }
+    }
+    return new ShutdownReport(
+        name(), completed, cancelled, failed, stragglers, Duration.ofNanos(now - start));
+  }
+
+  /** The scope this supervisor was opened in is ending while it is open: shut it down now. */
+  void ownerScopeEnded() {
+    LOG.log(
+        System.Logger.Level.WARNING,
+        "Supervisor '"
+            + name()
+            + "' was still open when the scope it was opened in ended; shutting it down");
+    shutdownOnce(Duration.ZERO);
+  }
+}

@@ -1,0 +1,54 @@
+package dev.lifespan.internal;
+
+import java.util.ArrayDeque;
+import java.util.concurrent.ThreadFactory;
+
+/**
+ * What task groups and supervisors share: a scope that tasks run under, the list of its running
+ * children, and how a child is spawned onto its own thread.
+ */
+public abstract sealed class TaskOwner extends ScopeNode permits GroupImpl, SupervisorImpl {
+  private static final ThreadFactory VIRTUAL = Thread.ofVirtual().factory();
+
+  final ThreadFactory factory; // null: virtual threads
+  final ChildList children = new ChildList();
+
+  TaskOwner(String name, ScopeNode parent, Timer timer, ThreadFactory factory) {
+    super(name, parent, false, timer);
+    this.factory = factory;
+  }
+
+  /** Called by each child as it ends; {@code failure} is non-null if it failed. */
+  abstract void childEnded(TaskImpl<?> t, Throwable failure);
+
+  /** The exception for a spawn into this owner after it stopped taking children. */
+  abstract RuntimeException refused(String taskName);
+
+  /**
+   * Spawns a task whose body is a {@link java.util.concurrent.Callable} or a {@link
+   * dev.lifespan.CheckedRunnable}, on a new thread.
+   */
+  final <R> TaskImpl<R> spawnTask(
+      String name, Object body, StartGate<?> gate, boolean mustFinish, boolean forked) {
+    TaskImpl<R> t = new TaskImpl<>(name, this, body, gate, mustFinish, forked);
+    if (!children.add(t, name == null)) throw refused(name == null ? "(unnamed)" : name);
+    try {
+      Thread th = (factory == null ? VIRTUAL : factory).newThread(t);
+      if (th == null) {
+        throw new IllegalStateException("ThreadFactory returned null for task '" + t.name() + "'");
+      }
+      if (factory == null && name != null) th.setName(name); // unnamed task: unnamed thread
+      t.thread = th;
+      th.start();
+    } catch (Throwable e) {
+      children.remove(t, null);
+      throw e;
+    }
+    return t;
+  }
+
+  @Override
+  final void pushChildren(ArrayDeque<ScopeNode> todo) {
+    children.deliverCancellation(todo);
+  }
+}
