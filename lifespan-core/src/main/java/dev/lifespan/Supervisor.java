@@ -144,6 +144,19 @@ public sealed interface Supervisor extends AutoCloseable permits SupervisorImpl 
   Task<Void> spawnMustFinish(String name, CheckedRunnable body);
 
   /**
+   * Starts a restartable service (Erlang/OTP style) as a task named after it: its body runs again
+   * after it ends, as {@code spec}'s restart policy says, after an exponential backoff with jitter;
+   * each restart is logged ({@code WARNING}) with the attempt number and the cause. A {@link
+   * ServiceSpec.Restart#TEMPORARY TEMPORARY} service's failure goes to the failure handler. Past
+   * the restart intensity the supervisor <em>escalates</em>: it aborts as for a fatal error, and
+   * its owner gets a {@link SupervisorFailedException} whose cause is the service's last failure.
+   * Shutdown stops restarting at once: the service is an ordinary task and is cancelled.
+   *
+   * @throws IllegalStateException if the supervisor is shutting down, shut down or failed
+   */
+  Task<Void> startService(ServiceSpec spec);
+
+  /**
    * Shuts the supervisor down (see the class description) and returns the report. Blocks until the
    * tasks ended, or at most {@code grace} plus the kill timeout; it does not give up earlier when
    * the caller is interrupted or cancelled, and restores the interrupt afterwards.

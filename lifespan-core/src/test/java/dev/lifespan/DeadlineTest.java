@@ -247,6 +247,7 @@ class DeadlineTest {
                     return "woke";
                   });
           sleeping.await();
+          while (clock.pending() == 0) Thread.onSpinWait(); // until the sleep's deadline is armed
           clock.advance(Duration.ofSeconds(9));
           assertFalse(t.isDone());
           clock.advance(Duration.ofSeconds(1));

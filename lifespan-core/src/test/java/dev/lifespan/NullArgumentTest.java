@@ -31,7 +31,8 @@ class NullArgumentTest {
       Set.of(
           "TaskGroup.run#1", // threadFactory: null means virtual threads
           "TaskGroup.call#1",
-          "Started.started#0" // the reported value
+          "Started.started#0", // the reported value
+          "SupervisorFailedException.<init>#2" // the cause may be unknown
           );
 
   private static final Map<Class<?>, Object> VALUES =
@@ -47,7 +48,15 @@ class NullArgumentTest {
           Map.entry(CheckedRunnable.class, (CheckedRunnable) () -> {}),
           Map.entry(Startable.class, (Startable<Object>) Started::started),
           Map.entry(ThreadFactory.class, Thread.ofVirtual().factory()),
-          Map.entry(Throwable.class, new RuntimeException("cause")));
+          Map.entry(Throwable.class, new RuntimeException("cause")),
+          Map.entry(Supervisor.Options.class, Supervisor.Options.named("x")),
+          Map.entry(
+              Supervisor.FailureHandler.class, (Supervisor.FailureHandler) (task, failure) -> {}),
+          Map.entry(ServiceSpec.class, ServiceSpec.of("svc", () -> {})),
+          Map.entry(ServiceSpec.Restart.class, ServiceSpec.Restart.TRANSIENT),
+          Map.entry(List.class, List.of()),
+          Map.entry(int.class, 0),
+          Map.entry(boolean.class, false));
 
   private final List<String> checked = new ArrayList<>();
 
@@ -56,6 +65,8 @@ class NullArgumentTest {
     sweepStatics(CancelScope.class);
     sweepStatics(TaskGroup.class);
     sweepStatics(CancelScope.Options.class);
+    sweepStatics(Supervisor.class);
+    sweepStatics(Supervisor.Options.class);
     assertTrue(checked.size() > 20, "swept " + checked);
   }
 
@@ -81,12 +92,22 @@ class NullArgumentTest {
                   reported.countDown();
                 }));
     reported.await();
+    sweep(Supervisor.Options.named("x"), Supervisor.Options.class);
+    try (Supervisor sup = Supervisor.open("swept")) {
+      sweep(sup, Supervisor.class);
+    }
     assertTrue(checked.contains("Task.cancelAndWait#0"), "swept " + checked);
   }
 
   @Test
   void exceptionConstructors() throws Exception {
-    for (Class<?> c : List.of(CancelledException.class, TaskFailedException.class)) {
+    for (Class<?> c :
+        List.of(
+            CancelledException.class,
+            TaskFailedException.class,
+            SupervisorFailedException.class,
+            ShutdownReport.class,
+            ShutdownReport.Straggler.class)) {
       for (Constructor<?> k : c.getConstructors()) check(null, k);
     }
   }

@@ -432,6 +432,63 @@ class SupervisorTest {
         });
   }
 
+  @Test
+  void aServicePastItsRestartIntensityEscalatesToTheOwner() throws Exception {
+    AtomicInteger runs = new AtomicInteger();
+    ServiceSpec flaky =
+        ServiceSpec.of(
+                "flaky-feed",
+                () -> {
+                  throw new IOException("feed down #" + runs.incrementAndGet());
+                })
+            .withBackoff(Duration.ZERO, 1, Duration.ZERO)
+            .withJitter(0)
+            .withIntensity(3, Duration.ofHours(1));
+    SupervisorFailedException e =
+        assertThrows(
+            SupervisorFailedException.class,
+            () ->
+                Supervisor.run(
+                    options("feeds"),
+                    sup -> {
+                      sup.startService(flaky);
+                      Thread.sleep(FOREVER); // the escalation cancels the owner's body
+                    }));
+    assertEquals(4, runs.get(), "the first run and 3 restarts");
+    assertEquals("feed down #4", e.getCause().getMessage());
+    assertEquals("feeds", e.supervisorName());
+    assertTrue(e.getMessage().contains("flaky-feed"), e.getMessage());
+    assertEquals(List.of(), reported, "escalated to the owner, not reported to the handler");
+  }
+
+  @Test
+  void shutdownStopsAServiceFromRestarting() throws Exception {
+    AtomicInteger runs = new AtomicInteger();
+    CountDownLatch secondRun = new CountDownLatch(2);
+    ServiceSpec ticking =
+        ServiceSpec.of(
+                "ticker",
+                () -> {
+                  runs.incrementAndGet();
+                  secondRun.countDown();
+                })
+            .withRestart(ServiceSpec.Restart.PERMANENT)
+            .withBackoff(Duration.ofMillis(1), 1, Duration.ofMillis(1))
+            .withJitter(0)
+            .withIntensity(1_000_000, Duration.ofHours(1));
+    ShutdownReport report =
+        Supervisor.run(
+            options("ticks"),
+            sup -> {
+              sup.startService(ticking);
+              secondRun.await();
+            });
+    int after = runs.get();
+    assertTrue(after >= 2);
+    assertEquals(1, report.cancelled(), report.toString());
+    assertEquals(after, runs.get(), "no restart after shutdown");
+  }
+
   private static long usedHeapAfterGc() {
     Runtime runtime = Runtime.getRuntime();
     long previous = Long.MAX_VALUE;

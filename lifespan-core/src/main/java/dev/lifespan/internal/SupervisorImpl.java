@@ -2,8 +2,10 @@ package dev.lifespan.internal;
 
 import dev.lifespan.CheckedRunnable;
 import dev.lifespan.ScopedRunnable;
+import dev.lifespan.ServiceSpec;
 import dev.lifespan.ShutdownReport;
 import dev.lifespan.Supervisor;
+import dev.lifespan.SupervisorFailedException;
 import dev.lifespan.Task;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -12,6 +14,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * A supervisor: a scope its tasks run under, that isolates their failures and shuts down in phases.
@@ -123,6 +126,37 @@ public final class SupervisorImpl extends TaskOwner implements Supervisor {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(body, "body");
     return spawnTask(name, body, null, true, false);
+  }
+
+  @Override
+  public Task<Void> startService(ServiceSpec spec) {
+    Objects.requireNonNull(spec, "spec");
+    CheckedRunnable service =
+        () -> {
+          try {
+            ServiceRunner.run(spec, this::restarting, ThreadLocalRandom.current());
+          } catch (RestartIntensityExceeded e) {
+            abort(new SupervisorFailedException(name(), e.getMessage(), e.getCause()));
+            checkpoint(); // the abort cancelled this task: it ends cancelled, reported once
+          }
+        };
+    return spawnTask(spec.name(), service, null, false, false);
+  }
+
+  private void restarting(String service, int attempt, Throwable cause, Duration delay) {
+    LOG.log(
+        System.Logger.Level.WARNING,
+        "Service '"
+            + service
+            + "' of supervisor '"
+            + name()
+            + "' restarting (attempt "
+            + attempt
+            + ") in "
+            + delay.toMillis()
+            + " ms after "
+            + (cause == null ? "it returned" : "failure: " + cause),
+        cause);
   }
 
   @Override
