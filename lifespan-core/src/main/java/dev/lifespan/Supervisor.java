@@ -113,6 +113,20 @@ public sealed interface Supervisor extends AutoCloseable permits SupervisorImpl 
         body);
   }
 
+  /**
+   * Starts a fire-and-forget task from anywhere, any thread: in the running application's
+   * background supervisor if the calling thread belongs to one, otherwise in a process-wide
+   * supervisor that is opened on first use outside any scope and drained when the JVM shuts down:
+   * running tasks get the grace period set by the system property {@code lifespan.background.grace}
+   * (an ISO-8601 duration, default {@code PT10S}) to finish, then are cancelled. Its failures go to
+   * that supervisor's failure handler (the log).
+   *
+   * @throws IllegalStateException if that supervisor is shutting down
+   */
+  static Task<Void> fireAndForget(String name, CheckedRunnable body) {
+    return dev.lifespan.internal.Background.fireAndForget(name, body);
+  }
+
   /** The supervisor's name. */
   String name();
 

@@ -357,4 +357,18 @@ public final class SupervisorImpl extends TaskOwner implements Supervisor {
             + "' was still open when the scope it was opened in ended; shutting it down");
     shutdownOnce(Duration.ZERO);
   }
+
+  /**
+   * A supervisor outside every scope, whatever the calling thread's scope: the process-wide one.
+   */
+  static SupervisorImpl openRoot(String name, Duration grace) {
+    return new SupervisorImpl(
+        name,
+        null,
+        SystemTimer.INSTANCE,
+        grace,
+        Supervisor.Options.DEFAULT_KILL_TIMEOUT,
+        null,
+        null);
+  }
 }

@@ -1,0 +1,115 @@
+package dev.lifespan;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lifespan.internal.Background;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FireAndForgetTest {
+
+  @Test
+  void runsFromAThreadTheLibraryDidNotStart() throws Exception {
+    CountDownLatch ran = new CountDownLatch(1);
+    AtomicReference<Task<Void>> task = new AtomicReference<>();
+    Thread foreign =
+        Thread.ofPlatform().start(() -> task.set(Supervisor.fireAndForget("ping", ran::countDown)));
+    foreign.join();
+    assertTrue(ran.await(1, TimeUnit.MINUTES));
+    task.get().join();
+    assertEquals(Future.State.SUCCESS, task.get().state());
+  }
+
+  @Test
+  void landsInTheApplicationsBackgroundSupervisorWhenOneIsBound() throws Exception {
+    List<String> reported = new CopyOnWriteArrayList<>();
+    Supervisor.run(
+        Supervisor.Options.named("app-background")
+            .withFailureHandler((t, f) -> reported.add(t.name() + ": " + f.getMessage())),
+        sup -> {
+          Task<Void> t =
+              ScopedValue.where(Background.APP, sup)
+                  .call(
+                      () ->
+                          Supervisor.fireAndForget(
+                              "send mail",
+                              () -> {
+                                throw new IOException("smtp down");
+                              }));
+          sup.awaitIdle();
+          assertEquals(Future.State.FAILED, t.state());
+        });
+    assertEquals(List.of("send mail: smtp down"), reported);
+  }
+
+  /** Run in a child JVM by the tests below: fires one task and returns from main at once. */
+  public static final class DrainMain {
+    public static void main(String[] args) {
+      Path out = Path.of(args[0]);
+      boolean forever = args.length > 1;
+      Supervisor.fireAndForget(
+          "write-result",
+          () -> {
+            if (forever) Thread.sleep(Duration.ofDays(1));
+            Thread.sleep(300); // real work that outlives main
+            Files.writeString(out, "done");
+          });
+    }
+  }
+
+  @Test
+  void theJvmShutdownDrainsProcessWideBackgroundTasks(@TempDir Path dir) throws Exception {
+    Path out = dir.resolve("result.txt");
+    Process p = childJvm(List.of(), out.toString());
+    assertTrue(p.waitFor(1, TimeUnit.MINUTES));
+    assertEquals(0, p.exitValue(), output(p));
+    assertEquals("done", Files.readString(out), "the task finished before the JVM exited");
+  }
+
+  @Test
+  void theDrainIsBoundedByTheGrace(@TempDir Path dir) throws Exception {
+    Path out = dir.resolve("result.txt");
+    Process p = childJvm(List.of("-Dlifespan.background.grace=PT0.1S"), out.toString(), "forever");
+    assertTrue(p.waitFor(1, TimeUnit.MINUTES), "the JVM exits although the task never ends");
+    assertFalse(Files.exists(out));
+    assertTrue(output(p).contains("cancelling them"), output(p));
+  }
+
+  private static Process childJvm(List<String> jvmArgs, String... args) throws IOException {
+    String javaBin = ProcessHandle.current().info().command().orElseThrow();
+    String cp =
+        location(CancelScope.class)
+            + java.io.File.pathSeparator
+            + location(FireAndForgetTest.class);
+    var cmd = new java.util.ArrayList<String>();
+    cmd.add(javaBin);
+    cmd.addAll(jvmArgs);
+    cmd.addAll(List.of("-cp", cp, DrainMain.class.getName()));
+    cmd.addAll(List.of(args));
+    return new ProcessBuilder(cmd).redirectErrorStream(true).start();
+  }
+
+  private static String location(Class<?> c) {
+    try {
+      return Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+    } catch (java.net.URISyntaxException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  private static String output(Process p) throws IOException {
+    return new String(p.getInputStream().readAllBytes());
+  }
+}
