@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lifespan.CancelScope;
+import dev.lifespan.ServiceSpec;
+import dev.lifespan.ShutdownReport;
+import dev.lifespan.Supervisor;
 import dev.lifespan.Task;
 import dev.lifespan.TaskGroup;
 import java.net.ServerSocket;
@@ -142,4 +145,41 @@ class ReadmeTest {
   }
 
   private static void serve(ServerSocket socket) {}
+
+  private final List<String> done = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  private void flush() {
+    done.add("flushed");
+  }
+
+  private int countOrders() {
+    return 3;
+  }
+
+  private void confirm(int order) {
+    done.add("confirmed " + order);
+  }
+
+  private void consumeFeed() throws InterruptedException {
+    Thread.sleep(Duration.ofDays(1));
+  }
+
+  @Test
+  void supervisors() throws Exception {
+    ShutdownReport report =
+        Supervisor.run(
+            Supervisor.Options.named("background"),
+            sup -> {
+              sup.spawn("metrics-flusher", () -> flush()); // failure: to the failure handler
+              Task<Integer> count =
+                  sup.fork("count", () -> countOrders()); // failure: to whoever joins
+              sup.spawnMustFinish("confirm order 7", () -> confirm(7)); // shutdown waits for it
+              sup.startService(
+                  ServiceSpec.of("feed", () -> consumeFeed()) // restarted with backoff
+                      .withIntensity(5, Duration.ofMinutes(1))); // past that: the owner fails
+              System.out.println("orders: " + count.join());
+            }); // shutdown: cancel ordinary tasks, wait for must-finish ones
+    assertTrue(done.contains("confirmed 7"), done.toString());
+    assertTrue(report.clean(), report.toString());
+  }
 }
