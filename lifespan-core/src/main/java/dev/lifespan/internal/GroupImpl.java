@@ -37,6 +37,7 @@ public final class GroupImpl extends TaskOwner implements TaskGroup {
     ScopeNode p = f.current;
     GroupImpl g = new GroupImpl(name, p, p != null ? p.timer : f.timer, factory);
     g.enter(f);
+    Roots.opened(g);
     T result = null;
     Throwable thrown = null;
     try {
@@ -48,6 +49,7 @@ public final class GroupImpl extends TaskOwner implements TaskGroup {
       g.fail(thrown);
     }
     g.children.awaitEmptyAndClose(g);
+    Roots.ended(g);
     Throwable failed = g.children.failure();
     if (failed != null) {
       g.leave(null); // the failure wins over any cancellation; nothing is absorbed

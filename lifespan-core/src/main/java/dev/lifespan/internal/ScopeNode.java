@@ -237,6 +237,7 @@ public sealed class ScopeNode implements CancelScope permits TaskOwner, TaskImpl
 
   final boolean cancel(CancelReason r) {
     if (!REASON.compareAndSet(this, null, r)) return false;
+    Events.scopeCancelled(this, r);
     if (!shield && parent != null && cancelledFrom(parent) != null) return true; // already told
     deliver();
     return true;
@@ -272,6 +273,11 @@ public sealed class ScopeNode implements CancelScope permits TaskOwner, TaskImpl
         attached = b;
       }
     }
+  }
+
+  /** The supervisors attached to this scope now, or null; see {@link #attach}. */
+  final ScopeNode[] attached() {
+    return attached;
   }
 
   /** Detaches a supervisor that has shut down. */

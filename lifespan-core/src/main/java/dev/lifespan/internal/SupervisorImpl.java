@@ -50,6 +50,7 @@ public final class SupervisorImpl extends TaskOwner implements Supervisor {
     this.grace = grace;
     this.killTimeout = killTimeout;
     this.handler = handler;
+    Roots.opened(this);
   }
 
   @Override
@@ -285,16 +286,20 @@ public final class SupervisorImpl extends TaskOwner implements Supervisor {
       shutdownStarted = true;
     }
     long start = System.nanoTime();
+    Events.Phase phase = Events.phase(null, this, "cancel");
     if (state == State.RUNNING) state = State.SHUTTING_DOWN;
     children.close();
     List<TaskImpl<?>> all = children.snapshot();
     cancel("supervisor '" + name() + "' is shutting down");
+    phase = Events.phase(phase, this, "grace");
     children.awaitEmpty(Timer.saturatedAdd(start, Timer.saturatedNanos(grace)), this);
+    phase = Events.phase(phase, this, "kill");
     for (TaskImpl<?> t : children.snapshot()) {
       t.cancel("the grace period of supervisor '" + name() + "' ended");
     }
     children.awaitEmpty(
         Timer.saturatedAdd(System.nanoTime(), Timer.saturatedNanos(killTimeout)), this);
+    phase = Events.phase(phase, this, "report");
     ShutdownReport r = summarize(all, start);
     List<TaskImpl<?>> unclaimed;
     synchronized (lifecycle) {
@@ -304,8 +309,10 @@ public final class SupervisorImpl extends TaskOwner implements Supervisor {
     for (TaskImpl<?> t : unclaimed) {
       if (!t.observed) report(t, t.failure());
     }
+    Events.phase(phase, this, null);
     if (parent != null) parent.detach(this);
     if (state != State.FAILED) state = State.TERMINATED;
+    Roots.ended(this);
     synchronized (lifecycle) {
       report = r;
       lifecycle.notifyAll();
@@ -335,13 +342,15 @@ public final class SupervisorImpl extends TaskOwner implements Supervisor {
         case TaskImpl.SUCCESS -> completed++;
         case TaskImpl.CANCELLED -> cancelled++;
         case TaskImpl.FAILED -> failed++;
-        default ->
-            stragglers.add(
-                new ShutdownReport.Straggler(
-                    t.name(),
-                    Duration.ofNanos(now - t.spawnedAt),
-                    t.shield,
-                    Arrays.asList(t.thread.getStackTrace())));
+        default -> {
+          Events.straggler(this, t, now - t.spawnedAt);
+          stragglers.add(
+              new ShutdownReport.Straggler(
+                  t.name(),
+                  Duration.ofNanos(now - t.spawnedAt),
+                  t.shield,
+                  Arrays.asList(t.thread.getStackTrace())));
+        }
       }
     }
     return new ShutdownReport(

@@ -129,6 +129,7 @@ public final class TaskImpl<T> extends ScopeNode implements Task<T>, Runnable {
     if (thrown == null) o = SUCCESS;
     else if (isCancellation(thrown) && cancelledFrom(this) != null) o = CANCELLED;
     else o = FAILED;
+    if (o == FAILED) Events.taskFailed(this, thrown);
     Throwable toGroup = o == FAILED ? thrown : null;
     if (gate != null && gate.taskEnded()) toGroup = null; // start's caller takes the outcome
     result = o == SUCCESS ? value : thrown;

@@ -13,9 +13,18 @@ public abstract sealed class TaskOwner extends ScopeNode permits GroupImpl, Supe
   final ThreadFactory factory; // null: virtual threads
   final ChildList children = new ChildList();
 
+  /** {@link System#nanoTime()} at creation, for the owner's age in dumps. */
+  final long createdAt = System.nanoTime();
+
+  /** Whether no owner encloses this one, so that {@link Roots} lists it; see there. */
+  final boolean topLevel;
+
   TaskOwner(String name, ScopeNode parent, Timer timer, ThreadFactory factory) {
     super(name, parent, false, timer);
     this.factory = factory;
+    ScopeNode s = parent;
+    while (s != null && !(s instanceof TaskOwner)) s = s.parent;
+    this.topLevel = s == null;
   }
 
   /** Called by each child as it ends; {@code failure} is non-null if it failed. */

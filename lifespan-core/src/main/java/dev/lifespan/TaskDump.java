@@ -1,0 +1,289 @@
+package dev.lifespan;
+
+import dev.lifespan.internal.Dumper;
+import dev.lifespan.internal.SupervisorImpl;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * A snapshot of the live supervisors, task groups and tasks, as a tree: what runs inside what, in
+ * which state, for how long, and optionally where each task's thread is.
+ *
+ * {@snippet :
+ * System.err.println(TaskDump.capture(true).toText());  // everything live, with stack traces
+ * String json = TaskDump.of(background, false).toJson(); // one supervisor, for a status endpoint
+ * }
+ *
+ * <p>{@link #toText()} gives one line per node, indented by depth:
+ *
+ * <pre>
+ * supervisor 'background' RUNNING 4.1 s, 3 tasks
+ *   task 'confirm order 7' RUNNING 1.2 s must-finish
+ *   task 'metrics-flusher' RUNNING 4.1 s
+ *   task 'import' RUNNING 2.0 s
+ *     group 'import-batch' OPEN 2.0 s, 2 tasks
+ *       task 'import-batch-1' RUNNING 2.0 s
+ *       task 'import-batch-2' RUNNING 1.9 s cancelled
+ * </pre>
+ *
+ * <h2>What a dump contains</h2>
+ *
+ * Three kinds of {@link Node}: supervisors, task groups and tasks. {@link #capture} starts from the
+ * <em>top-level</em> owners of the process, oldest first: the supervisors and task groups that no
+ * other supervisor or group encloses (opened outside every task, group body and supervisor body),
+ * such as the process-wide supervisor of {@link Supervisor#fireAndForget} once it is in use. {@link
+ * #of} starts from one supervisor. A supervisor is live from its creation until its shutdown ends;
+ * a group from its opening until its body returned and its last task ended.
+ *
+ * <p>The children of a supervisor or group are its running tasks, in the order they were spawned,
+ * followed by the groups and supervisors opened in its body on the owner's own thread (a group run
+ * in a group's body, say). The children of a task are the groups and supervisors opened inside it.
+ * In both cases the supervisors opened with {@link Supervisor#open} and not yet shut down count as
+ * opened where they were opened. Plain {@link CancelScope}s are not nodes: what is opened inside
+ * one appears under the task or owner the scope belongs to. Tasks that ended are not listed.
+ *
+ * <p>Per node: {@link Node#kind() kind}, {@link Node#name() name}, {@link Node#state() state},
+ * {@link Node#age() age}, whether it is a {@link Node#mustFinish() must-finish} task, whether a
+ * {@link Node#cancelled() cancellation} has reached it, its {@link Node#children() children}, and,
+ * if requested, a task's {@link Node#stackTrace() stack trace}. The parent of a node is the node
+ * whose children list it.
+ *
+ * <h2>Consistency</h2>
+ *
+ * A dump is taken without stopping, pausing or waiting for any task, so it is <em>not</em> an
+ * atomic snapshot. Each owner's list of running tasks is copied at one moment (under the lock that
+ * tasks take to start and end, held for the copy only); everything else is read as the walk reaches
+ * it. Every node listed was live at some moment while the dump was taken, but tasks that start or
+ * end meanwhile may be missing or still listed (a task that just ended shows its final state), a
+ * task's stack trace is taken when the walk reaches it and shows one moment of a moving thread, and
+ * ages are measured from one instant, {@link #takenAt()}. Taking a dump is safe from any thread,
+ * including a task's own, and never blocks on a task; it costs time proportional to the number of
+ * live tasks, plus one stack walk per task when stack traces are requested.
+ *
+ * @param takenAt when the dump was taken
+ * @param withStackTraces whether the tasks' stack traces were requested
+ * @param roots the top-level nodes
+ */
+public record TaskDump(Instant takenAt, boolean withStackTraces, List<Node> roots) {
+
+  /** Validates and copies. */
+  public TaskDump {
+    Objects.requireNonNull(takenAt, "takenAt");
+    roots = List.copyOf(roots);
+  }
+
+  /** What a node stands for. */
+  public enum Kind {
+    /** A {@link Supervisor}. */
+    SUPERVISOR,
+    /** A {@link TaskGroup}. */
+    GROUP,
+    /** A {@link Task}. */
+    TASK;
+
+    /** The kind's name as dumps show it: {@code supervisor}, {@code group} or {@code task}. */
+    public String label() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
+
+  /**
+   * One supervisor, task group or task.
+   *
+   * @param kind what the node stands for
+   * @param name its name
+   * @param state a task's {@link Task#state()} ({@code RUNNING}, or its final state if it ended
+   *     while the dump was taken); a supervisor's {@link Supervisor#state()}; a group's {@code
+   *     OPEN}, or {@code CLOSED} if it ended while the dump was taken
+   * @param age how long it had existed at {@link TaskDump#takenAt()}: a task since it was spawned,
+   *     an owner since it was opened
+   * @param mustFinish whether it is a task started with {@link Supervisor#spawnMustFinish}
+   * @param cancelled whether a cancellation reaches it: its own, or that of an enclosing scope not
+   *     behind a shield
+   * @param children the nodes inside it (see {@link TaskDump})
+   * @param stackTrace a task's stack trace, if requested; otherwise empty
+   */
+  public record Node(
+      Kind kind,
+      String name,
+      String state,
+      Duration age,
+      boolean mustFinish,
+      boolean cancelled,
+      List<Node> children,
+      List<StackTraceElement> stackTrace) {
+
+    /** Validates and copies. */
+    public Node {
+      Objects.requireNonNull(kind, "kind");
+      Objects.requireNonNull(name, "name");
+      Objects.requireNonNull(state, "state");
+      Objects.requireNonNull(age, "age");
+      children = List.copyOf(children);
+      stackTrace = List.copyOf(stackTrace);
+    }
+  }
+
+  /**
+   * Takes a dump of everything live in the process: every top-level supervisor and task group, with
+   * what runs inside them. See the class description for what is included and how consistent it is.
+   *
+   * @param withStackTraces whether to take each task's stack trace
+   */
+  public static TaskDump capture(boolean withStackTraces) {
+    Instant at = Instant.now();
+    return new TaskDump(at, withStackTraces, Dumper.roots(withStackTraces));
+  }
+
+  /**
+   * Takes a dump of one supervisor, with what runs inside it. A supervisor that has shut down is a
+   * single node without children.
+   *
+   * @param withStackTraces whether to take each task's stack trace
+   */
+  public static TaskDump of(Supervisor supervisor, boolean withStackTraces) {
+    Objects.requireNonNull(supervisor, "supervisor");
+    Instant at = Instant.now();
+    return new TaskDump(
+        at, withStackTraces, List.of(Dumper.of((SupervisorImpl) supervisor, withStackTraces)));
+  }
+
+  /**
+   * The dump as text: one line per node, indented two spaces per level, as {@code kind 'name' STATE
+   * age}, then {@code must-finish} and {@code cancelled} when they apply, and for a supervisor or
+   * group the number of its running tasks ({@code , 3 tasks}); each requested stack frame on its
+   * own line below its task, as {@code at frame}, indented two levels deeper than the task. Ages
+   * read {@code 850 ms}, {@code 1.2 s}, or whole seconds from 100 s on. Control characters in names
+   * are escaped as in Java. Empty if nothing is live; each line ends with a line feed.
+   */
+  public String toText() {
+    StringBuilder sb = new StringBuilder();
+    for (Node n : roots) text(sb, n, 0);
+    return sb.toString();
+  }
+
+  /**
+   * The dump as one line of JSON (RFC 8259): {@code {"takenAt": ISO-8601 string, "stackTraces":
+   * boolean, "roots": [node...]}}, each node {@code {"kind": "supervisor" | "group" | "task",
+   * "name": string, "state": string, "ageMillis": number, "mustFinish": boolean, "cancelled":
+   * boolean, "stackTrace": [string...], "children": [node...]}}, where {@code "stackTrace"} is only
+   * present on tasks, and only when stack traces were requested: one {@link
+   * StackTraceElement#toString()} per frame, innermost first. Names are escaped as JSON requires;
+   * unpaired surrogates, U+2028 and U+2029 are escaped too, so the text encodes to valid UTF-8 and
+   * embeds in JavaScript.
+   */
+  public String toJson() {
+    StringBuilder sb = new StringBuilder();
+    sb.append("{\"takenAt\":");
+    jsonString(sb, takenAt.toString());
+    sb.append(",\"stackTraces\":").append(withStackTraces).append(",\"roots\":[");
+    for (int i = 0; i < roots.size(); i++) {
+      if (i > 0) sb.append(',');
+      json(sb, roots.get(i));
+    }
+    return sb.append("]}").toString();
+  }
+
+  /** {@link #toText()}. */
+  @Override
+  public String toString() {
+    return toText();
+  }
+
+  // ---- rendering
+
+  private static void text(StringBuilder sb, Node n, int depth) {
+    String indent = "  ".repeat(depth);
+    sb.append(indent).append(n.kind.label()).append(" '");
+    for (int i = 0; i < n.name.length(); i++) {
+      char c = n.name.charAt(i);
+      switch (c) {
+        case '\n' -> sb.append("\\n");
+        case '\r' -> sb.append("\\r");
+        case '\t' -> sb.append("\\t");
+        default -> {
+          if (Character.isISOControl(c)) sb.append(String.format("\\u%04x", (int) c));
+          else sb.append(c);
+        }
+      }
+    }
+    sb.append("' ").append(n.state).append(' ').append(age(n.age));
+    if (n.mustFinish) sb.append(" must-finish");
+    if (n.cancelled) sb.append(" cancelled");
+    if (n.kind != Kind.TASK) {
+      long tasks = n.children.stream().filter(c -> c.kind == Kind.TASK).count();
+      sb.append(", ").append(tasks).append(tasks == 1 ? " task" : " tasks");
+    }
+    sb.append('\n');
+    for (StackTraceElement e : n.stackTrace)
+      sb.append(indent).append("    at ").append(e).append('\n');
+    for (Node c : n.children) text(sb, c, depth + 1);
+  }
+
+  private static String age(Duration d) {
+    long ms = d.toMillis();
+    if (ms < 1000) return ms + " ms";
+    if (ms < 100_000) return (ms / 1000) + "." + (ms % 1000 / 100) + " s";
+    return (ms / 1000) + " s";
+  }
+
+  private void json(StringBuilder sb, Node n) {
+    sb.append("{\"kind\":\"").append(n.kind.label()).append("\",\"name\":");
+    jsonString(sb, n.name);
+    sb.append(",\"state\":");
+    jsonString(sb, n.state);
+    sb.append(",\"ageMillis\":").append(n.age.toMillis());
+    sb.append(",\"mustFinish\":").append(n.mustFinish);
+    sb.append(",\"cancelled\":").append(n.cancelled);
+    if (withStackTraces && n.kind == Kind.TASK) {
+      sb.append(",\"stackTrace\":[");
+      for (int i = 0; i < n.stackTrace.size(); i++) {
+        if (i > 0) sb.append(',');
+        jsonString(sb, n.stackTrace.get(i).toString());
+      }
+      sb.append(']');
+    }
+    sb.append(",\"children\":[");
+    for (int i = 0; i < n.children.size(); i++) {
+      if (i > 0) sb.append(',');
+      json(sb, n.children.get(i));
+    }
+    sb.append("]}");
+  }
+
+  /**
+   * Appends {@code s} as a JSON string; unpaired surrogates are escaped, so the output is UTF-8.
+   */
+  private static void jsonString(StringBuilder sb, String s) {
+    sb.append('"');
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      switch (c) {
+        case '"' -> sb.append("\\\"");
+        case '\\' -> sb.append("\\\\");
+        case '\n' -> sb.append("\\n");
+        case '\r' -> sb.append("\\r");
+        case '\t' -> sb.append("\\t");
+        case '\b' -> sb.append("\\b");
+        case '\f' -> sb.append("\\f");
+        default -> {
+          boolean paired =
+              Character.isHighSurrogate(c)
+                  ? i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))
+                  : Character.isLowSurrogate(c)
+                      && i > 0
+                      && Character.isHighSurrogate(s.charAt(i - 1));
+          if (c < 0x20 || c == '\u2028' || c == '\u2029' || (Character.isSurrogate(c) && !paired)) {
+            sb.append(String.format("\\u%04x", (int) c));
+          } else {
+            sb.append(c);
+          }
+        }
+      }
+    }
+    sb.append('"');
+  }
+}

@@ -1,0 +1,100 @@
+package dev.lifespan.internal;
+
+import dev.lifespan.TaskDump;
+import dev.lifespan.TaskDump.Kind;
+import dev.lifespan.TaskDump.Node;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Walks the live tree for {@link TaskDump}: from an owner, its running children (copied under the
+ * child list's lock) and the scopes nested in it on its thread; from a task, the scopes nested in
+ * it. In a chain of nested scopes, the first owner found stands for the rest of the chain, and the
+ * supervisors attached to each scope before it are included. Takes no other lock and waits for
+ * nothing; see {@link TaskDump} for what the result is consistent with.
+ */
+public final class Dumper {
+  private final boolean stacks;
+  private final long now = System.nanoTime();
+
+  /** Owners already listed: a tree read while it changes must not list one twice. */
+  private final Set<ScopeNode> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+
+  private Dumper(boolean stacks) {
+    this.stacks = stacks;
+  }
+
+  /** The trees of all top-level owners, oldest first. */
+  public static List<Node> roots(boolean stacks) {
+    Dumper d = new Dumper(stacks);
+    List<Node> out = new ArrayList<>();
+    for (TaskOwner o : Roots.snapshot()) d.owner(o, out);
+    return out;
+  }
+
+  /** The tree of one supervisor. */
+  public static Node of(SupervisorImpl s, boolean stacks) {
+    List<Node> out = new ArrayList<>(1);
+    new Dumper(stacks).owner(s, out);
+    return out.getFirst();
+  }
+
+  private void owner(TaskOwner o, List<Node> out) {
+    if (!seen.add(o)) return;
+    List<TaskImpl<?>> tasks = o.children.snapshot(); // newest first
+    List<Node> children = new ArrayList<>(tasks.size() + 1);
+    for (TaskImpl<?> t : tasks.reversed()) children.add(task(t));
+    nested(o, children);
+    boolean sup = o instanceof SupervisorImpl;
+    String state =
+        o instanceof SupervisorImpl s
+            ? s.state().name()
+            : o.state == ScopeNode.CLOSED ? "CLOSED" : "OPEN";
+    out.add(
+        new Node(
+            sup ? Kind.SUPERVISOR : Kind.GROUP,
+            o.name(),
+            state,
+            Duration.ofNanos(now - o.createdAt),
+            false,
+            ScopeNode.cancelledFrom(o) != null,
+            children,
+            List.of()));
+  }
+
+  private Node task(TaskImpl<?> t) {
+    List<Node> children = new ArrayList<>(0);
+    nested(t, children);
+    Thread th = t.thread; // null only while being spawned
+    List<StackTraceElement> stack = stacks && th != null ? List.of(th.getStackTrace()) : List.of();
+    return new Node(
+        Kind.TASK,
+        t.name(),
+        t.state().name(),
+        Duration.ofNanos(now - t.spawnedAt),
+        t.shield,
+        ScopeNode.cancelledFrom(t) != null,
+        children,
+        stack);
+  }
+
+  /**
+   * Adds the owners opened inside {@code from} on its thread, and the supervisors attached there.
+   */
+  private void nested(ScopeNode from, List<Node> out) {
+    for (ScopeNode s = from; s != null; s = s.inner) {
+      if (s != from && s instanceof TaskOwner o) {
+        owner(o, out); // it lists what is nested in it
+        return;
+      }
+      ScopeNode[] attached = s.attached();
+      if (attached != null) {
+        for (ScopeNode a : attached) owner((TaskOwner) a, out);
+      }
+    }
+  }
+}
