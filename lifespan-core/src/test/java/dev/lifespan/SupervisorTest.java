@@ -489,6 +489,28 @@ class SupervisorTest {
     assertEquals(after, runs.get(), "no restart after shutdown");
   }
 
+  @Test
+  void joinedForkFailuresAreNotHeldUntilShutdown() throws Exception {
+    Supervisor.run(
+        options("joined"),
+        sup -> {
+          for (int i = 0; i < 1000; i++) {
+            Task<String> t =
+                sup.fork(
+                    "f",
+                    () -> {
+                      throw new IOException("x");
+                    });
+            assertThrows(TaskFailedException.class, t::join);
+          }
+          // White-box: nothing is held for a joiner any more.
+          var held = dev.lifespan.internal.SupervisorImpl.class.getDeclaredField("failedForks");
+          held.setAccessible(true);
+          assertEquals(0, ((java.util.Collection<?>) held.get(sup)).size());
+        });
+    assertEquals(List.of(), reported);
+  }
+
   private static long usedHeapAfterGc() {
     Runtime runtime = Runtime.getRuntime();
     long previous = Long.MAX_VALUE;

@@ -36,7 +36,9 @@ public final class SupervisorImpl extends TaskOwner implements Supervisor {
   private boolean shutdownStarted; // guarded by lifecycle
   private ShutdownReport report; // guarded by lifecycle; set once the shutdown is done
   private Throwable fatal; // guarded by lifecycle
-  private final List<TaskImpl<?>> failedForks = new ArrayList<>(); // guarded by lifecycle
+
+  /** Failed forks whose failure no caller has taken yet; guarded by lifecycle. */
+  private final java.util.Set<TaskImpl<?>> failedForks = new java.util.LinkedHashSet<>();
 
   private SupervisorImpl(
       String name,
@@ -223,8 +225,15 @@ public final class SupervisorImpl extends TaskOwner implements Supervisor {
   private boolean holdForJoiner(TaskImpl<?> t) {
     synchronized (lifecycle) {
       if (report != null) return false;
-      failedForks.add(t);
+      if (!t.observed) failedForks.add(t); // a joiner may have taken it already
       return true;
+    }
+  }
+
+  @Override
+  void failureTaken(TaskImpl<?> t) {
+    synchronized (lifecycle) {
+      failedForks.remove(t);
     }
   }
 

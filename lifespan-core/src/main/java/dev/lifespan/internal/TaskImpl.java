@@ -46,6 +46,14 @@ public final class TaskImpl<T> extends ScopeNode implements Task<T>, Runnable {
   /** Set once a caller was handed the task's failure (join, exceptionNow, a future). */
   volatile boolean observed;
 
+  /** Notes that a caller took the failure, so the owner stops holding it for one. */
+  private void markObserved() {
+    if (!observed) {
+      observed = true;
+      owner.failureTaken(this);
+    }
+  }
+
   /**
    * For an unnamed task, its number in the group, from which its name is generated lazily; set
    * before the task's thread starts.
@@ -178,7 +186,7 @@ public final class TaskImpl<T> extends ScopeNode implements Task<T>, Runnable {
           "Task '" + name() + "' did not end within " + timeout + " after it was cancelled");
     }
     if (outcome == FAILED) {
-      observed = true;
+      markObserved();
       throw new TaskFailedException(name(), (Throwable) result);
     }
   }
@@ -196,7 +204,7 @@ public final class TaskImpl<T> extends ScopeNode implements Task<T>, Runnable {
     if (outcome != FAILED) {
       throw new IllegalStateException("Task '" + name() + "' has not failed: " + state());
     }
-    observed = true;
+    markObserved();
     return (Throwable) result;
   }
 
@@ -239,7 +247,7 @@ public final class TaskImpl<T> extends ScopeNode implements Task<T>, Runnable {
     return switch (outcome) {
       case SUCCESS -> value();
       case FAILED -> {
-        observed = true;
+        markObserved();
         throw new TaskFailedException(name(), (Throwable) result);
       }
       default -> throw new CancellationException("Task '" + name() + "' was cancelled");
@@ -286,7 +294,7 @@ public final class TaskImpl<T> extends ScopeNode implements Task<T>, Runnable {
       switch (task.outcome) {
         case SUCCESS -> complete(task.value());
         case FAILED -> {
-          task.observed = true;
+          task.markObserved();
           completeExceptionally((Throwable) task.result);
         }
         default ->

@@ -30,6 +30,9 @@ public abstract sealed class TaskOwner extends ScopeNode permits GroupImpl, Supe
   /** Called by each child as it ends; {@code failure} is non-null if it failed. */
   abstract void childEnded(TaskImpl<?> t, Throwable failure);
 
+  /** A caller took the failure of the ended child {@code t}. */
+  void failureTaken(TaskImpl<?> t) {}
+
   /** The exception for a spawn into this owner after it stopped taking children. */
   abstract RuntimeException refused(String taskName);
 
