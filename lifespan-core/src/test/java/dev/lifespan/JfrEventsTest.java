@@ -100,19 +100,7 @@ class JfrEventsTest {
       Supervisor sup =
           Supervisor.open(Supervisor.Options.named("jfr-shutdown").withKillTimeout(kill));
       Task<Void> stubborn =
-          sup.spawn(
-              "stubborn",
-              () -> {
-                started.countDown();
-                while (true) {
-                  try {
-                    release.await();
-                    return;
-                  } catch (InterruptedException ignoreCancellation) {
-                    // keep waiting
-                  }
-                }
-              });
+          sup.spawn("stubborn", Fixtures.ignoresCancellation(started, release, null));
       try {
         started.await();
         assertEquals(1, sup.shutdown(Duration.ZERO).stragglers().size());

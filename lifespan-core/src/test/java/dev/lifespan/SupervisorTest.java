@@ -215,19 +215,7 @@ class SupervisorTest {
             options("stubborn")
                 .withGrace(Duration.ofMillis(50))
                 .withKillTimeout(Duration.ofMillis(50)));
-    Task<Void> t =
-        sup.spawn(
-            "deaf",
-            () -> {
-              running.countDown();
-              while (release.getCount() > 0) {
-                try {
-                  release.await();
-                } catch (InterruptedException swallowed) {
-                  // ignores cancellation on purpose
-                }
-              }
-            });
+    Task<Void> t = sup.spawn("deaf", Fixtures.ignoresCancellation(running, release, null));
     running.await();
     ShutdownReport report = sup.shutdown(Duration.ofMillis(50));
     assertEquals(1, report.stragglers().size(), report.toString());

@@ -203,19 +203,7 @@ class TaskDumpTest {
         g -> {
           try {
             Task<Void> t =
-                g.spawn(
-                    "stubborn",
-                    () -> {
-                      started.countDown();
-                      while (true) {
-                        try {
-                          release.await();
-                          return;
-                        } catch (InterruptedException e) {
-                          interrupted.countDown(); // and keep waiting
-                        }
-                      }
-                    });
+                g.spawn("stubborn", Fixtures.ignoresCancellation(started, release, interrupted));
             started.await(); // cancelled before it started, it would never run
             t.cancel();
             interrupted.await();
