@@ -25,8 +25,7 @@ abstract class ChildListFields extends ChildListPadBefore {
  * <p>Every child adds itself when spawned and removes itself as it ends, so the list is written by
  * many threads at once. It is kept in its own padded object, apart from the owner's read-mostly
  * fields (its cancellation state, read by every child as it starts). Its monitor guards the fields;
- * critical sections are a few pointer writes and never call user code. Lock order: this monitor,
- * then a {@link ThreadFrame}'s (when delivering cancellation); never the reverse.
+ * critical sections are a few pointer writes, never call user code and never take another lock.
  *
  * <p>A spin lock was tried here and removed: a holder that blocks on a frame's monitor while
  * delivering cancellation can be starved by spinners that occupy every carrier thread.
@@ -161,12 +160,20 @@ final class ChildList extends ChildListFields {
   }
 
   /**
-   * Tells each running, unshielded child to check for cancellation, in place; pushes the scopes
-   * nested inside children, which the cancellation walk must visit next.
+   * Tells each running, unshielded child to check for cancellation; pushes the scopes nested inside
+   * children, which the cancellation walk must visit next. The children are copied under the lock
+   * and told outside it, so that children ending meanwhile (and removing themselves) do not queue
+   * up on the lock while thousands of threads are interrupted.
    */
-  synchronized void deliverCancellation(ArrayDeque<ScopeNode> todo) {
-    for (TaskImpl<?> t = head; t != null; t = t.next) {
-      if (t.shield) continue;
+  void deliverCancellation(ArrayDeque<ScopeNode> todo) {
+    TaskImpl<?>[] now;
+    synchronized (this) {
+      now = new TaskImpl<?>[running];
+      int i = 0;
+      for (TaskImpl<?> t = head; t != null && i < now.length; t = t.next) now[i++] = t;
+    }
+    for (TaskImpl<?> t : now) {
+      if (t == null || t.shield) continue;
       ThreadFrame f = t.frame;
       if (f != null) f.interruptIfCancelled();
       ScopeNode in = t.inner;
