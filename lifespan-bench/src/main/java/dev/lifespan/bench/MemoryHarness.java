@@ -1,5 +1,7 @@
 package dev.lifespan.bench;
 
+import dev.lifespan.ShutdownReport;
+import dev.lifespan.Supervisor;
 import dev.lifespan.Task;
 import dev.lifespan.TaskGroup;
 import java.lang.management.ManagementFactory;
@@ -26,13 +28,15 @@ import javax.management.ObjectName;
  *   <li><b>Retention</b>: {@code total} trivial children pass through one long-lived {@link
  *       TaskGroup}, in batches that are joined before the next starts; used heap after GC is read
  *       at every quarter. The group must retain nothing of ended children, so the readings must
- *       stay flat.
+ *       stay flat. The same through one long-lived {@link Supervisor} (batches of spawns, each
+ *       followed by {@code awaitIdle}).
  *   <li><b>Per parked child</b>: {@code parked} children blocked in {@link LockSupport#park()}
- *       inside one TaskGroup, against as many bare parked virtual threads; the used-heap delta
- *       after GC divided by the count is the cost of one thread. Each side is measured {@code
- *       rounds} times, alternating; the first round is a warm-up, the result is the median of the
- *       others. With {@code -Dhistograms=true}, the last round also prints, class by class, what
- *       one parked thread retains (live-object histograms before and after).
+ *       inside one TaskGroup, and as many tasks (spawned with one shared name) inside one {@link
+ *       Supervisor}, against as many bare parked virtual threads; the used-heap delta after GC
+ *       divided by the count is the cost of one thread. Each kind is measured {@code rounds} times,
+ *       alternating; the first round is a warm-up, the result is the median of the others. With
+ *       {@code -Dhistograms=true}, the last round also prints, class by class, what one parked
+ *       thread retains (live-object histograms before and after).
  * </ol>
  *
  * <p>Arguments (all optional): {@code total parked rounds}; defaults 1000000 100000 4. Run with a
@@ -59,6 +63,7 @@ public final class MemoryHarness {
         Runtime.getRuntime().maxMemory() >> 20,
         ManagementFactory.getGarbageCollectorMXBeans().getFirst().getName());
     retention(total);
+    supervisorRetention(total);
     rawRetention(total);
     perParkedChild(parked, rounds);
   }
@@ -85,6 +90,23 @@ public final class MemoryHarness {
             if (done % (total / 4) == 0) report(done, first);
           }
         });
+  }
+
+  /** (a) through one long-lived supervisor: batches of spawns, each followed by awaitIdle. */
+  private static void supervisorRetention(int total) {
+    System.out.printf(
+        "%n(a, supervisor) the same with %,d tasks through one long-lived Supervisor%n", total);
+    System.out.printf("%12s %14s %14s%n", "completed", "used (bytes)", "delta (bytes)");
+    long[] first = {-1};
+    try (Supervisor sup = Supervisor.open("long-lived")) {
+      report(0, first);
+      for (int done = 0; done < total; ) {
+        for (int i = 0; i < BATCH; i++) sup.spawn("worker", () -> {});
+        sup.awaitIdle();
+        done += BATCH;
+        if (done % (total / 4) == 0) report(done, first);
+      }
+    }
   }
 
   /** Control for (a): the same batches as raw virtual threads, to show the JVM's own drift. */
@@ -118,29 +140,41 @@ public final class MemoryHarness {
     System.out.printf(
         "%n(b) used heap per parked thread, %,d threads parked in LockSupport.park()%n", n);
     System.out.printf(
-        "%6s %22s %22s %8s%n", "round", "bare virtual (B/thr)", "TaskGroup (B/thr)", "ratio");
+        "%6s %22s %22s %8s %22s %8s%n",
+        "round",
+        "bare virtual (B/thr)",
+        "TaskGroup (B/thr)",
+        "ratio",
+        "Supervisor (B/thr)",
+        "ratio");
     double[] raw = new double[rounds];
     double[] group = new double[rounds];
+    double[] sup = new double[rounds];
     for (int r = 0; r < rounds; r++) {
       boolean last = r == rounds - 1;
       raw[r] = bareThreads(n, last && HISTOGRAMS);
       group[r] = groupChildren(n, last && HISTOGRAMS);
+      sup[r] = supervisorTasks(n, last && HISTOGRAMS);
       System.out.printf(
           Locale.ROOT,
-          "%6s %22.0f %22.0f %8.3f%n",
+          "%6s %22.0f %22.0f %8.3f %22.0f %8.3f%n",
           r == 0 ? "warmup" : Integer.toString(r),
           raw[r],
           group[r],
-          group[r] / raw[r]);
+          group[r] / raw[r],
+          sup[r],
+          sup[r] / raw[r]);
     }
-    double rawMedian = median(raw, 1), groupMedian = median(group, 1);
+    double rawMedian = median(raw, 1), groupMedian = median(group, 1), supMedian = median(sup, 1);
     System.out.printf(
         Locale.ROOT,
         "result (median of the rounds after warm-up): bare %.0f B/thread, TaskGroup child %.0f"
-            + " B/thread, ratio %.3f (goal <= 1.25)%n",
+            + " B/thread, ratio %.3f; Supervisor task %.0f B/thread, ratio %.3f (goal <= 1.25)%n",
         rawMedian,
         groupMedian,
-        groupMedian / rawMedian);
+        groupMedian / rawMedian,
+        supMedian,
+        supMedian / rawMedian);
   }
 
   private static double median(double[] values, int from) {
@@ -212,6 +246,35 @@ public final class MemoryHarness {
     group.get().cancel();
     owner.join();
     if (failure.get() != null) throw new IllegalStateException("group failed", failure.get());
+    return (double) (after - before) / n;
+  }
+
+  /**
+   * Tasks of one supervisor, opened on this thread outside any scope; all spawned with the same
+   * name (a name is required; a shared one adds no string per task). The empty supervisor is in the
+   * baseline.
+   */
+  private static double supervisorTasks(int n, boolean histogram) throws InterruptedException {
+    Thread[] threads = new Thread[n];
+    CountDownLatch parked = new CountDownLatch(n);
+    Supervisor sup = Supervisor.open("parked");
+    long before = stableUsedHeap();
+    Map<String, long[]> histoBefore = histogram ? classHistogram() : null;
+    for (int i = 0; i < n; i++) {
+      int index = i;
+      sup.spawn(
+          "parked",
+          () -> {
+            threads[index] = Thread.currentThread();
+            parkUntilInterrupted(parked);
+          });
+    }
+    awaitParked(parked, threads);
+    long after = stableUsedHeap();
+    if (histogram) printHistogramDelta("Supervisor tasks", histoBefore, classHistogram(), n);
+    ShutdownReport r = sup.shutdown(Duration.ofSeconds(30));
+    // a task returns normally once interrupted, so it counts as completed
+    if (r.completed() != n || !r.clean()) throw new IllegalStateException("unexpected: " + r);
     return (double) (after - before) / n;
   }
 

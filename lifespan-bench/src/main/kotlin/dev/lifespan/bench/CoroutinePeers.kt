@@ -2,7 +2,11 @@
 
 package dev.lifespan.bench
 
+import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.Job
+import kotlinx.coroutines.SupervisorJob
+import kotlinx.coroutines.cancel
 import kotlinx.coroutines.coroutineScope
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
@@ -40,3 +44,24 @@ fun withTimeoutOnDefault(n: Int, value: Long): Long =
         repeat(n) { acc += withTimeout(10_000L) { value } }
         acc
     }
+
+/**
+ * The peer of a long-lived Lifespan supervisor: a `CoroutineScope(SupervisorJob() +
+ * Dispatchers.Default)` that lives as long as the benchmark. [spawnBatch] launches [n] trivial
+ * children from the calling (non-coroutine) thread, as `Supervisor.spawn` is called, and then
+ * waits for exactly those children, as `Supervisor.awaitIdle` waits for all.
+ */
+class SupervisorJobPeer {
+    private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default)
+
+    /** Launches [n] children that do nothing and joins them; returns [n]. */
+    fun spawnBatch(n: Int): Int {
+        val jobs = arrayOfNulls<Job>(n)
+        for (i in 0 until n) jobs[i] = scope.launch {}
+        runBlocking { for (j in jobs) j!!.join() }
+        return n
+    }
+
+    /** Cancels the scope, ending the supervisor job. */
+    fun close() = scope.cancel()
+}
