@@ -102,24 +102,7 @@ public class CancelManyBench {
 
     @Setup(Level.Invocation)
     public void spawnAndPark() throws InterruptedException {
-      System.gc();
-      threads = new Thread[n];
-      CountDownLatch parked = new CountDownLatch(n);
-      Runnable sleeper =
-          () -> {
-            parked.countDown();
-            try {
-              Thread.sleep(Duration.ofDays(1));
-            } catch (InterruptedException e) {
-              // asked to end
-            }
-          };
-      for (int i = 0; i < n; i++) threads[i] = Thread.ofVirtual().start(sleeper);
-      if (!parked.await(SETUP_LIMIT.toSeconds(), TimeUnit.SECONDS)) {
-        throw new IllegalStateException("threads did not start: " + parked.getCount() + " left");
-      }
-      Parked.awaitAllBlocked(threads, SETUP_LIMIT);
-      System.gc(); // start the measurement with an empty young generation
+      threads = Parked.rawSleepers(n, SETUP_LIMIT);
     }
   }
 

@@ -97,10 +97,6 @@ final class ChildList extends ChildListFields {
     closed = true;
   }
 
-  synchronized boolean isClosed() {
-    return closed;
-  }
-
   /** The children running now. */
   synchronized java.util.List<TaskImpl<?>> snapshot() {
     var list = new java.util.ArrayList<TaskImpl<?>>(running);
