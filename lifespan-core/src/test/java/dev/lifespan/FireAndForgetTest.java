@@ -4,13 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.lifespan.internal.Background;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -30,28 +28,6 @@ class FireAndForgetTest {
     assertTrue(ran.await(1, TimeUnit.MINUTES));
     task.get().join();
     assertEquals(Future.State.SUCCESS, task.get().state());
-  }
-
-  @Test
-  void landsInTheApplicationsBackgroundSupervisorWhenOneIsBound() throws Exception {
-    List<String> reported = new CopyOnWriteArrayList<>();
-    Supervisor.run(
-        Supervisor.Options.named("app-background")
-            .withFailureHandler((t, f) -> reported.add(t.name() + ": " + f.getMessage())),
-        sup -> {
-          Task<Void> t =
-              ScopedValue.where(Background.APP, sup)
-                  .call(
-                      () ->
-                          Supervisor.fireAndForget(
-                              "send mail",
-                              () -> {
-                                throw new IOException("smtp down");
-                              }));
-          sup.awaitIdle();
-          assertEquals(Future.State.FAILED, t.state());
-        });
-    assertEquals(List.of("send mail: smtp down"), reported);
   }
 
   /** Run in a child JVM by the tests below: fires one task and returns from main at once. */

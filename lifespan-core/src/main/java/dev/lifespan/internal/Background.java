@@ -7,17 +7,11 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * Where fire-and-forget work goes: the current application's background supervisor when one is
- * bound, otherwise one process-wide supervisor, opened on first use outside any scope and drained
- * when the JVM shuts down.
+ * Where fire-and-forget work goes: the background supervisor of the calling thread's application
+ * ({@link AppContext}), otherwise one process-wide supervisor, opened on first use outside any
+ * scope and drained when the JVM shuts down.
  */
 public final class Background {
-  /**
-   * The running application's background supervisor, bound by the application runner for its
-   * threads.
-   */
-  public static final ScopedValue<Supervisor> APP = ScopedValue.newInstance();
-
   /** System property: how long the JVM's shutdown waits for process-wide background tasks. */
   public static final String GRACE_PROPERTY = "lifespan.background.grace";
 
@@ -32,8 +26,18 @@ public final class Background {
   public static Task<Void> fireAndForget(String name, CheckedRunnable body) {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(body, "body");
-    Supervisor app = APP.isBound() ? APP.get() : null;
-    return (app != null ? app : processWide()).spawn(name, body);
+    AppContext app = AppContext.current();
+    if (app == null) return processWide().spawn(name, body);
+    Supervisor s = app.background;
+    if (s == null) {
+      throw new IllegalStateException(
+          "Application '"
+              + app.name()
+              + "' has no background supervisor; cannot spawn '"
+              + name
+              + "'");
+    }
+    return s.spawn(name, body);
   }
 
   /** The process-wide background supervisor, opened (with its JVM shutdown hook) on first use. */

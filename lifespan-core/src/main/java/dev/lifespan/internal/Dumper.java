@@ -36,6 +36,13 @@ public final class Dumper {
     return out;
   }
 
+  /** The owners opened in {@code s} and below it on its thread, and those attached there. */
+  public static List<Node> under(ScopeNode s, boolean stacks) {
+    List<Node> out = new ArrayList<>();
+    new Dumper(stacks).nested(s, out);
+    return out;
+  }
+
   /** The tree of one supervisor. */
   public static Node of(SupervisorImpl s, boolean stacks) {
     List<Node> out = new ArrayList<>(1);

@@ -21,7 +21,7 @@ import java.util.concurrent.ThreadFactory;
  */
 public final class GroupImpl extends TaskOwner implements TaskGroup {
   private GroupImpl(String name, ScopeNode parent, Timer timer, ThreadFactory factory) {
-    super(name, parent, timer, factory);
+    super(name, parent, timer, factory, AppContext.current());
   }
 
   @Override

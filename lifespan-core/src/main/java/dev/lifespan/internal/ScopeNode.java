@@ -76,6 +76,11 @@ public sealed class ScopeNode implements CancelScope permits TaskOwner, TaskImpl
 
   private static final Object ATTACH_LOCK = new Object();
 
+  /**
+   * Set by {@link #forceCancel}: shields opened below this scope from then on are born cancelled.
+   */
+  private volatile boolean forced;
+
   /** True while in the timer's heap or being added to it; see {@link Timer#schedule}. */
   volatile boolean armed;
 
@@ -290,6 +295,56 @@ public sealed class ScopeNode implements CancelScope permits TaskOwner, TaskImpl
     }
   }
 
+  // ---- forcing: cancellation that crosses shields
+
+  private static final CancelReason FORCED = new CancelReason("shutdown forced", false);
+
+  /** Whether a scope above this one was forced; see {@link #forceCancel}. */
+  final boolean forcedAbove() {
+    for (ScopeNode s = parent; s != null; s = s.parent) {
+      if (s.forced) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Cancels this scope and every shield at or below it, must-finish tasks included, and makes the
+   * shields opened below it later start cancelled: for a forced shutdown, where nothing may keep
+   * running. The flag is set before the walk and checked after a shield is linked into the tree, so
+   * a shield opened concurrently is either reached by the walk or sees the flag.
+   */
+  public final void forceCancel(String why) {
+    forced = true;
+    CancelReason r = new CancelReason(why, false);
+    cancel(r);
+    walk(
+        n -> {
+          if (n.shield) n.cancel(r);
+        });
+  }
+
+  /**
+   * Visits every scope at or below this one: nested scopes, attached supervisors, and the root
+   * scopes of running children, shielded ones included.
+   */
+  final void walk(java.util.function.Consumer<ScopeNode> visitor) {
+    ArrayDeque<ScopeNode> todo = new ArrayDeque<>();
+    todo.push(this);
+    while (!todo.isEmpty()) {
+      ScopeNode n = todo.pop();
+      visitor.accept(n);
+      ScopeNode in = n.inner;
+      if (in != null) todo.push(in);
+      ScopeNode[] a = n.attached;
+      if (a != null) {
+        for (ScopeNode x : a) todo.push(x);
+      }
+      if (n instanceof TaskOwner o) {
+        for (TaskImpl<?> t : o.children.snapshot()) todo.push(t);
+      }
+    }
+  }
+
   /** Groups push the root scopes of their running, unshielded children. */
   void pushChildren(ArrayDeque<ScopeNode> todo) {}
 
@@ -410,6 +465,7 @@ public sealed class ScopeNode implements CancelScope permits TaskOwner, TaskImpl
       }
       moveDeadline(true, nanos);
     }
+    if (shield && reason == null && forcedAbove()) cancel(FORCED);
     if (reason != null || (!shield && parent != null && cancelledFrom(parent) != null)) {
       f.interruptIfCancelled();
     }

@@ -37,6 +37,9 @@ public final class SupervisorImpl extends TaskOwner implements Supervisor {
   private ShutdownReport report; // guarded by lifecycle; set once the shutdown is done
   private Throwable fatal; // guarded by lifecycle
 
+  /** Told once when the supervisor aborts (fatal error or escalation); set before any task runs. */
+  volatile java.util.function.Consumer<SupervisorImpl> onAbort;
+
   /** Failed forks whose failure no caller has taken yet; guarded by lifecycle. */
   private final java.util.Set<TaskImpl<?>> failedForks = new java.util.LinkedHashSet<>();
 
@@ -47,8 +50,9 @@ public final class SupervisorImpl extends TaskOwner implements Supervisor {
       Duration grace,
       Duration killTimeout,
       FailureHandler handler,
-      ThreadFactory factory) {
-    super(name, parent, timer, factory);
+      ThreadFactory factory,
+      AppContext context) {
+    super(name, parent, timer, factory, context);
     this.grace = grace;
     this.killTimeout = killTimeout;
     this.handler = handler;
@@ -64,7 +68,8 @@ public final class SupervisorImpl extends TaskOwner implements Supervisor {
       String name, Duration grace, Duration kill, FailureHandler h, ThreadFactory tf) {
     ThreadFrame f = ThreadFrame.current();
     ScopeNode p = f.current;
-    return new SupervisorImpl(name, p, p != null ? p.timer : f.timer, grace, kill, h, tf);
+    return new SupervisorImpl(
+        name, p, p != null ? p.timer : f.timer, grace, kill, h, tf, AppContext.current());
   }
 
   /** Supervisor.open: a supervisor attached to the caller's innermost scope, not entered. */
@@ -261,14 +266,25 @@ public final class SupervisorImpl extends TaskOwner implements Supervisor {
 
   /** Aborts the supervisor: records {@code error}, refuses new tasks, cancels everything. */
   void abort(Throwable error) {
+    boolean first;
     synchronized (lifecycle) {
-      if (fatal == null) fatal = error;
+      first = fatal == null;
+      if (first) fatal = error;
       else if (fatal != error) fatal.addSuppressed(error);
     }
     state = State.FAILED;
     children.close();
     cancel("supervisor '" + name() + "' aborted: " + error);
     for (TaskImpl<?> t : children.snapshot()) t.cancel("supervisor '" + name() + "' aborted");
+    var listener = onAbort;
+    if (first && listener != null) listener.accept(this);
+  }
+
+  /** The shutdown's report, or null if it has not ended. */
+  ShutdownReport report() {
+    synchronized (lifecycle) {
+      return report;
+    }
   }
 
   private Throwable fatal() {
@@ -387,6 +403,24 @@ public final class SupervisorImpl extends TaskOwner implements Supervisor {
         grace,
         Supervisor.Options.DEFAULT_KILL_TIMEOUT,
         null,
+        null,
         null);
+  }
+
+  /**
+   * A supervisor of application {@code context}, attached to {@code parent} (a scope of the
+   * application runner's thread), openable from any thread.
+   */
+  static SupervisorImpl openIn(
+      ScopeNode parent, AppContext context, String name, Duration grace, Duration kill) {
+    SupervisorImpl s =
+        new SupervisorImpl(name, parent, parent.timer, grace, kill, null, null, context);
+    parent.attach(s);
+    return s;
+  }
+
+  /** The running tasks, newest first. */
+  List<TaskImpl<?>> running() {
+    return children.snapshot();
   }
 }

@@ -104,7 +104,9 @@ public final class TaskImpl<T> extends ScopeNode implements Task<T>, Runnable {
   @Override
   public void run() {
     ThreadFrame f = new ThreadFrame(Thread.currentThread());
-    ScopedValue.where(ThreadFrame.TASK_FRAME, f).run(() -> runIn(f));
+    AppContext c = owner.context;
+    var binding = ScopedValue.where(ThreadFrame.TASK_FRAME, f);
+    (c == null ? binding : binding.where(AppContext.CURRENT, c)).run(() -> runIn(f));
   }
 
   @SuppressWarnings("unchecked")

@@ -19,9 +19,13 @@ public abstract sealed class TaskOwner extends ScopeNode permits GroupImpl, Supe
   /** Whether no owner encloses this one, so that {@link Roots} lists it; see there. */
   final boolean topLevel;
 
-  TaskOwner(String name, ScopeNode parent, Timer timer, ThreadFactory factory) {
+  /** The application this owner's tasks belong to, or null; see {@link AppContext}. */
+  final AppContext context;
+
+  TaskOwner(String name, ScopeNode parent, Timer timer, ThreadFactory factory, AppContext context) {
     super(name, parent, false, timer);
     this.factory = factory;
+    this.context = context;
     ScopeNode s = parent;
     while (s != null && !(s instanceof TaskOwner)) s = s.parent;
     this.topLevel = s == null;

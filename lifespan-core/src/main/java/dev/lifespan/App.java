@@ -1,0 +1,440 @@
+package dev.lifespan;
+
+import dev.lifespan.internal.AppRunner;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * Runs an application, a {@link Lifespan} around a main body, as a process (or in-process, for
+ * tests): startup, readiness, signals, a bounded and ordered shutdown that lets must-finish work
+ * finish, progress an operator can follow, and an exit code that says why it stopped.
+ *
+ * {@snippet :
+ * public static void main(String[] args) {
+ *     App.runAndExit(App.Options.named("worker"), Lifespan.of(database, queue), () -> {
+ *         Supervisor.fireAndForget("warm cache", cache::warm); // the app's background supervisor
+ *         serveUntilCancelled();                           // cancelled by SIGTERM or SIGINT
+ *     });
+ * }
+ * }
+ *
+ * <h2>Running</h2>
+ *
+ * The application runs on its own platform thread, called {@code app '<name>'}: the layers start in
+ * order ({@link State#STARTING}), then the main body runs ({@link State#READY}); a {@code null}
+ * body serves until shutdown is requested. Every thread of the application belongs to it for {@link
+ * LifespanLocal}s, and {@link Supervisor#fireAndForget} from any of them lands in the application's
+ * background supervisor. The application ends when the main body returns or fails, or when shutdown
+ * is requested.
+ *
+ * <h2>Shutdown</h2>
+ *
+ * A shutdown request (the first SIGINT or SIGTERM, {@link #signal}, {@link #requestShutdown()}, or
+ * the main body's end) starts the shutdown; {@code T} is that moment.
+ *
+ * <ol>
+ *   <li>Readiness becomes {@link State#DRAINING}. If the main body runs, it is cancelled after the
+ *       drain delay ({@link Options#withDrainDelay}, default 0; Kubernetes services use a few
+ *       seconds so that endpoints stop routing first). A layer still starting is cancelled at once.
+ *   <li>The background supervisor shuts down, then each layer's supervisor, innermost first:
+ *       ordinary tasks are cancelled, must-finish tasks run until {@code T + grace} ({@link
+ *       Options#withGrace}, default 20 s), then are cancelled and get the kill timeout ({@link
+ *       Options#withKillTimeout}, default 2 s). Stragglers are printed with their stack traces.
+ *   <li>The layers tear down in reverse.
+ *   <li><b>Hard deadline</b>, {@code T + grace + teardown timeout} ({@link
+ *       Options#withTeardownTimeout}, default 5 s): whatever still runs is cancelled, shields and
+ *       must-finish tasks included. If the application has not ended one kill timeout later, the
+ *       runner gives up: it prints every task still running, with its stack trace, and ends anyway
+ *       ({@link Result#abandoned()}). So a process is gone at most {@code grace + teardown timeout
+ *       + kill timeout} after the first signal, 27 s by default, within Kubernetes' default of 30.
+ * </ol>
+ *
+ * A second SIGINT <em>forces</em>: must-finish tasks and every shield of the main body and the
+ * supervisors are cancelled at once, and the hard deadline moves to one kill timeout from now. A
+ * third gives up at once. A second SIGTERM only prints how long the shutdown may still take.
+ *
+ * <h2>Progress</h2>
+ *
+ * The runner reports each phase (startup of each layer, ready, shutdown begun and why, each
+ * supervisor stopped, each layer torn down, the end and the exit code), and while a phase waits,
+ * every progress interval ({@link Options#withProgressInterval}, default 1 s): what it waits for
+ * (task names, how many, how many must finish) and how much time is left. Lines go to {@link
+ * Options#withProgress} (default: {@code System.err}), one call per line, never concurrently.
+ *
+ * <h2>Outcome and exit code</h2>
+ *
+ * {@link Outcome#STARTUP_FAILED} (3) if a layer failed to start; {@link Outcome#FAILED} (1) if the
+ * main body failed, a layer failed to tear down, or a supervisor of the application escalated
+ * (which also starts the shutdown); otherwise {@link Outcome#INTERRUPTED} (130) or {@link
+ * Outcome#TERMINATED} (143) if a SIGINT or SIGTERM started the shutdown, {@link Outcome#SUCCEEDED}
+ * (0) if the body returned or {@link #requestShutdown()} was called. The codes are configurable
+ * ({@link Options#withExitCode}). Tasks that had to be cancelled at the end of the grace period,
+ * and stragglers, do not change the outcome; they are printed and reported.
+ *
+ * <h2>Signals and exiting</h2>
+ *
+ * {@link #runAndExit} installs handlers for SIGINT and SIGTERM through {@code sun.misc.Signal} and
+ * restores the previous ones at the end. Where those cannot be installed (the JVM reserves them,
+ * e.g. with {@code -Xrs}), a JVM shutdown hook stands in: the JVM's own shutdown then waits for the
+ * application. A signal that the process inherited as ignored (SIGINT for a background job of a
+ * non-interactive shell) stays ignored, because the JVM cannot undo that; the runner says so at
+ * startup. It calls {@code System.exit} only from the thread that called {@code runAndExit}, after
+ * the application ended and its own hook was removed, never from a signal handler or a shutdown
+ * hook, so it cannot deadlock with the JVM's shutdown; when the JVM is already exiting (the hook
+ * fallback, or someone else called {@code System.exit}), it does not call it at all.
+ *
+ * <h2>In-process</h2>
+ *
+ * {@link #start} runs an application without signal handlers and without exiting: tests and
+ * embedders call {@link #signal}, {@link #requestShutdown()}, {@link #await()} and read the {@link
+ * Result}. Several applications may run side by side in one JVM, each with its own context.
+ */
+public final class App {
+  private final AppRunner runner;
+
+  private App(AppRunner runner) {
+    this.runner = runner;
+  }
+
+  /** Readiness and liveness, in order. */
+  public enum State {
+    /** The layers are starting. Alive, not ready. */
+    STARTING,
+    /** Started; the main body runs. Alive and ready. */
+    READY,
+    /** Shutting down. Alive, not ready. */
+    DRAINING,
+    /** Ended. */
+    STOPPED
+  }
+
+  /** The signals the runner handles. */
+  public enum Signal {
+    /** SIGINT (Ctrl-C): the first stops gracefully, the second forces, the third gives up. */
+    INT,
+    /** SIGTERM: stops gracefully. */
+    TERM
+  }
+
+  /** Why an application ended, with its default exit code. */
+  public enum Outcome {
+    /** The main body returned, or shutdown was requested in-process: exit code 0. */
+    SUCCEEDED(0),
+    /** The main body failed, teardown failed or a supervisor escalated: exit code 1. */
+    FAILED(1),
+    /** A layer failed to start: exit code 3. */
+    STARTUP_FAILED(3),
+    /** Stopped by SIGINT: exit code 130. */
+    INTERRUPTED(130),
+    /** Stopped by SIGTERM: exit code 143. */
+    TERMINATED(143);
+
+    private final int defaultExitCode;
+
+    Outcome(int defaultExitCode) {
+      this.defaultExitCode = defaultExitCode;
+    }
+
+    /** The exit code unless configured otherwise. */
+    public int defaultExitCode() {
+      return defaultExitCode;
+    }
+  }
+
+  /**
+   * How an application ended.
+   *
+   * @param application the application's name
+   * @param outcome why it ended
+   * @param exitCode the exit code for {@code outcome}
+   * @param failure the failure for {@link Outcome#FAILED} and {@link Outcome#STARTUP_FAILED}: a
+   *     {@link StartupFailedException}, the main body's exception, or a {@link
+   *     ShutdownFailedException}; null otherwise
+   * @param reports the shutdown reports of the application's supervisors, in the order they shut
+   *     down (background first)
+   * @param shutdownTime from the shutdown request to the end
+   * @param abandoned whether the runner gave up waiting after the hard deadline, leaving threads
+   *     running
+   */
+  public record Result(
+      String application,
+      Outcome outcome,
+      int exitCode,
+      Throwable failure,
+      List<ShutdownReport> reports,
+      Duration shutdownTime,
+      boolean abandoned) {
+    /** Validates and copies. */
+    public Result {
+      Objects.requireNonNull(application, "application");
+      Objects.requireNonNull(outcome, "outcome");
+      reports = List.copyOf(reports);
+      Objects.requireNonNull(shutdownTime, "shutdownTime");
+    }
+
+    /** The stragglers of all reports. */
+    public List<ShutdownReport.Straggler> stragglers() {
+      return reports.stream().flatMap(r -> r.stragglers().stream()).toList();
+    }
+  }
+
+  // ---- running
+
+  /**
+   * Runs the application as the process: installs the signal handlers, runs it on its runner
+   * thread, waits for it, restores the handlers and exits the JVM with the exit code. Prints the
+   * failure, if any, with its stack trace (once) before exiting.
+   *
+   * @param body the main body; null to serve until shutdown is requested
+   */
+  public static void runAndExit(Options options, Lifespan lifespan, CheckedRunnable body) {
+    Objects.requireNonNull(options, "options");
+    Objects.requireNonNull(lifespan, "lifespan");
+    options.newRunner(lifespan, body).runAndExit();
+  }
+
+  /**
+   * Starts the application in-process: no signal handlers, no exit. Returns at once; see {@link
+   * #await()}.
+   *
+   * @param body the main body; null to serve until shutdown is requested
+   */
+  public static App start(Options options, Lifespan lifespan, CheckedRunnable body) {
+    Objects.requireNonNull(options, "options");
+    Objects.requireNonNull(lifespan, "lifespan");
+    AppRunner r = options.newRunner(lifespan, body);
+    r.start();
+    return new App(r);
+  }
+
+  /** The application's name. */
+  public String name() {
+    return runner.name();
+  }
+
+  /** The application's readiness and liveness now. */
+  public State state() {
+    return runner.state();
+  }
+
+  /**
+   * Waits until the application is ready or has stopped without getting there.
+   *
+   * @return true if it became ready
+   * @throws InterruptedException if interrupted while waiting
+   */
+  public boolean awaitReady() throws InterruptedException {
+    return runner.awaitReady();
+  }
+
+  /**
+   * Requests a graceful shutdown, as a signal would, but with the outcome {@link Outcome#SUCCEEDED}
+   * unless something fails. Returns at once; idempotent; any thread.
+   */
+  public void requestShutdown() {
+    runner.requestShutdown();
+  }
+
+  /** Acts exactly as if the process received {@code signal}; see the class description. */
+  public void signal(Signal signal) {
+    Objects.requireNonNull(signal, "signal");
+    runner.signal(signal == Signal.INT);
+  }
+
+  /**
+   * Waits for the application to end.
+   *
+   * @throws InterruptedException if interrupted while waiting
+   */
+  public Result await() throws InterruptedException {
+    return runner.await((Duration) null).orElseThrow();
+  }
+
+  /**
+   * Waits at most {@code timeout} for the application to end.
+   *
+   * @return its result, or empty if it has not ended in time
+   * @throws InterruptedException if interrupted while waiting
+   */
+  public Optional<Result> await(Duration timeout) throws InterruptedException {
+    Objects.requireNonNull(timeout, "timeout");
+    return runner.await(timeout);
+  }
+
+  /** A dump of the application's supervisors, groups and tasks; see {@link TaskDump}. */
+  public TaskDump dump(boolean withStackTraces) {
+    return runner.dump(withStackTraces);
+  }
+
+  @Override
+  public String toString() {
+    return "App[" + name() + ", " + state() + "]";
+  }
+
+  /** How to run an application. Immutable; each {@code with} method returns a copy. */
+  public static final class Options {
+    final String name;
+    final Duration grace, teardownTimeout, killTimeout, drainDelay, progressInterval;
+    final Consumer<String> progress;
+    final int[] exitCodes;
+
+    private Options(
+        String name,
+        Duration grace,
+        Duration teardownTimeout,
+        Duration killTimeout,
+        Duration drainDelay,
+        Duration progressInterval,
+        Consumer<String> progress,
+        int[] exitCodes) {
+      this.name = name;
+      this.grace = grace;
+      this.teardownTimeout = teardownTimeout;
+      this.killTimeout = killTimeout;
+      this.drainDelay = drainDelay;
+      this.progressInterval = progressInterval;
+      this.progress = progress;
+      this.exitCodes = exitCodes;
+    }
+
+    /** Default options for an application called {@code name}. */
+    public static Options named(String name) {
+      Objects.requireNonNull(name, "name");
+      if (name.isBlank()) throw new IllegalArgumentException("App name is blank");
+      int[] codes = Arrays.stream(Outcome.values()).mapToInt(Outcome::defaultExitCode).toArray();
+      return new Options(
+          name,
+          Duration.ofSeconds(20),
+          Duration.ofSeconds(5),
+          Duration.ofSeconds(2),
+          Duration.ZERO,
+          Duration.ofSeconds(1),
+          null,
+          codes);
+    }
+
+    /** A copy whose must-finish work may run until {@code grace} after the shutdown request. */
+    public Options withGrace(Duration grace) {
+      return new Options(
+          name,
+          check("grace", grace),
+          teardownTimeout,
+          killTimeout,
+          drainDelay,
+          progressInterval,
+          progress,
+          exitCodes);
+    }
+
+    /** A copy whose layers get {@code timeout} after the grace period to tear down. */
+    public Options withTeardownTimeout(Duration timeout) {
+      return new Options(
+          name,
+          grace,
+          check("teardownTimeout", timeout),
+          killTimeout,
+          drainDelay,
+          progressInterval,
+          progress,
+          exitCodes);
+    }
+
+    /** A copy that waits {@code timeout} for cancelled work to end before giving up on it. */
+    public Options withKillTimeout(Duration timeout) {
+      return new Options(
+          name,
+          grace,
+          teardownTimeout,
+          check("killTimeout", timeout),
+          drainDelay,
+          progressInterval,
+          progress,
+          exitCodes);
+    }
+
+    /** A copy that waits {@code delay} in {@link State#DRAINING} before cancelling the body. */
+    public Options withDrainDelay(Duration delay) {
+      return new Options(
+          name,
+          grace,
+          teardownTimeout,
+          killTimeout,
+          check("drainDelay", delay),
+          progressInterval,
+          progress,
+          exitCodes);
+    }
+
+    /** A copy that repeats a waiting phase's progress line every {@code interval}. */
+    public Options withProgressInterval(Duration interval) {
+      check("progressInterval", interval);
+      if (interval.isZero()) {
+        throw new IllegalArgumentException(
+            "progressInterval must be positive: " + interval + " (app '" + name + "')");
+      }
+      return new Options(
+          name, grace, teardownTimeout, killTimeout, drainDelay, interval, progress, exitCodes);
+    }
+
+    /** A copy whose progress lines go to {@code sink} instead of {@code System.err}. */
+    public Options withProgress(Consumer<String> sink) {
+      Objects.requireNonNull(sink, "sink");
+      return new Options(
+          name, grace, teardownTimeout, killTimeout, drainDelay, progressInterval, sink, exitCodes);
+    }
+
+    /** A copy that exits with {@code code} (0 to 255) for {@code outcome}. */
+    public Options withExitCode(Outcome outcome, int code) {
+      Objects.requireNonNull(outcome, "outcome");
+      if (code < 0 || code > 255) {
+        throw new IllegalArgumentException(
+            "exit code for " + outcome + " must be 0..255: " + code + " (app '" + name + "')");
+      }
+      int[] codes = exitCodes.clone();
+      codes[outcome.ordinal()] = code;
+      return new Options(
+          name, grace, teardownTimeout, killTimeout, drainDelay, progressInterval, progress, codes);
+    }
+
+    private Duration check(String what, Duration d) {
+      Objects.requireNonNull(d, what);
+      if (d.isNegative()) {
+        throw new IllegalArgumentException(what + " < 0: " + d + " (app '" + name + "')");
+      }
+      return d;
+    }
+
+    AppRunner newRunner(Lifespan lifespan, CheckedRunnable body) {
+      return new AppRunner(
+          name,
+          lifespan,
+          body,
+          grace,
+          teardownTimeout,
+          killTimeout,
+          drainDelay,
+          progressInterval,
+          progress,
+          exitCodes);
+    }
+
+    @Override
+    public String toString() {
+      return "App.Options["
+          + name
+          + ", grace="
+          + grace
+          + ", teardownTimeout="
+          + teardownTimeout
+          + ", killTimeout="
+          + killTimeout
+          + ", drainDelay="
+          + drainDelay
+          + "]";
+    }
+  }
+}

@@ -1,0 +1,77 @@
+package dev.lifespan.internal;
+
+import dev.lifespan.Supervisor;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+
+/**
+ * One running application, as its threads see it: the values of its {@code LifespanLocal}s and its
+ * background supervisor.
+ *
+ * <p>A thread belongs to an application while {@link #CURRENT} is bound to it. The application
+ * runner binds it on its own thread; every task binds its owner's context ({@link
+ * TaskOwner#context}, captured when the owner was created), so the context follows the structure of
+ * the program rather than the thread that happened to spawn; {@code LifespanLocal.wrap} binds it
+ * for code handed to foreign executors.
+ *
+ * <p>Values live until the application ended; then they are dropped, and reads fail.
+ */
+public final class AppContext {
+  /** The application the calling thread belongs to. */
+  public static final ScopedValue<AppContext> CURRENT = ScopedValue.newInstance();
+
+  private final String name;
+  private final ConcurrentHashMap<Object, Object> values = new ConcurrentHashMap<>();
+  private volatile boolean ended;
+
+  /** The background supervisor of {@code Supervisor.fireAndForget}; set once it is open. */
+  volatile Supervisor background;
+
+  public AppContext(String name) {
+    this.name = name;
+  }
+
+  /** The application the calling thread belongs to, or null. */
+  public static AppContext current() {
+    AppContext c = CURRENT.orElse(NONE); // orElse takes no null
+    return c == NONE ? null : c;
+  }
+
+  private static final AppContext NONE = new AppContext("(none)");
+
+  public String name() {
+    return name;
+  }
+
+  public boolean ended() {
+    return ended;
+  }
+
+  /** The application has ended: drops every value; later reads fail. */
+  public void end() {
+    ended = true;
+    values.clear();
+  }
+
+  /** The value of {@code key}, computing it with {@code initial} (if non-null) when absent. */
+  public Object get(Object key, Supplier<?> initial) {
+    Object v = values.get(key);
+    if (v == null && initial != null) {
+      v = values.computeIfAbsent(key, k -> initial.get());
+    }
+    return ended ? null : v;
+  }
+
+  public void set(Object key, Object value) {
+    values.put(key, value);
+  }
+
+  public void remove(Object key) {
+    values.remove(key);
+  }
+
+  @Override
+  public String toString() {
+    return "AppContext[" + name + (ended ? ", ended" : "") + "]";
+  }
+}

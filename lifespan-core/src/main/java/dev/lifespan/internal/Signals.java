@@ -1,0 +1,82 @@
+package dev.lifespan.internal;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * SIGINT and SIGTERM for {@link AppRunner#runAndExit}: handlers through {@code sun.misc.Signal},
+ * the previous handlers restored at the end, and a JVM shutdown hook for an exit the application
+ * did not start (a signal the JVM kept for itself, or {@code System.exit} called elsewhere), in
+ * which case the hook waits for the application before the JVM goes on exiting.
+ */
+final class Signals {
+  private final AppRunner runner;
+  private final List<sun.misc.Signal> installed = new ArrayList<>();
+  private final List<sun.misc.SignalHandler> previous = new ArrayList<>();
+  private final Thread hook;
+  private volatile boolean hookRan;
+
+  private Signals(AppRunner runner) {
+    this.runner = runner;
+    this.hook =
+        Thread.ofPlatform()
+            .name("app '" + runner.name() + "' JVM exit")
+            .unstarted(
+                () -> {
+                  hookRan = true;
+                  runner.stopForJvmExit();
+                });
+  }
+
+  static Signals install(AppRunner runner) {
+    Signals s = new Signals(runner);
+    s.handle("INT", true);
+    s.handle("TERM", false);
+    Runtime.getRuntime().addShutdownHook(s.hook);
+    return s;
+  }
+
+  private void handle(String name, boolean interrupt) {
+    sun.misc.Signal sig = new sun.misc.Signal(name);
+    sun.misc.SignalHandler before;
+    try {
+      before = sun.misc.Signal.handle(sig, x -> runner.signal(interrupt));
+    } catch (IllegalArgumentException | UnsupportedOperationException e) {
+      runner.print(
+          "cannot handle SIG"
+              + name
+              + " ("
+              + e.getMessage()
+              + "); the JVM's shutdown will stop the application instead");
+      return;
+    }
+    if (before == sun.misc.SignalHandler.SIG_IGN) {
+      // The JVM leaves a signal the process inherited as ignored alone: ours is not installed.
+      runner.print(
+          "SIG"
+              + name
+              + " is ignored by this process (inherited from its parent, as for a background job"
+              + " of a non-interactive shell); it will not stop the application");
+      return;
+    }
+    installed.add(sig);
+    previous.add(before);
+  }
+
+  /**
+   * Restores the previous handlers and removes the hook. Returns true if the JVM is already
+   * exiting, in which case the caller must not call {@code System.exit}.
+   */
+  boolean close() {
+    for (int i = 0; i < installed.size(); i++) {
+      sun.misc.Signal.handle(installed.get(i), previous.get(i));
+    }
+    if (hookRan) return true;
+    try {
+      Runtime.getRuntime().removeShutdownHook(hook);
+    } catch (IllegalStateException e) {
+      return true; // the JVM began shutting down meanwhile
+    }
+    return false;
+  }
+}
