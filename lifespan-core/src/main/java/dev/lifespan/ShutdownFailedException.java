@@ -19,6 +19,7 @@ public final class ShutdownFailedException extends RuntimeException {
         "Application '" + application + "' failed to shut down cleanly: " + where + ": " + cause,
         Objects.requireNonNull(cause, "cause"));
     this.where = Objects.requireNonNull(where, "where");
+    Objects.requireNonNull(application, "application");
   }
 
   /** Where the shutdown failed, such as {@code layer 'database'}. */

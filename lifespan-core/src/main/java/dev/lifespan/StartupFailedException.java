@@ -18,6 +18,7 @@ public final class StartupFailedException extends RuntimeException {
         "Application '" + application + "' failed to start: layer '" + layer + "' failed: " + cause,
         Objects.requireNonNull(cause, "cause"));
     this.layer = Objects.requireNonNull(layer, "layer");
+    Objects.requireNonNull(application, "application");
   }
 
   /** The name of the layer that failed. */

@@ -127,6 +127,17 @@ public sealed interface Supervisor extends AutoCloseable permits SupervisorImpl 
     return dev.lifespan.internal.Background.fireAndForget(name, body);
   }
 
+  /**
+   * The supervisor {@link #fireAndForget} uses from the calling thread: the running application's
+   * background supervisor, or the process-wide one (opened on first use). For must-finish and
+   * result-bearing background work: {@code Supervisor.background().spawnMustFinish("confirm order
+   * 7", ...)}. It is shut down by its owner (the application's shutdown, or the JVM's); closing it
+   * yourself is allowed but stops it for everybody.
+   */
+  static Supervisor background() {
+    return dev.lifespan.internal.Background.current();
+  }
+
   /** The supervisor's name. */
   String name();
 

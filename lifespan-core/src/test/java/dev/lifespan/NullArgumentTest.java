@@ -32,7 +32,10 @@ class NullArgumentTest {
           "TaskGroup.run#1", // threadFactory: null means virtual threads
           "TaskGroup.call#1",
           "Started.started#0", // the reported value
-          "SupervisorFailedException.<init>#2" // the cause may be unknown
+          "SupervisorFailedException.<init>#2", // the cause may be unknown
+          "App.start#2", // the main body: null serves until shutdown
+          "App.runAndExit#2",
+          "Result.<init>#3" // no failure
           );
 
   private static final Map<Class<?>, Object> VALUES =
@@ -55,6 +58,16 @@ class NullArgumentTest {
           Map.entry(ServiceSpec.class, ServiceSpec.of("svc", () -> {})),
           Map.entry(ServiceSpec.Restart.class, ServiceSpec.Restart.TRANSIENT),
           Map.entry(List.class, List.of()),
+          Map.entry(Lifespan.class, (Lifespan) Lifespan.Context::proceed),
+          Map.entry(Lifespan[].class, new Lifespan[0]),
+          Map.entry(Runnable.class, (Runnable) () -> {}),
+          Map.entry(java.util.function.Supplier.class, (java.util.function.Supplier<?>) () -> "x"),
+          Map.entry(
+              java.util.concurrent.Executor.class, (java.util.concurrent.Executor) Runnable::run),
+          Map.entry(java.util.function.Consumer.class, (java.util.function.Consumer<?>) x -> {}),
+          Map.entry(App.Options.class, App.Options.named("x")),
+          Map.entry(App.Outcome.class, App.Outcome.SUCCEEDED),
+          Map.entry(App.Signal.class, App.Signal.TERM),
           Map.entry(int.class, 0),
           Map.entry(boolean.class, false));
 
@@ -67,7 +80,12 @@ class NullArgumentTest {
     sweepStatics(CancelScope.Options.class);
     sweepStatics(Supervisor.class);
     sweepStatics(Supervisor.Options.class);
+    sweepStatics(Lifespan.class);
+    sweepStatics(LifespanLocal.class);
+    sweepStatics(App.class);
+    sweepStatics(App.Options.class);
     assertTrue(checked.size() > 20, "swept " + checked);
+    assertTrue(checked.contains("App.runAndExit#1"), "swept " + checked);
   }
 
   @Test
@@ -96,7 +114,14 @@ class NullArgumentTest {
     try (Supervisor sup = Supervisor.open("swept")) {
       sweep(sup, Supervisor.class);
     }
+    sweep(App.Options.named("x"), App.Options.class);
+    sweep(LifespanLocal.named("x"), LifespanLocal.class);
+    App app = App.start(App.Options.named("swept").withProgress(line -> {}), Lifespan.of(), null);
+    sweep(app, App.class);
+    app.requestShutdown();
+    app.await();
     assertTrue(checked.contains("Task.cancelAndWait#0"), "swept " + checked);
+    assertTrue(checked.contains("App.signal#0"), "swept " + checked);
   }
 
   @Test
@@ -107,7 +132,10 @@ class NullArgumentTest {
             TaskFailedException.class,
             SupervisorFailedException.class,
             ShutdownReport.class,
-            ShutdownReport.Straggler.class)) {
+            ShutdownReport.Straggler.class,
+            StartupFailedException.class,
+            ShutdownFailedException.class,
+            App.Result.class)) {
       for (Constructor<?> k : c.getConstructors()) check(null, k);
     }
   }

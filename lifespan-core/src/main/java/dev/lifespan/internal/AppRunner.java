@@ -58,6 +58,7 @@ public final class AppRunner {
   private final List<SupervisorImpl> supervisors = new ArrayList<>(); // guarded by lock
   private final List<ShutdownReport> reports = new ArrayList<>(); // guarded by lock
   private App.Result result; // guarded by lock
+  private boolean finishing; // guarded by lock: the result is being made
   private Thread monitor; // guarded by lock
 
   private volatile Thread thread;
@@ -571,7 +572,8 @@ public final class AppRunner {
     if (!abandoned) context.end();
     App.Result res;
     synchronized (lock) {
-      if (result != null) return;
+      if (finishing) return;
+      finishing = true;
       Throwable failure;
       Outcome o;
       List<Throwable> later = new ArrayList<>(shutdownFailures);
@@ -602,9 +604,6 @@ public final class AppRunner {
       res =
           new App.Result(
               name, o, exitCodes[o.ordinal()], failure, reports, Duration.ofNanos(took), abandoned);
-      result = res;
-      state = State.STOPPED;
-      lock.notifyAll();
     }
     print(
         "stopped"
@@ -616,6 +615,11 @@ public final class AppRunner {
             + ", exit code "
             + res.exitCode()
             + (abandoned ? " (gave up waiting)" : ""));
+    synchronized (lock) {
+      result = res;
+      state = State.STOPPED;
+      lock.notifyAll();
+    }
   }
 
   // ---- process mode

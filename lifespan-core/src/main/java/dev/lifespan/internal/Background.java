@@ -26,18 +26,19 @@ public final class Background {
   public static Task<Void> fireAndForget(String name, CheckedRunnable body) {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(body, "body");
+    return current().spawn(name, body);
+  }
+
+  /** Supervisor.background: the calling thread's application's, or the process-wide one. */
+  public static Supervisor current() {
     AppContext app = AppContext.current();
-    if (app == null) return processWide().spawn(name, body);
+    if (app == null) return processWide();
     Supervisor s = app.background;
     if (s == null) {
       throw new IllegalStateException(
-          "Application '"
-              + app.name()
-              + "' has no background supervisor; cannot spawn '"
-              + name
-              + "'");
+          "Application '" + app.name() + "' has no background supervisor");
     }
-    return s.spawn(name, body);
+    return s;
   }
 
   /** The process-wide background supervisor, opened (with its JVM shutdown hook) on first use. */

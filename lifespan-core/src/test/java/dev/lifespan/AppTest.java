@@ -1,0 +1,451 @@
+package dev.lifespan;
+
+import static dev.lifespan.AppFixtures.options;
+import static dev.lifespan.AppFixtures.result;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lifespan.AppFixtures.Progress;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/** The application runner: shutdown phases, signals, progress, outcomes. */
+class AppTest {
+  private final List<String> log = new CopyOnWriteArrayList<>();
+  private final Progress progress = new Progress();
+
+  @Test
+  void mustFinishWorkFinishesWhileOrdinaryWorkIsCancelledAtOnce() throws Exception {
+    CountDownLatch bothRunning = new CountDownLatch(2);
+    CountDownLatch ordinaryCancelled = new CountDownLatch(1);
+    App app =
+        App.start(
+            options("worker", progress),
+            Lifespan.of(),
+            () -> {
+              Supervisor.background()
+                  .spawnMustFinish(
+                      "confirm order 7",
+                      () -> {
+                        bothRunning.countDown();
+                        ordinaryCancelled.await(); // still running after the ordinary one ended
+                        log.add("order 7 confirmed");
+                      });
+              Supervisor.fireAndForget(
+                  "refresh cache",
+                  () -> {
+                    bothRunning.countDown();
+                    try {
+                      CancelScope.sleep(Duration.ofDays(1));
+                    } finally {
+                      log.add("refresh cancelled");
+                      ordinaryCancelled.countDown();
+                    }
+                  });
+              bothRunning.await();
+              CancelScope.sleep(Duration.ofDays(1)); // serves until the signal
+            });
+    assertTrue(app.awaitReady());
+    bothRunning.await();
+    app.signal(App.Signal.TERM);
+    App.Result r = result(app);
+    assertEquals(List.of("refresh cancelled", "order 7 confirmed"), log);
+    assertEquals(App.Outcome.TERMINATED, r.outcome());
+    ShutdownReport background = r.reports().getFirst();
+    assertEquals("worker/background", background.supervisor());
+    assertEquals(1, background.completed());
+    assertEquals(1, background.cancelled());
+    assertTrue(r.stragglers().isEmpty());
+  }
+
+  @Test
+  void progressSaysWhatTheShutdownWaitsForAndHowLongIsLeft() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    CountDownLatch running = new CountDownLatch(1);
+    App app =
+        App.start(
+            options("worker", progress),
+            Lifespan.named(
+                "jobs",
+                ctx -> {
+                  ctx.supervisor()
+                      .spawnMustFinish(
+                          "confirm order 7",
+                          () -> {
+                            running.countDown();
+                            release.await();
+                          });
+                  ctx.proceed();
+                }),
+            null);
+    running.await();
+    app.signal(App.Signal.TERM);
+    progress.awaitLine("SIGTERM received: shutting down");
+    progress.awaitLine(
+        "stopping supervisor 'worker/jobs': waiting for 1 task (1 must-finish): 'confirm order 7';");
+    progress.awaitLines("waiting for 1 task (1 must-finish)", 3); // repeated while it waits
+    release.countDown();
+    App.Result r = result(app);
+    assertEquals(App.Outcome.TERMINATED, r.outcome());
+    progress.awaitLine("tearing down layer 'jobs'");
+    progress.awaitLine("stopped");
+    assertTrue(progress.lines.getLast().contains("TERMINATED, exit code 143"), progress.toString());
+  }
+
+  @Test
+  void aSecondSigintForcesMustFinishWorkToBeCancelled() throws Exception {
+    CountDownLatch running = new CountDownLatch(1);
+    App app =
+        App.start(
+            options("worker", progress),
+            Lifespan.named(
+                "jobs",
+                ctx -> {
+                  ctx.supervisor()
+                      .spawnMustFinish(
+                          "long report",
+                          () -> {
+                            running.countDown();
+                            try {
+                              CancelScope.run(
+                                  CancelScope.Options.named("inner shield").shielded(),
+                                  s -> CancelScope.sleep(Duration.ofDays(1)));
+                            } finally {
+                              log.add("report cancelled");
+                            }
+                          });
+                  ctx.proceed();
+                }),
+            null);
+    running.await();
+    app.signal(App.Signal.INT);
+    progress.awaitLine("waiting for 1 task (1 must-finish)");
+    assertEquals(App.State.DRAINING, app.state());
+    assertTrue(log.isEmpty(), "the first SIGINT does not cancel must-finish work");
+    app.signal(App.Signal.INT);
+    App.Result r = result(app);
+    assertEquals(List.of("report cancelled"), log);
+    assertEquals(App.Outcome.INTERRUPTED, r.outcome());
+    assertEquals(130, r.exitCode());
+    assertTrue(progress.any("SIGINT received again: forcing"), progress.toString());
+    assertTrue(r.stragglers().isEmpty());
+  }
+
+  @Test
+  void aTaskIgnoringCancellationPastTheGracePeriodIsReportedAsAStragglerAndTheAppEndsAnyway()
+      throws Exception {
+    CountDownLatch started = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicReference<Task<Void>> task = new AtomicReference<>();
+    App app =
+        App.start(
+            options("worker", progress)
+                .withGrace(Duration.ofMillis(50))
+                .withKillTimeout(Duration.ofMillis(50)),
+            Lifespan.named(
+                "jobs",
+                ctx -> {
+                  task.set(
+                      ctx.supervisor()
+                          .spawnMustFinish(
+                              "stubborn", Fixtures.ignoresCancellation(started, release, null)));
+                  ctx.proceed();
+                }),
+            null);
+    started.await();
+    app.signal(App.Signal.TERM);
+    App.Result r = result(app);
+    try {
+      assertEquals(App.Outcome.TERMINATED, r.outcome(), "stragglers do not change the outcome");
+      assertFalse(r.abandoned());
+      assertEquals(1, r.stragglers().size());
+      ShutdownReport.Straggler s = r.stragglers().getFirst();
+      assertEquals("stubborn", s.name());
+      assertTrue(s.mustFinish());
+      assertFalse(s.stackTrace().isEmpty());
+      assertTrue(progress.any("straggler 'stubborn' (must-finish)"), progress.toString());
+      assertTrue(progress.any("at java.base/"), "the straggler's stack is printed");
+    } finally {
+      release.countDown();
+      task.get().join();
+    }
+  }
+
+  @Test
+  void theRunnerGivesUpOnATeardownThatIgnoresTheHardDeadline() throws Exception {
+    CountDownLatch started = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    App app =
+        App.start(
+            options("hung", progress)
+                .withGrace(Duration.ZERO)
+                .withTeardownTimeout(Duration.ofMillis(50))
+                .withKillTimeout(Duration.ofMillis(50)),
+            Lifespan.named(
+                "sticky",
+                ctx -> {
+                  ctx.proceed();
+                  Fixtures.ignoresCancellation(started, release, null).run();
+                }),
+            () -> {});
+    try {
+      App.Result r = result(app);
+      assertTrue(r.abandoned());
+      assertEquals(App.Outcome.SUCCEEDED, r.outcome());
+      assertTrue(progress.any("giving up: the application has not ended"), progress.toString());
+      assertTrue(progress.any("runner thread 'app 'hung''"), progress.toString());
+      assertTrue(progress.any("(gave up waiting)"), progress.toString());
+    } finally {
+      release.countDown();
+      AppFixtures.joinRunner("hung");
+    }
+  }
+
+  @Test
+  void aThirdSigintGivesUpAtOnce() throws Exception {
+    CountDownLatch started = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    App app =
+        App.start(
+            options("impatient", progress),
+            Lifespan.named(
+                "sticky",
+                ctx -> {
+                  ctx.proceed();
+                  Fixtures.ignoresCancellation(started, release, null).run();
+                }),
+            () -> {});
+    try {
+      started.await();
+      app.signal(App.Signal.INT); // after the body ended: the shutdown already runs; this forces
+      app.signal(App.Signal.INT);
+      App.Result r = result(app);
+      assertTrue(r.abandoned());
+      assertTrue(progress.any("a third time: giving up"), progress.toString());
+    } finally {
+      release.countDown();
+      AppFixtures.joinRunner("impatient");
+    }
+  }
+
+  @Test
+  void theDrainDelayKeepsTheBodyRunningWhileDraining() throws Exception {
+    AtomicLong cancelledAt = new AtomicLong();
+    CountDownLatch serving = new CountDownLatch(1);
+    Duration delay = Duration.ofMillis(200);
+    App app =
+        App.start(
+            options("drain", progress).withDrainDelay(delay),
+            Lifespan.of(),
+            () -> {
+              serving.countDown();
+              try {
+                CancelScope.sleep(Duration.ofDays(1));
+              } finally {
+                cancelledAt.set(System.nanoTime());
+              }
+            });
+    serving.await();
+    long signalled = System.nanoTime();
+    app.signal(App.Signal.TERM);
+    assertEquals(App.State.DRAINING, app.state(), "readiness drops at once");
+    result(app);
+    assertTrue(
+        cancelledAt.get() - signalled >= delay.toNanos(),
+        "the body was cancelled only after the drain delay");
+    assertTrue(progress.any("draining for 0.2 s"), progress.toString());
+  }
+
+  @Test
+  void aSecondSigtermOnlySaysHowLongTheShutdownMayTake() throws Exception {
+    CountDownLatch running = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    App app =
+        App.start(
+            options("worker", progress),
+            Lifespan.named(
+                "jobs",
+                ctx -> {
+                  ctx.supervisor()
+                      .spawnMustFinish(
+                          "job",
+                          () -> {
+                            running.countDown();
+                            release.await();
+                            log.add("job done");
+                          });
+                  ctx.proceed();
+                }),
+            null);
+    running.await();
+    app.signal(App.Signal.TERM);
+    app.signal(App.Signal.TERM);
+    progress.awaitLine("SIGTERM received: already shutting down");
+    release.countDown();
+    assertEquals(App.Outcome.TERMINATED, result(app).outcome());
+    assertEquals(List.of("job done"), log, "the second SIGTERM did not force");
+  }
+
+  @Test
+  void aSupervisorEscalationStopsTheApplicationWithAFailure() throws Exception {
+    App app =
+        App.start(
+            options("escalates", progress),
+            Lifespan.named(
+                "feeds",
+                ctx -> {
+                  ctx.supervisor()
+                      .startService(
+                          ServiceSpec.of(
+                                  "feed",
+                                  () -> {
+                                    throw new IllegalStateException("feed down");
+                                  })
+                              .withBackoff(Duration.ofMillis(1), 1.0, Duration.ofMillis(1))
+                              .withIntensity(1, Duration.ofMinutes(1)));
+                  ctx.proceed();
+                }),
+            null); // would serve forever
+    App.Result r = result(app);
+    assertEquals(App.Outcome.FAILED, r.outcome());
+    ShutdownFailedException e = assertInstanceOf(ShutdownFailedException.class, r.failure());
+    assertEquals("supervisor 'escalates/feeds'", e.where());
+    assertInstanceOf(SupervisorFailedException.class, e.getCause());
+    assertTrue(progress.any("supervisor 'escalates/feeds' failed; stopping the application"));
+  }
+
+  @Test
+  void fireAndForgetFromAnyTaskOfTheAppLandsInItsBackgroundSupervisor() throws Exception {
+    AtomicReference<Task<Void>> fired = new AtomicReference<>();
+    CountDownLatch firing = new CountDownLatch(1);
+    App app =
+        App.start(
+            options("shop", progress),
+            Lifespan.of(),
+            () ->
+                TaskGroup.run(
+                    "request",
+                    g ->
+                        g.spawn(
+                            () -> {
+                              fired.set(
+                                  Supervisor.fireAndForget(
+                                      "send mail", () -> CancelScope.sleep(Duration.ofDays(1))));
+                              firing.countDown();
+                            })));
+    firing.await();
+    App.Result r = result(app); // the body returned; the mail task outlived the request
+    assertEquals(Future.State.CANCELLED, fired.get().state());
+    assertEquals("shop/background", r.reports().getFirst().supervisor());
+    assertEquals(1, r.reports().getFirst().cancelled());
+  }
+
+  @Test
+  void backgroundIsTheApplicationsInsideAndTheProcessWideOneOutside() throws Exception {
+    AtomicReference<Supervisor> inside = new AtomicReference<>();
+    result(
+        App.start(
+            options("a", progress), Lifespan.of(), () -> inside.set(Supervisor.background())));
+    assertEquals("a/background", inside.get().name());
+    assertEquals(Supervisor.State.TERMINATED, inside.get().state());
+    assertEquals("lifespan-background", Supervisor.background().name());
+    var e = assertThrows(IllegalStateException.class, () -> inside.get().spawn("late", () -> {}));
+    assertTrue(e.getMessage().contains("'late'"), e.getMessage());
+  }
+
+  @Test
+  void statesFollowStartupServingAndShutdown() throws Exception {
+    CountDownLatch starting = new CountDownLatch(1);
+    CountDownLatch proceed = new CountDownLatch(1);
+    App app =
+        App.start(
+            options("states", progress),
+            Lifespan.named(
+                "gate",
+                ctx -> {
+                  starting.countDown();
+                  proceed.await();
+                  ctx.proceed();
+                }),
+            null);
+    starting.await();
+    assertEquals(App.State.STARTING, app.state());
+    proceed.countDown();
+    assertTrue(app.awaitReady());
+    assertEquals(App.State.READY, app.state());
+    app.requestShutdown();
+    App.Result r = result(app);
+    assertEquals(App.State.STOPPED, app.state());
+    assertEquals(App.Outcome.SUCCEEDED, r.outcome());
+    assertSame(r, app.await());
+    app.requestShutdown(); // idempotent after the end
+    app.signal(App.Signal.INT);
+    assertEquals("App[states, STOPPED]", app.toString());
+  }
+
+  @Test
+  void theMainBodysFailureIsTheOutcomeAndExitCodesAreConfigurable() throws Exception {
+    App.Result r =
+        result(
+            App.start(
+                options("fails", progress).withExitCode(App.Outcome.FAILED, 70),
+                Lifespan.of(),
+                () -> {
+                  throw new java.io.IOException("disk full");
+                }));
+    assertEquals(App.Outcome.FAILED, r.outcome());
+    assertEquals(70, r.exitCode());
+    assertEquals("disk full", r.failure().getMessage());
+    assertTrue(progress.any("main body failed: java.io.IOException: disk full"));
+  }
+
+  @Test
+  void badOptionsAreRefusedNamingTheValue() {
+    var o = App.Options.named("x");
+    var e = assertThrows(IllegalArgumentException.class, () -> o.withGrace(Duration.ofSeconds(-1)));
+    assertEquals("grace < 0: PT-1S (app 'x')", e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> o.withExitCode(App.Outcome.FAILED, 256));
+    assertEquals("exit code for FAILED must be 0..255: 256 (app 'x')", e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> o.withProgressInterval(Duration.ZERO));
+    assertTrue(e.getMessage().contains("PT0S"), e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> App.Options.named(""));
+  }
+
+  @Test
+  void theDumpShowsTheApplicationsSupervisorsAndTasks() throws Exception {
+    CountDownLatch running = new CountDownLatch(1);
+    App app =
+        App.start(
+            options("dumped", progress),
+            Lifespan.named(
+                "jobs",
+                ctx -> {
+                  ctx.supervisor()
+                      .spawn(
+                          "poller",
+                          () -> {
+                            running.countDown();
+                            CancelScope.sleep(Duration.ofDays(1));
+                          });
+                  ctx.proceed();
+                }),
+            null);
+    running.await();
+    String text = app.dump(false).toText();
+    assertTrue(text.contains("supervisor 'dumped/jobs' RUNNING"), text);
+    assertTrue(text.contains("task 'poller' RUNNING"), text);
+    assertTrue(text.contains("supervisor 'dumped/background'"), text);
+    app.requestShutdown();
+    result(app);
+  }
+}
