@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lifespan.App;
 import dev.lifespan.CancelScope;
+import dev.lifespan.Lifespan;
+import dev.lifespan.LifespanLocal;
 import dev.lifespan.ServiceSpec;
 import dev.lifespan.ShutdownReport;
 import dev.lifespan.Supervisor;
@@ -16,6 +19,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
 
@@ -181,5 +187,97 @@ class ReadmeTest {
             }); // shutdown: cancel ordinary tasks, wait for must-finish ones
     assertTrue(done.contains("confirmed 7"), done.toString());
     assertTrue(report.clean(), report.toString());
+  }
+
+  /** A stand-in connection pool. */
+  static final class Pool implements AutoCloseable {
+    static final List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    static Pool open(String url) {
+      events.add("open " + url);
+      return new Pool();
+    }
+
+    int size() {
+      return 4;
+    }
+
+    @Override
+    public void close() {
+      events.add("close");
+    }
+  }
+
+  static final String url = "jdbc:h2:mem:orders";
+
+  static void consume(Pool pool) {
+    Pool.events.add("consuming");
+    CancelScope.sleep(Duration.ofDays(1));
+  }
+
+  static final LifespanLocal<Pool> DB = LifespanLocal.named("db");
+
+  static final Lifespan database =
+      Lifespan.named(
+          "database",
+          ctx -> {
+            try (var pool = Pool.open(url)) {
+              DB.set(pool); // this application's pool, for all its tasks
+              ctx.proceed(); // the application runs here until shutdown
+            } // closed after everything inside has stopped
+          });
+  static final Lifespan consumers =
+      Lifespan.named(
+          "consumers",
+          ctx -> {
+            ctx.supervisor().startService(ServiceSpec.of("orders-feed", () -> consume(DB.get())));
+            ctx.proceed(); // the layer's supervisor stops when proceed() returns
+          });
+
+  /** The README's process entry point: compiled, not run (it exits the JVM). */
+  public static void main(String[] args) {
+    App.runAndExit(
+        App.Options.named("orders").withGrace(Duration.ofSeconds(20)),
+        Lifespan.of(database, consumers),
+        null); // no main body: serve until SIGTERM or Ctrl-C
+  }
+
+  @Test
+  void lifespansAndTheAppRunner() throws Exception {
+    Pool.events.clear();
+    App app = App.start(App.Options.named("orders-test"), Lifespan.of(database, consumers), null);
+    app.awaitReady();
+    app.signal(App.Signal.TERM); // exactly what a real SIGTERM does
+    App.Result result = app.await(); // outcome TERMINATED, exit code 143, supervisor reports
+    assertEquals(App.Outcome.TERMINATED, result.outcome());
+    assertEquals(143, result.exitCode());
+    assertEquals("close", Pool.events.getLast(), "the pool closed last: " + Pool.events);
+    assertEquals("open " + url, Pool.events.getFirst());
+    ShutdownReport feed = result.reports().get(1);
+    assertEquals("orders-test/consumers", feed.supervisor());
+    assertEquals(1, feed.cancelled(), feed.toString());
+  }
+
+  @Test
+  void foreignExecutors() throws Exception {
+    ExecutorService legacyPool = Executors.newSingleThreadExecutor();
+    List<Integer> sizes = new ArrayList<>();
+    try {
+      App app =
+          App.start(
+              App.Options.named("wrapped").withProgress(line -> {}),
+              database,
+              () -> {
+                CompletableFuture<Integer> size =
+                    CompletableFuture.supplyAsync(
+                        LifespanLocal.wrapSupplier(() -> DB.get().size()), legacyPool);
+                sizes.add(size.join());
+              });
+      assertEquals(App.Outcome.SUCCEEDED, app.await().outcome());
+    } finally {
+      legacyPool.shutdown();
+      assertTrue(legacyPool.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES));
+    }
+    assertEquals(List.of(4), sizes);
   }
 }
