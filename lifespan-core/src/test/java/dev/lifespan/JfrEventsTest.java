@@ -141,6 +141,31 @@ class JfrEventsTest {
     assertTrue(straggler.getDuration("age").compareTo(kill) >= 0, straggler.toString());
   }
 
+  @Test
+  void anApplicationsShutdownPhasesAreEvents() throws Exception {
+    List<RecordedEvent> phases =
+        record(
+            "dev.lifespan.ShutdownPhase",
+            () ->
+                App.start(
+                        App.Options.named("jfr-app").withProgress(line -> {}),
+                        Lifespan.of(
+                            Lifespan.named("db", Lifespan.Context::proceed),
+                            Lifespan.named("cache", Lifespan.Context::proceed)),
+                        () -> {})
+                    .await());
+    assertEquals(
+        List.of(
+            "stop supervisor 'jfr-app/background'",
+            "tear down layer 'cache'",
+            "tear down layer 'db'"),
+        phases.stream()
+            .filter(e -> e.getString("supervisor").equals("app jfr-app"))
+            .sorted(Comparator.comparing(RecordedEvent::getStartTime))
+            .map(e -> e.getString("phase"))
+            .toList());
+  }
+
   /** The one event among {@code events} whose string {@code field} is {@code value}. */
   private static RecordedEvent only(List<RecordedEvent> events, String field, String value) {
     List<RecordedEvent> mine =

@@ -75,6 +75,15 @@ public final class AppRunner {
   /** What the runner is doing, for progress lines; written by the runner thread. */
   private volatile String phase = "starting";
 
+  /** The JFR event of the shutdown phase in progress; runner thread only. */
+  private Events.Phase jfrPhase;
+
+  /** Runner thread: enters shutdown phase {@code p} (progress text and JFR event). */
+  private void shutdownPhase(String p, String event) {
+    phase = p;
+    jfrPhase = Events.phase(jfrPhase, "app " + name, event);
+  }
+
   /** What the current phase waits for, if anything: a supervisor or the main scope. */
   private volatile ScopeNode waitingOn;
 
@@ -536,7 +545,7 @@ public final class AppRunner {
   }
 
   private void stopSupervisor(SupervisorImpl s) {
-    phase = "stopping supervisor '" + s.name() + "'";
+    shutdownPhase("stopping supervisor '" + s.name() + "'", "stop supervisor '" + s.name() + "'");
     waitingOn = s;
     int running = s.running().size();
     if (running > 0) print(progressLine(phase, System.nanoTime()));
@@ -569,7 +578,10 @@ public final class AppRunner {
 
   /** Ends the application with its result, once. */
   private void finish(boolean abandoned) {
-    if (!abandoned) context.end();
+    if (!abandoned) {
+      context.end();
+      jfrPhase = Events.phase(jfrPhase, "app " + name, null);
+    }
     App.Result res;
     synchronized (lock) {
       if (finishing) return;
@@ -765,7 +777,8 @@ public final class AppRunner {
         supervisorStopped = true;
       }
       if (s != null) stopSupervisor(s);
-      phase = "tearing down layer '" + layerName + "'";
+      shutdownPhase(
+          "tearing down layer '" + layerName + "'", "tear down layer '" + layerName + "'");
       waitingOn = null;
       print(phase);
     }

@@ -50,6 +50,13 @@ final class Events {
    * phase {@code next} (null: none). Returns the phase begun, or null if none or not recorded.
    */
   static Phase phase(Phase previous, SupervisorImpl s, String next) {
+    return phase(previous, s.name(), next);
+  }
+
+  /**
+   * Ends {@code previous} (if any) and begins phase {@code next} (if non-null) of {@code owner}.
+   */
+  static Phase phase(Phase previous, String owner, String next) {
     if (previous != null) {
       previous.end();
       if (previous.shouldCommit()) previous.commit();
@@ -57,7 +64,7 @@ final class Events {
     if (next == null) return null;
     Phase e = new Phase();
     if (!e.isEnabled()) return null;
-    e.supervisor = s.name();
+    e.supervisor = owner;
     e.phase = next;
     e.begin();
     return e;
@@ -114,15 +121,17 @@ final class Events {
     boolean deadline;
   }
 
-  /** A duration event: one per phase of a supervisor's shutdown. */
+  /** A duration event: one per phase of a supervisor's or an application's shutdown. */
   @Name("dev.lifespan.ShutdownPhase")
   @Label("Shutdown Phase")
   @Category("Lifespan")
   @Description(
       "A phase of a supervisor's shutdown: cancel (ordinary tasks), grace (waiting for"
-          + " must-finish tasks), kill (cancelling the rest and waiting), report")
+          + " must-finish tasks), kill (cancelling the rest and waiting), report; or of an"
+          + " application's: drain, stop main, stop supervisor 'x', tear down layer 'x'")
   static final class Phase extends Event {
-    @Label("Supervisor")
+    @Label("Supervisor or Application")
+    @Description("The supervisor's name, or 'app ' and the application's name")
     String supervisor;
 
     @Label("Phase")
