@@ -77,6 +77,10 @@ public record TaskDump(Instant takenAt, boolean withStackTraces, List<Node> root
 
   /** What a node stands for. */
   public enum Kind {
+    /** A running {@link App}. */
+    APP,
+    /** A {@link Lifespan} layer of an application, running. */
+    LAYER,
     /** A {@link Supervisor}. */
     SUPERVISOR,
     /** A {@link TaskGroup}. */
@@ -84,7 +88,10 @@ public record TaskDump(Instant takenAt, boolean withStackTraces, List<Node> root
     /** A {@link Task}. */
     TASK;
 
-    /** The kind's name as dumps show it: {@code supervisor}, {@code group} or {@code task}. */
+    /**
+     * The kind's name as dumps show it: {@code app}, {@code layer}, {@code supervisor}, {@code
+     * group} or {@code task}.
+     */
     public String label() {
       return name().toLowerCase(Locale.ROOT);
     }
@@ -213,7 +220,7 @@ public record TaskDump(Instant takenAt, boolean withStackTraces, List<Node> root
     sb.append("' ").append(n.state).append(' ').append(age(n.age));
     if (n.mustFinish) sb.append(" must-finish");
     if (n.cancelled) sb.append(" cancelled");
-    if (n.kind != Kind.TASK) {
+    if (n.kind == Kind.SUPERVISOR || n.kind == Kind.GROUP) {
       long tasks = n.children.stream().filter(c -> c.kind == Kind.TASK).count();
       sb.append(", ").append(tasks).append(tasks == 1 ? " task" : " tasks");
     }

@@ -89,6 +89,7 @@ class AppTest {
                 }),
             null);
     running.await();
+    assertTrue(app.awaitReady());
     app.signal(App.Signal.TERM);
     progress.awaitLine("SIGTERM received: shutting down");
     progress.awaitLine(
@@ -128,6 +129,7 @@ class AppTest {
                 }),
             null);
     running.await();
+    assertTrue(app.awaitReady());
     app.signal(App.Signal.INT);
     progress.awaitLine("waiting for 1 task (1 must-finish)");
     assertEquals(App.State.DRAINING, app.state());
@@ -163,6 +165,7 @@ class AppTest {
                 }),
             null);
     started.await();
+    assertTrue(app.awaitReady());
     app.signal(App.Signal.TERM);
     App.Result r = result(app);
     try {
@@ -288,6 +291,7 @@ class AppTest {
                 }),
             null);
     running.await();
+    assertTrue(app.awaitReady());
     app.signal(App.Signal.TERM);
     app.signal(App.Signal.TERM);
     progress.awaitLine("SIGTERM received: already shutting down");
@@ -441,10 +445,23 @@ class AppTest {
                 }),
             null);
     running.await();
-    String text = app.dump(false).toText();
-    assertTrue(text.contains("supervisor 'dumped/jobs' RUNNING"), text);
-    assertTrue(text.contains("task 'poller' RUNNING"), text);
-    assertTrue(text.contains("supervisor 'dumped/background'"), text);
+    assertTrue(app.awaitReady());
+    TaskDump dump = app.dump(false);
+    TaskDump.Node root = dump.roots().getFirst();
+    assertEquals(TaskDump.Kind.APP, root.kind());
+    assertEquals("READY", root.state());
+    assertEquals(
+        List.of("supervisor dumped/background", "layer jobs"),
+        root.children().stream().map(n -> n.kind().label() + " " + n.name()).toList());
+    TaskDump.Node jobs = root.children().get(1).children().getFirst();
+    assertEquals("dumped/jobs", jobs.name());
+    assertEquals("poller", jobs.children().getFirst().name());
+    String text = dump.toText();
+    assertTrue(text.contains("\n    supervisor 'dumped/jobs' RUNNING"), text);
+    assertTrue(text.contains("\n      task 'poller' RUNNING"), text);
+    String global = TaskDump.capture(false).toText();
+    assertTrue(global.contains("app 'dumped' READY"), global);
+    assertEquals(1, global.split("supervisor 'dumped/jobs'", -1).length - 1, global);
     app.requestShutdown();
     result(app);
   }

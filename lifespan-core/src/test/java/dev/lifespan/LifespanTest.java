@@ -453,10 +453,11 @@ class LifespanTest {
     App app =
         start(backgroundConnection(connecting, new CountDownLatch(1), new CountDownLatch(1)), null);
     connecting.await();
+    assertTrue(app.awaitReady());
     app.requestShutdown();
     App.Result r = result(app);
     assertEquals(List.of("connect cancelled"), log);
-    assertEquals(1, r.reports().get(1).cancelled());
+    assertEquals(1, r.reports().get(1).cancelled(), r.reports().toString());
   }
 
   @Test

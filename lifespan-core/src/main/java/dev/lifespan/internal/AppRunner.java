@@ -63,7 +63,7 @@ public final class AppRunner {
 
   private volatile Thread thread;
   private volatile ScopeNode root;
-  private final long createdAt = System.nanoTime();
+  final long createdAt = System.nanoTime();
 
   // Runner thread only.
   private SupervisorImpl background;
@@ -113,6 +113,11 @@ public final class AppRunner {
 
   public String name() {
     return name;
+  }
+
+  /** The root scope of the runner thread, or null before it started. */
+  ScopeNode root() {
+    return root;
   }
 
   public State state() {
@@ -165,7 +170,7 @@ public final class AppRunner {
   /** The application's live tree. */
   public TaskDump dump(boolean stacks) {
     ScopeNode r = root;
-    return new TaskDump(Instant.now(), stacks, r == null ? List.of() : Dumper.under(r, stacks));
+    return new TaskDump(Instant.now(), stacks, List.of(Dumper.of(this, stacks)));
   }
 
   // ---- shutdown requests, from any thread
@@ -380,10 +385,7 @@ public final class AppRunner {
     Thread t = thread;
     StringBuilder sb =
         new StringBuilder("giving up: the application has not ended; still running:");
-    ScopeNode r = root;
-    if (r != null) {
-      for (TaskDump.Node n : Dumper.under(r, true)) appendNode(sb, n, "\n  ");
-    }
+    sb.append("\n").append(dump(true).toText().stripTrailing().indent(2).stripTrailing());
     if (t != null && t.isAlive()) {
       sb.append("\n  runner thread '").append(t.getName()).append("' (").append(phase).append(")");
       for (StackTraceElement e : t.getStackTrace()) sb.append("\n      at ").append(e);
@@ -392,23 +394,12 @@ public final class AppRunner {
     finish(true);
   }
 
-  private static void appendNode(StringBuilder sb, TaskDump.Node n, String indent) {
-    sb.append(indent)
-        .append(n.kind().name().toLowerCase(Locale.ROOT))
-        .append(" '")
-        .append(n.name())
-        .append("' ")
-        .append(n.state())
-        .append(n.mustFinish() ? " must-finish" : "");
-    for (StackTraceElement e : n.stackTrace()) sb.append(indent).append("    at ").append(e);
-    for (TaskDump.Node c : n.children()) appendNode(sb, c, indent + "  ");
-  }
-
   // ---- the runner thread
 
   private void run() {
     ScopeNode r = ScopeNode.nested("app '" + name + "'", false);
     root = r;
+    Roots.appStarted(r, this);
     try {
       r.runBody(
           x -> {
@@ -424,6 +415,7 @@ public final class AppRunner {
     } catch (Throwable t) {
       shutdownFailures.add(t); // cannot happen unless the runner itself failed
     }
+    Roots.appEnded(r);
     finish(false);
   }
 
@@ -459,6 +451,7 @@ public final class AppRunner {
     }
     phase = "starting layer '" + layer.name() + "'";
     print(phase);
+    Roots.layerStarted(s, layer.name());
     Throwable thrown = null;
     try {
       s.runBody(
@@ -473,6 +466,7 @@ public final class AppRunner {
     } catch (Throwable t) {
       thrown = t;
     }
+    Roots.layerEnded(s);
     synchronized (lock) {
       if (starting == s) starting = null;
     }

@@ -28,19 +28,47 @@ public final class Dumper {
     this.stacks = stacks;
   }
 
-  /** The trees of all top-level owners, oldest first. */
+  /** The trees of all running applications, then all top-level owners, oldest first. */
   public static List<Node> roots(boolean stacks) {
     Dumper d = new Dumper(stacks);
     List<Node> out = new ArrayList<>();
+    for (AppRunner a : Roots.apps()) out.add(d.app(a));
     for (TaskOwner o : Roots.snapshot()) d.owner(o, out);
     return out;
   }
 
-  /** The owners opened in {@code s} and below it on its thread, and those attached there. */
-  public static List<Node> under(ScopeNode s, boolean stacks) {
-    List<Node> out = new ArrayList<>();
-    new Dumper(stacks).nested(s, out);
-    return out;
+  /** The tree of one application. */
+  public static Node of(AppRunner a, boolean stacks) {
+    return new Dumper(stacks).app(a);
+  }
+
+  private Node app(AppRunner a) {
+    ScopeNode root = a.root();
+    List<Node> children = new ArrayList<>();
+    if (root != null) nested(root, children);
+    return new Node(
+        Kind.APP,
+        a.name(),
+        a.state().name(),
+        Duration.ofNanos(now - a.createdAt),
+        false,
+        root != null && ScopeNode.cancelledFrom(root) != null,
+        children,
+        List.of());
+  }
+
+  private Node layer(ScopeNode s, Roots.Layer layer) {
+    List<Node> children = new ArrayList<>();
+    nested(s, children);
+    return new Node(
+        Kind.LAYER,
+        layer.name(),
+        s.state == ScopeNode.CLOSED ? "CLOSED" : "OPEN",
+        Duration.ofNanos(now - layer.startedAt()),
+        false,
+        ScopeNode.cancelledFrom(s) != null,
+        children,
+        List.of());
   }
 
   /** The tree of one supervisor. */
@@ -96,6 +124,11 @@ public final class Dumper {
     for (ScopeNode s = from; s != null; s = s.inner) {
       if (s != from && s instanceof TaskOwner o) {
         owner(o, out); // it lists what is nested in it
+        return;
+      }
+      Roots.Layer layer = s != from ? Roots.layer(s) : null;
+      if (layer != null) {
+        out.add(layer(s, layer)); // it lists what is nested in it
         return;
       }
       ScopeNode[] attached = s.attached();

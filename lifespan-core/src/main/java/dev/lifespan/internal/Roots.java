@@ -2,6 +2,7 @@ package dev.lifespan.internal;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -12,11 +13,56 @@ import java.util.concurrent.ConcurrentHashMap;
  * its thread ({@link ScopeNode#inner}) and the supervisors opened in it ({@link
  * ScopeNode#attached()}).
  *
+ * <p>Running applications are listed too, by the root scope of their runner thread: the owners
+ * opened inside an application are reached from it and are not top-level.
+ *
  * <p>A supervisor is listed from its creation until the end of its shutdown; a group from its entry
  * until its last child ended. Owners that are not top-level cost nothing here.
  */
 final class Roots {
   private static final Set<TaskOwner> LIVE = ConcurrentHashMap.newKeySet();
+
+  /** Running applications, by the root scope of their runner thread. */
+  private static final Map<ScopeNode, AppRunner> APPS = new ConcurrentHashMap<>();
+
+  /** The scopes of running lifespan layers, with their names. */
+  private static final Map<ScopeNode, Layer> LAYERS = new ConcurrentHashMap<>();
+
+  /** A running layer: its name, and {@link System#nanoTime()} when it started. */
+  record Layer(String name, long startedAt) {}
+
+  static void appStarted(ScopeNode root, AppRunner app) {
+    APPS.put(root, app);
+  }
+
+  static void appEnded(ScopeNode root) {
+    APPS.remove(root);
+  }
+
+  /** Whether {@code s} is the root scope of a running application. */
+  static boolean isAppRoot(ScopeNode s) {
+    return APPS.containsKey(s);
+  }
+
+  /** The running applications, oldest first. */
+  static List<AppRunner> apps() {
+    List<AppRunner> all = new ArrayList<>(APPS.values());
+    all.sort((a, b) -> Long.signum(a.createdAt - b.createdAt));
+    return all;
+  }
+
+  static void layerStarted(ScopeNode s, String name) {
+    LAYERS.put(s, new Layer(name, System.nanoTime()));
+  }
+
+  static void layerEnded(ScopeNode s) {
+    LAYERS.remove(s);
+  }
+
+  /** The layer whose scope {@code s} is, or null. */
+  static Layer layer(ScopeNode s) {
+    return LAYERS.get(s);
+  }
 
   private Roots() {}
 

@@ -16,7 +16,10 @@ public abstract sealed class TaskOwner extends ScopeNode permits GroupImpl, Supe
   /** {@link System#nanoTime()} at creation, for the owner's age in dumps. */
   final long createdAt = System.nanoTime();
 
-  /** Whether no owner encloses this one, so that {@link Roots} lists it; see there. */
+  /**
+   * Whether no owner and no application encloses this one, so that {@link Roots} lists it; see
+   * there.
+   */
   final boolean topLevel;
 
   /** The application this owner's tasks belong to, or null; see {@link AppContext}. */
@@ -26,9 +29,12 @@ public abstract sealed class TaskOwner extends ScopeNode permits GroupImpl, Supe
     super(name, parent, false, timer);
     this.factory = factory;
     this.context = context;
-    ScopeNode s = parent;
-    while (s != null && !(s instanceof TaskOwner)) s = s.parent;
-    this.topLevel = s == null;
+    ScopeNode s = parent, last = null;
+    while (s != null && !(s instanceof TaskOwner)) {
+      last = s;
+      s = s.parent;
+    }
+    this.topLevel = s == null && (last == null || !Roots.isAppRoot(last));
   }
 
   /** Called by each child as it ends; {@code failure} is non-null if it failed. */
