@@ -98,6 +98,16 @@ public final class App {
 
   private App(AppRunner runner) {
     this.runner = runner;
+    runner.context().handle = this;
+  }
+
+  /**
+   * The application the calling thread belongs to (see {@link LifespanLocal}), if any: for
+   * readiness endpoints, dumps, or requesting a shutdown from inside.
+   */
+  public static Optional<App> current() {
+    var c = dev.lifespan.internal.AppContext.current();
+    return c == null ? Optional.empty() : Optional.of((App) c.handle);
   }
 
   /** Readiness and liveness, in order. */
@@ -194,7 +204,7 @@ public final class App {
   public static void runAndExit(Options options, Lifespan lifespan, CheckedRunnable body) {
     Objects.requireNonNull(options, "options");
     Objects.requireNonNull(lifespan, "lifespan");
-    options.newRunner(lifespan, body).runAndExit();
+    new App(options.newRunner(lifespan, body)).runner.runAndExit();
   }
 
   /**
@@ -206,9 +216,9 @@ public final class App {
   public static App start(Options options, Lifespan lifespan, CheckedRunnable body) {
     Objects.requireNonNull(options, "options");
     Objects.requireNonNull(lifespan, "lifespan");
-    AppRunner r = options.newRunner(lifespan, body);
-    r.start();
-    return new App(r);
+    App app = new App(options.newRunner(lifespan, body));
+    app.runner.start();
+    return app;
   }
 
   /** The application's name. */
@@ -263,6 +273,15 @@ public final class App {
   public Optional<Result> await(Duration timeout) throws InterruptedException {
     Objects.requireNonNull(timeout, "timeout");
     return runner.await(timeout);
+  }
+
+  /**
+   * When the shutdown's grace period ends: until then in-flight and must-finish work may run. Empty
+   * until the shutdown began; now, once the shutdown was forced. For code that drains work of its
+   * own when the main body is cancelled, such as a server finishing in-flight requests.
+   */
+  public Optional<java.time.Instant> graceDeadline() {
+    return runner.graceDeadline();
   }
 
   /** A dump of the application's supervisors, groups and tasks; see {@link TaskDump}. */

@@ -465,4 +465,39 @@ class AppTest {
     app.requestShutdown();
     result(app);
   }
+
+  @Test
+  void codeInsideTheApplicationFindsItsAppAndTheGraceDeadline() throws Exception {
+    AtomicReference<App> found = new AtomicReference<>();
+    AtomicReference<java.util.Optional<java.time.Instant>> before = new AtomicReference<>();
+    AtomicReference<java.util.Optional<java.time.Instant>> after = new AtomicReference<>();
+    CountDownLatch serving = new CountDownLatch(1);
+    App app =
+        App.start(
+            options("finder", progress).withGrace(Duration.ofSeconds(30)),
+            Lifespan.of(),
+            () -> {
+              App me =
+                  TaskGroup.call("lookup", g -> g.fork(() -> App.current().orElseThrow()).join());
+              found.set(me);
+              before.set(me.graceDeadline());
+              serving.countDown();
+              try {
+                CancelScope.sleep(Duration.ofDays(1));
+              } finally {
+                after.set(me.graceDeadline());
+              }
+            });
+    serving.await();
+    java.time.Instant signalled = java.time.Instant.now();
+    app.requestShutdown();
+    result(app);
+    assertSame(app, found.get());
+    assertTrue(before.get().isEmpty());
+    java.time.Instant end = after.get().orElseThrow();
+    assertTrue(
+        end.isAfter(signalled.plusSeconds(29)) && end.isBefore(signalled.plusSeconds(31)),
+        end + " vs " + signalled);
+    assertTrue(App.current().isEmpty());
+  }
 }

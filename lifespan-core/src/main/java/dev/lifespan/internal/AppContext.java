@@ -24,6 +24,9 @@ public final class AppContext {
   private final ConcurrentHashMap<Object, Object> values = new ConcurrentHashMap<>();
   private volatile boolean ended;
 
+  /** The public handle of the application ({@code App}); set before its runner starts. */
+  public volatile Object handle;
+
   /** The background supervisor of {@code Supervisor.fireAndForget}; set once it is open. */
   volatile Supervisor background;
 

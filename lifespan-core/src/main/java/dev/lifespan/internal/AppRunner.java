@@ -78,8 +78,12 @@ public final class AppRunner {
   /** The JFR event of the shutdown phase in progress; runner thread only. */
   private Events.Phase jfrPhase;
 
+  /** When {@link #phase} last changed, {@link System#nanoTime()}; the monitor repeats from it. */
+  private volatile long phaseSince;
+
   /** Runner thread: enters shutdown phase {@code p} (progress text and JFR event). */
   private void shutdownPhase(String p, String event) {
+    phaseSince = System.nanoTime();
     phase = p;
     jfrPhase = Events.phase(jfrPhase, "app " + name, event);
   }
@@ -113,6 +117,24 @@ public final class AppRunner {
 
   public String name() {
     return name;
+  }
+
+  /** The application's context: its values and its public handle. */
+  public AppContext context() {
+    return context;
+  }
+
+  /**
+   * When the shutdown's grace period ends (now, if the shutdown was forced); empty before the
+   * shutdown began.
+   */
+  public Optional<Instant> graceDeadline() {
+    long end;
+    synchronized (lock) {
+      if (cause == 0) return Optional.empty();
+      end = forced ? System.nanoTime() : Timer.saturatedAdd(stopAt, grace);
+    }
+    return Optional.of(Instant.now().plusNanos(end - System.nanoTime()));
   }
 
   /** The root scope of the runner thread, or null before it started. */
@@ -318,8 +340,9 @@ public final class AppRunner {
       String p = phase;
       if (!p.equals(lastPhase)) {
         lastPhase = p;
-        lastPrint = now;
-      } else if (now - lastPrint >= interval) {
+        lastPrint = phaseSince; // the runner printed the phase when it began
+      }
+      if (now - lastPrint >= interval) {
         lastPrint = now;
         print(progressLine(p, now));
       }
@@ -358,12 +381,7 @@ public final class AppRunner {
           .append(tasks.size())
           .append(tasks.size() == 1 ? " task" : " tasks");
       if (mustFinish > 0) sb.append(" (").append(mustFinish).append(" must-finish)");
-      int shown = 0;
-      for (TaskImpl<?> t : tasks) {
-        sb.append(shown == 0 ? ": '" : ", '").append(t.name()).append('\'');
-        if (++shown == 5) break;
-      }
-      if (tasks.size() > shown) sb.append(", +").append(tasks.size() - shown).append(" more");
+      appendNames(sb, tasks);
     }
     long graceEnd, hard;
     boolean f;
@@ -541,8 +559,9 @@ public final class AppRunner {
   private void stopSupervisor(SupervisorImpl s) {
     shutdownPhase("stopping supervisor '" + s.name() + "'", "stop supervisor '" + s.name() + "'");
     waitingOn = s;
-    int running = s.running().size();
-    if (running > 0) print(progressLine(phase, System.nanoTime()));
+    List<TaskImpl<?>> tasks = s.running();
+    int running = tasks.size();
+    if (running > 0) print(stoppingLine(tasks));
     ShutdownReport r;
     try {
       r = s.shutdown(Duration.ofNanos(graceLeft()));
@@ -557,6 +576,32 @@ public final class AppRunner {
       if (r != null) reports.add(r);
     }
     if (r != null && (running > 0 || !r.clean())) print(r.toString());
+  }
+
+  /** The first line of a supervisor's stop: what is cancelled and what is waited for. */
+  private String stoppingLine(List<TaskImpl<?>> tasks) {
+    List<TaskImpl<?>> mustFinish = tasks.stream().filter(t -> t.shield).toList();
+    long ordinary = tasks.size() - mustFinish.size();
+    StringBuilder sb = new StringBuilder(phase).append(": ");
+    if (ordinary > 0) {
+      sb.append("cancelling ").append(ordinary).append(ordinary == 1 ? " task" : " tasks");
+      if (!mustFinish.isEmpty()) sb.append(", ");
+    }
+    if (!mustFinish.isEmpty()) {
+      sb.append("waiting for ").append(mustFinish.size()).append(" must-finish");
+      appendNames(sb, mustFinish);
+      sb.append("; ").append(seconds(graceLeft())).append(" of grace left");
+    }
+    return sb.toString();
+  }
+
+  private static void appendNames(StringBuilder sb, List<TaskImpl<?>> tasks) {
+    int shown = 0;
+    for (TaskImpl<?> t : tasks) {
+      sb.append(shown == 0 ? ": '" : ", '").append(t.name()).append('\'');
+      if (++shown == 5) break;
+    }
+    if (tasks.size() > shown) sb.append(", +").append(tasks.size() - shown).append(" more");
   }
 
   private long graceLeft() {
