@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Lifespan's one entry point for people and CI.
 #
-#   ./run.sh demo        build what the demo needs and run it
+#   ./run.sh demo        build and run the shutdown demo (Ctrl-C it); --help lists its options
+#   ./run.sh demo first  the first demo: a task group, a deadline, a shielded cleanup
 #   ./run.sh test        format check, compile and run every module's tests
 #   ./run.sh bench ...   build the JMH benchmarks and run them (arguments go to JMH)
 #   ./run.sh mvn ...     any Maven command, with the JDK this script selects
@@ -52,9 +53,13 @@ cmd=${1:-help}
 [ $# -gt 0 ] && shift
 case "$cmd" in
   demo)
+    # ./run.sh demo [--key=value...]: the shutdown demo; ./run.sh demo first: the first demo
+    main=dev.lifespan.examples.ShutdownDemo
+    if [ "${1:-}" = first ]; then main=dev.lifespan.examples.FirstDemo; shift; fi
     "${MVN[@]}" -q -DskipTests -Dspotless.check.skip=true -pl lifespan-examples -am package
+    # exec: the JVM replaces this shell, so Ctrl-C and kill -TERM reach it directly
     exec java -cp "lifespan-examples/target/classes:$(cat lifespan-examples/target/classpath.txt)" \
-      dev.lifespan.examples.FirstDemo "$@"
+      "$main" "$@"
     ;;
   test)
     exec "${MVN[@]}" verify "$@"
