@@ -312,7 +312,13 @@ public final class AppRunner {
     synchronized (lock) {
       m = main;
     }
-    if (m != null) m.cancel("application '" + name + "' is shutting down");
+    if (m != null) {
+      waitingOn = m;
+      phaseSince = System.nanoTime();
+      phase = "stopping the main body";
+      print(phase);
+      m.cancel("application '" + name + "' is shutting down");
+    }
     boolean hardFired = false;
     long giveUpAt = Long.MAX_VALUE;
     String lastPhase = null;
@@ -540,6 +546,7 @@ public final class AppRunner {
     synchronized (lock) {
       main = null;
     }
+    waitingOn = null;
     if (thrown != null) {
       mainFailure = thrown;
       print("main body failed: " + thrown);

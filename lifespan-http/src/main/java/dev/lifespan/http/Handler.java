@@ -1,0 +1,18 @@
+package dev.lifespan.http;
+
+/**
+ * Handles one request of a route. Runs as a task of the application, on a virtual thread, inside
+ * the route's deadline: {@link dev.lifespan.LifespanLocal}s resolve and {@link
+ * dev.lifespan.Supervisor#fireAndForget} lands in the application's background supervisor.
+ */
+@FunctionalInterface
+public interface Handler {
+  /**
+   * Answers {@code request}.
+   *
+   * @throws HttpException for an answer with that status and a short message
+   * @throws Exception any other failure: the client gets 500 with no details, and the failure is
+   *     logged once with its stack trace
+   */
+  Response handle(Request request) throws Exception;
+}

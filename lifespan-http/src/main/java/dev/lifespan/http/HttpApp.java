@@ -1,0 +1,120 @@
+package dev.lifespan.http;
+
+import dev.lifespan.App;
+import dev.lifespan.Lifespan;
+import java.util.Objects;
+
+/**
+ * An {@link App} whose main body is an HTTP server on the JDK's built-in {@code HttpServer}, with a
+ * virtual thread per request.
+ *
+ * {@snippet :
+ * HttpApp.runAndExit(
+ *     App.Options.named("orders").withDrainDelay(Duration.ofSeconds(5)),  // Kubernetes: a few s
+ *     Lifespan.of(database, background),
+ *     HttpOptions.defaults().withPort(8080),
+ *     Routes.create().post("/orders", orders::create).get("/orders/{id}", orders::show));
+ * }
+ *
+ * <h2>Lifecycle</h2>
+ *
+ * <ul>
+ *   <li>The application's layers start first; the listener binds in an innermost layer, so a
+ *       startup failure means the port is never opened (exit code 3), and a port already in use is
+ *       itself a startup failure.
+ *   <li>Every request runs as a task of the application: {@link dev.lifespan.LifespanLocal}s
+ *       resolve and {@link dev.lifespan.Supervisor#fireAndForget} from a handler lands in the
+ *       application's background supervisor (it outlives the request, not the application).
+ *   <li>{@code GET /health/live} answers 200 until the application stopped; {@code GET
+ *       /health/ready} answers 200 only while it is {@link App.State#READY}, 503 with the state
+ *       otherwise.
+ *   <li>Shutdown, in order: readiness becomes {@code DRAINING} (ready answers 503); after the drain
+ *       delay the listener closes (new connections are refused by the operating system, never
+ *       half-served) and in-flight requests finish until the grace period ends; then they are
+ *       cancelled (answered 503 if they can still be); then the application's background work
+ *       (must-finish first) and the layers' teardown in reverse. Responses sent while draining
+ *       carry {@code Connection: close}.
+ * </ul>
+ *
+ * <h2>Requests</h2>
+ *
+ * Each request runs inside its route's deadline (or {@link HttpOptions#withDeadline}'s): past it,
+ * the handler is cancelled and the client gets 503 with a short body. A handler that throws {@link
+ * HttpException} answers with its status and message; any other exception gives 500 with no details
+ * in the body, and the stack trace is logged once ({@code System.Logger} {@code dev.lifespan.http},
+ * ERROR). Unknown paths get 404, known paths with another method 405, bodies over the limit 413.
+ * Several servers (each its own application) can run in one JVM.
+ */
+public final class HttpApp {
+  private final App app;
+  private final Server server;
+
+  private HttpApp(App app, Server server) {
+    this.app = app;
+    this.server = server;
+  }
+
+  /**
+   * Starts the application in-process (see {@link App#start}); returns at once. Use {@link
+   * #awaitReady()} before {@link #port()}.
+   */
+  public static HttpApp start(
+      App.Options appOptions, Lifespan lifespan, HttpOptions options, Routes routes) {
+    Server s = server(appOptions, lifespan, options, routes);
+    return new HttpApp(App.start(appOptions, Lifespan.of(lifespan, s.layer()), s::serve), s);
+  }
+
+  /** Runs the application as the process (see {@link App#runAndExit}); exits the JVM. */
+  public static void runAndExit(
+      App.Options appOptions, Lifespan lifespan, HttpOptions options, Routes routes) {
+    Server s = server(appOptions, lifespan, options, routes);
+    App.runAndExit(appOptions, Lifespan.of(lifespan, s.layer()), s::serve);
+  }
+
+  private static Server server(
+      App.Options appOptions, Lifespan lifespan, HttpOptions options, Routes routes) {
+    Objects.requireNonNull(appOptions, "appOptions");
+    Objects.requireNonNull(lifespan, "lifespan");
+    Objects.requireNonNull(options, "options");
+    Objects.requireNonNull(routes, "routes");
+    return new Server(options, routes);
+  }
+
+  /** The application. */
+  public App app() {
+    return app;
+  }
+
+  /**
+   * Waits until the server serves, or the application stopped without getting there.
+   *
+   * @return true if it serves
+   * @throws InterruptedException if interrupted while waiting
+   */
+  public boolean awaitReady() throws InterruptedException {
+    return app.awaitReady();
+  }
+
+  /**
+   * The port the server listens on.
+   *
+   * @throws IllegalStateException if it has not bound yet
+   */
+  public int port() {
+    return server.port();
+  }
+
+  /**
+   * The loopback port of the task dump endpoint.
+   *
+   * @throws IllegalStateException if the endpoint is off or not bound yet
+   */
+  public int dumpPort() {
+    return server.dumpPort();
+  }
+
+  @Override
+  public String toString() {
+    return "HttpApp[" + app.name() + ", " + server.describe() + "]";
+  }
+}

@@ -1,0 +1,85 @@
+package dev.lifespan.http;
+
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * What a {@link Handler} answers: a status, a body with its content type, and extra headers.
+ * Immutable.
+ *
+ * @param status the HTTP status, 100 to 599
+ * @param contentType the body's media type, or null for an empty body
+ * @param body the body's bytes (empty for none)
+ * @param headers extra response headers
+ */
+public record Response(int status, String contentType, byte[] body, Map<String, String> headers) {
+
+  /** Validates and copies. */
+  public Response {
+    if (status < 100 || status > 599) {
+      throw new IllegalArgumentException("HTTP status must be 100..599: " + status);
+    }
+    Objects.requireNonNull(body, "body");
+    headers = Map.copyOf(headers);
+  }
+
+  /** A plain-text ({@code text/plain; charset=utf-8}) answer. */
+  public static Response text(int status, String text) {
+    Objects.requireNonNull(text, "text");
+    return new Response(
+        status, "text/plain; charset=utf-8", text.getBytes(StandardCharsets.UTF_8), Map.of());
+  }
+
+  /** A JSON ({@code application/json}) answer; {@code json} is sent as it is. */
+  public static Response json(int status, String json) {
+    Objects.requireNonNull(json, "json");
+    return new Response(
+        status, "application/json", json.getBytes(StandardCharsets.UTF_8), Map.of());
+  }
+
+  /** An answer without a body. */
+  public static Response empty(int status) {
+    return new Response(status, null, new byte[0], Map.of());
+  }
+
+  /** A copy with the header {@code name} set to {@code value}. */
+  public Response withHeader(String name, String value) {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(value, "value");
+    Map<String, String> h = new LinkedHashMap<>(headers);
+    h.put(name, value);
+    return new Response(status, contentType, body, h);
+  }
+
+  /** The body as UTF-8 text. */
+  public String bodyText() {
+    return new String(body, StandardCharsets.UTF_8);
+  }
+
+  @Override
+  public String toString() {
+    return "Response["
+        + status
+        + ", "
+        + (contentType == null ? "empty" : contentType)
+        + ", "
+        + body.length
+        + " bytes]";
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Response r
+        && r.status == status
+        && Objects.equals(r.contentType, contentType)
+        && java.util.Arrays.equals(r.body, body)
+        && r.headers.equals(headers);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(status, contentType, java.util.Arrays.hashCode(body), headers);
+  }
+}

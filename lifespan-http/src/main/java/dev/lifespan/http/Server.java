@@ -1,0 +1,267 @@
+package dev.lifespan.http;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import com.sun.net.httpserver.HttpServer;
+import dev.lifespan.App;
+import dev.lifespan.CancelScope;
+import dev.lifespan.CancelledException;
+import dev.lifespan.Lifespan;
+import dev.lifespan.Supervisor;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The server behind {@link HttpApp}: a lifespan layer that binds the listener (innermost, so every
+ * other layer has started first), and the application's main body, which serves until it is
+ * cancelled and then drains. Each exchange runs as a must-finish task of the {@code requests}
+ * supervisor: the application's cancellation does not cut it short; the drain waits for it until
+ * the grace period ends.
+ */
+final class Server implements HttpHandler {
+  private static final System.Logger LOG = System.getLogger("dev.lifespan.http");
+
+  private final HttpOptions options;
+  private final Routes routes;
+
+  private volatile HttpServer http;
+  private volatile HttpServer admin;
+  private volatile boolean started;
+  private volatile App app;
+
+  Server(HttpOptions options, Routes routes) {
+    this.options = options;
+    this.routes = routes;
+  }
+
+  int port() {
+    HttpServer h = http;
+    if (h == null) throw new IllegalStateException("the server has not bound its port (yet)");
+    return h.getAddress().getPort();
+  }
+
+  int dumpPort() {
+    if (options.dumpPort < 0) throw new IllegalStateException("the task dump endpoint is off");
+    HttpServer a = admin;
+    if (a == null) throw new IllegalStateException("the server has not bound its port (yet)");
+    return a.getAddress().getPort();
+  }
+
+  /** The innermost layer: binds the listener (and the dump endpoint) after all others started. */
+  Lifespan layer() {
+    return Lifespan.named(
+        "http listener",
+        ctx -> {
+          http =
+              HttpServer.create(new InetSocketAddress(options.host, options.port), options.backlog);
+          try {
+            if (options.dumpPort >= 0) {
+              admin =
+                  HttpServer.create(
+                      new InetSocketAddress(InetAddress.getLoopbackAddress(), options.dumpPort), 0);
+            }
+            ctx.proceed();
+          } finally {
+            if (!started) {
+              http.stop(0); // bound, never served: release the port
+              if (admin != null) admin.stop(0);
+            }
+          }
+        });
+  }
+
+  /** The main body: serves until cancelled, then drains. */
+  void serve() throws Exception {
+    App me = App.current().orElseThrow();
+    app = me;
+    Supervisor requests = Supervisor.open(me.name() + "/requests");
+    var executor =
+        (java.util.concurrent.Executor)
+            command -> {
+              try {
+                requests.spawnMustFinish("http request", command::run);
+              } catch (IllegalStateException refused) {
+                throw new RejectedExecutionException(refused.getMessage(), refused);
+              }
+            };
+    http.setExecutor(executor);
+    http.createContext("/", this);
+    if (admin != null) {
+      admin.setExecutor(executor);
+      admin.createContext("/", this::dump);
+      admin.start();
+    }
+    http.start();
+    started = true;
+    LOG.log(
+        System.Logger.Level.INFO,
+        "application '"
+            + me.name()
+            + "' listening on http://"
+            + options.host
+            + ":"
+            + port()
+            + (admin != null ? "; task dump on http://127.0.0.1:" + dumpPort() + "/tasks" : ""));
+    try {
+      while (true) CancelScope.sleep(Duration.ofDays(1));
+    } finally {
+      CancelScope.run(CancelScope.Options.named("http drain").shielded(), s -> drain(me, requests));
+    }
+  }
+
+  /**
+   * Stops accepting at once, lets in-flight requests finish until the grace period ends, then
+   * cancels what is left.
+   */
+  private void drain(App me, Supervisor requests) {
+    Instant end = me.graceDeadline().orElseGet(Instant::now);
+    long millis = Math.max(0, Duration.between(Instant.now(), end).toMillis());
+    // Closes the listener now; returns once no exchange is in progress, or after the delay.
+    http.stop((int) Math.min(Integer.MAX_VALUE, (millis + 999) / 1000));
+    if (admin != null) admin.stop(0);
+    long left = Math.max(0, Duration.between(Instant.now(), end).toMillis());
+    requests.shutdown(Duration.ofMillis(left));
+  }
+
+  // ---- requests
+
+  @Override
+  public void handle(HttpExchange ex) throws IOException {
+    Response r;
+    try {
+      r = respond(ex);
+    } catch (HttpException e) {
+      r = Response.text(e.status(), e.getMessage());
+    }
+    write(ex, r);
+  }
+
+  private Response respond(HttpExchange ex) throws IOException {
+    String method = ex.getRequestMethod();
+    String path = ex.getRequestURI().getPath();
+    if (path == null || !path.startsWith("/")) return Response.text(400, "malformed path");
+    if (path.equals("/health/live")) return health(method, true);
+    if (path.equals("/health/ready")) return health(method, false);
+    Set<String> allowed = new LinkedHashSet<>();
+    Map<String, String> params = new HashMap<>();
+    Routes.Route route = routes.find(method, Routes.segments(path), params, allowed);
+    if (route == null) {
+      if (allowed.isEmpty()) return Response.text(404, "no route for " + method + " " + path);
+      return Response.text(405, "method " + method + " not allowed for " + path)
+          .withHeader("Allow", Routes.allow(allowed));
+    }
+    byte[] body = readBody(ex);
+    Request req =
+        new Request(
+            method,
+            path,
+            params,
+            ex.getRequestURI().getRawQuery(),
+            ex.getRequestHeaders(),
+            body,
+            ex.getRemoteAddress());
+    Duration deadline = route.deadline() != null ? route.deadline() : options.deadline;
+    try {
+      Response r = CancelScope.withTimeout(deadline, s -> route.handler().handle(req));
+      if (r == null) throw new IllegalStateException("handler returned null");
+      return r;
+    } catch (TimeoutException e) {
+      return Response.text(503, "deadline of " + deadline.toMillis() + " ms exceeded")
+          .withHeader("Retry-After", "1");
+    } catch (HttpException e) {
+      return Response.text(e.status(), e.getMessage());
+    } catch (CancelledException e) {
+      return Response.text(503, "shutting down").withHeader("Connection", "close");
+    } catch (VirtualMachineError e) {
+      throw e;
+    } catch (Throwable e) {
+      LOG.log(
+          System.Logger.Level.ERROR,
+          "request " + method + " " + path + " (route " + route.pattern() + ") failed",
+          e);
+      return Response.text(500, "internal error");
+    }
+  }
+
+  private Response health(String method, boolean live) {
+    if (!method.equals("GET") && !method.equals("HEAD")) {
+      return Response.text(405, "method " + method + " not allowed")
+          .withHeader("Allow", "GET, HEAD");
+    }
+    App.State state = app.state();
+    if (live) return Response.text(state == App.State.STOPPED ? 503 : 200, state.name());
+    return Response.text(state == App.State.READY ? 200 : 503, state.name());
+  }
+
+  private byte[] readBody(HttpExchange ex) throws IOException {
+    String length = ex.getRequestHeaders().getFirst("Content-Length");
+    if (length != null) {
+      long n;
+      try {
+        n = Long.parseLong(length.trim());
+      } catch (NumberFormatException e) {
+        throw new HttpException(400, "malformed Content-Length: " + length);
+      }
+      if (n > options.maxBodyBytes) throw tooLarge();
+    }
+    try (InputStream in = ex.getRequestBody()) {
+      byte[] b = in.readNBytes(options.maxBodyBytes + 1);
+      if (b.length > options.maxBodyBytes) throw tooLarge();
+      return b;
+    }
+  }
+
+  private HttpException tooLarge() {
+    return new HttpException(413, "request body over " + options.maxBodyBytes + " bytes");
+  }
+
+  private void write(HttpExchange ex, Response r) throws IOException {
+    try (ex) {
+      var h = ex.getResponseHeaders();
+      if (r.contentType() != null) h.set("Content-Type", r.contentType());
+      r.headers().forEach(h::set);
+      if (r.status() == 413 || app.state() != App.State.READY) h.set("Connection", "close");
+      boolean noBody = r.body().length == 0 || ex.getRequestMethod().equals("HEAD");
+      ex.sendResponseHeaders(r.status(), noBody ? -1 : r.body().length);
+      if (!noBody) {
+        try (OutputStream out = ex.getResponseBody()) {
+          out.write(r.body());
+        }
+      }
+    }
+  }
+
+  // ---- the dump endpoint, on loopback
+
+  private void dump(HttpExchange ex) throws IOException {
+    String path = ex.getRequestURI().getPath();
+    boolean stacks = "stacks=true".equals(ex.getRequestURI().getQuery());
+    Response r;
+    if (!ex.getRequestMethod().equals("GET")) {
+      r = Response.text(405, "method not allowed").withHeader("Allow", "GET");
+    } else if (path.equals("/tasks")) {
+      r = Response.text(200, app.dump(stacks).toText());
+    } else if (path.equals("/tasks.json")) {
+      r = Response.json(200, app.dump(stacks).toJson());
+    } else {
+      r = Response.text(404, "GET /tasks or /tasks.json (?stacks=true)");
+    }
+    write(ex, r);
+  }
+
+  List<String> describe() {
+    return List.of(options.toString(), routes.toString());
+  }
+}
