@@ -74,12 +74,27 @@ final class Server implements HttpHandler {
             }
             ctx.proceed();
           } finally {
-            if (!started) {
-              http.stop(0); // bound, never served: release the port
-              if (admin != null) admin.stop(0);
+            if (!started) { // bound, never served: release the ports
+              release(http);
+              if (admin != null) release(admin);
             }
           }
         });
+  }
+
+  /**
+   * Closes a server that may never have been started. The JDK's {@code HttpServer.stop} closes the
+   * listening channel, but that channel is registered with the server's selector, so its socket is
+   * only released when the dispatcher thread next selects: a server that was never started would
+   * keep its port bound for good. So it is started first, to be stopped at once.
+   */
+  private static void release(HttpServer s) {
+    try {
+      s.start();
+    } catch (IllegalStateException alreadyStarted) {
+      // serve() started it: stop below releases it
+    }
+    s.stop(0);
   }
 
   /** The main body: serves until cancelled, then drains. */
@@ -123,16 +138,39 @@ final class Server implements HttpHandler {
 
   /**
    * Stops accepting at once, lets in-flight requests finish until the grace period ends, then
-   * cancels what is left.
+   * cancels what is left and closes every connection.
+   *
+   * <p>{@code HttpServer.stop} closes the listener at once and then waits for the exchanges it
+   * counts, in whole seconds; but it misses some (a connection closed before its request line was
+   * read keeps it waiting for its whole delay), so it runs on a thread of its own, the requests are
+   * awaited here, and the stop is then interrupted, which makes it close every connection.
    */
-  private void drain(App me, Supervisor requests) {
+  private void drain(App me, Supervisor requests) throws InterruptedException {
     Instant end = me.graceDeadline().orElseGet(Instant::now);
-    long millis = Math.max(0, Duration.between(Instant.now(), end).toMillis());
-    // Closes the listener now; returns once no exchange is in progress, or after the delay.
-    http.stop((int) Math.min(Integer.MAX_VALUE, (millis + 999) / 1000));
-    if (admin != null) admin.stop(0);
-    long left = Math.max(0, Duration.between(Instant.now(), end).toMillis());
-    requests.shutdown(Duration.ofMillis(left));
+    long seconds = Math.min(Integer.MAX_VALUE - 1, (millisUntil(end) + 999) / 1000);
+    Thread stopper =
+        Thread.ofVirtual()
+            .name(me.name() + " http listener stop")
+            .start(() -> http.stop((int) seconds + 1)); // bounded even if never interrupted
+    try {
+      // In-flight requests, and new ones on connections still open, until none runs or the grace
+      // period ends; then no new ones, and those still running are cancelled and answer 503.
+      CancelScope.moveOnAt(
+          end,
+          s -> {
+            requests.awaitIdle();
+            return null;
+          });
+      requests.shutdown(Duration.ofMillis(millisUntil(end)));
+    } finally {
+      stopper.interrupt(); // stop closes every connection now
+      stopper.join();
+      if (admin != null) admin.stop(0);
+    }
+  }
+
+  private static long millisUntil(Instant end) {
+    return Math.max(0, Duration.between(Instant.now(), end).toMillis());
   }
 
   // ---- requests
@@ -145,7 +183,10 @@ final class Server implements HttpHandler {
     } catch (HttpException e) {
       r = Response.text(e.status(), e.getMessage());
     }
-    write(ex, r);
+    Response answer = r;
+    // Shielded: a request cancelled at the end of the grace period still answers (503), instead
+    // of failing its write with the interrupt of the cancellation.
+    CancelScope.run(CancelScope.Options.named("http response").shielded(), s -> write(ex, answer));
   }
 
   private Response respond(HttpExchange ex) throws IOException {
