@@ -53,9 +53,14 @@ cmd=${1:-help}
 [ $# -gt 0 ] && shift
 case "$cmd" in
   demo)
-    # ./run.sh demo [--key=value...]: the shutdown demo; ./run.sh demo first: the first demo
-    main=dev.lifespan.examples.ShutdownDemo
-    if [ "${1:-}" = first ]; then main=dev.lifespan.examples.FirstDemo; shift; fi
+    # ./run.sh demo [--key=value...]: the orders service (HTTP on 8080, an H2 database in
+    # ./target/orders-db; --help lists its options); ./run.sh demo shutdown [--key=value...]: the
+    # shutdown demo (a worker with must-finish jobs); ./run.sh demo first: the first demo
+    main=dev.lifespan.examples.OrdersService
+    case "${1:-}" in
+      shutdown) main=dev.lifespan.examples.ShutdownDemo; shift ;;
+      first) main=dev.lifespan.examples.FirstDemo; shift ;;
+    esac
     "${MVN[@]}" -q -DskipTests -Dspotless.check.skip=true -pl lifespan-examples -am package
     # exec: the JVM replaces this shell, so Ctrl-C and kill -TERM reach it directly
     exec java -cp "lifespan-examples/target/classes:$(cat lifespan-examples/target/classpath.txt)" \

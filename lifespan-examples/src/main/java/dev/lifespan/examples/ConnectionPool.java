@@ -1,0 +1,142 @@
+package dev.lifespan.examples;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
+import java.time.Duration;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A tiny JDBC connection pool over {@link DriverManager}: at most {@code size} connections, opened
+ * on demand and kept for reuse until the pool closes. Enough for the demo, and it closes everything
+ * it opened.
+ *
+ * <p>The first connection stays open for the pool's whole life (idle connections are never
+ * evicted), which also keeps an embedded H2 database open between requests.
+ */
+final class ConnectionPool implements AutoCloseable {
+  private final String url;
+  private final int size;
+  private final Duration acquireTimeout;
+  private final Semaphore permits;
+  private final ConcurrentLinkedDeque<Connection> idle = new ConcurrentLinkedDeque<>();
+  private final AtomicInteger open = new AtomicInteger();
+  private volatile boolean closed;
+
+  ConnectionPool(String url, int size, Duration acquireTimeout) {
+    if (size < 1) throw new IllegalArgumentException("pool size < 1: " + size);
+    this.url = url;
+    this.size = size;
+    this.acquireTimeout = acquireTimeout;
+    this.permits = new Semaphore(size, true);
+  }
+
+  /** One borrowed connection; {@link #close()} gives it back. */
+  final class Lease implements AutoCloseable {
+    private Connection connection;
+
+    private Lease(Connection connection) {
+      this.connection = connection;
+    }
+
+    Connection connection() {
+      if (connection == null) throw new IllegalStateException("lease already returned");
+      return connection;
+    }
+
+    @Override
+    public void close() {
+      Connection c = connection;
+      if (c == null) return;
+      connection = null;
+      release(c);
+    }
+  }
+
+  /**
+   * Borrows a connection, waiting at most the acquire timeout for one to be free.
+   *
+   * @throws SQLTransientConnectionException if none became free in time
+   * @throws SQLException if the pool is closed or a new connection cannot be opened
+   */
+  Lease acquire() throws SQLException {
+    if (closed) throw new SQLException("connection pool closed");
+    boolean got;
+    try {
+      got = permits.tryAcquire(acquireTimeout.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new SQLException("interrupted while waiting for a database connection", e);
+    }
+    if (!got) {
+      throw new SQLTransientConnectionException(
+          "no database connection free within " + acquireTimeout.toMillis() + " ms");
+    }
+    try {
+      Connection c = idle.pollFirst();
+      if (c == null) {
+        c = DriverManager.getConnection(url);
+        open.incrementAndGet();
+      }
+      return new Lease(c);
+    } catch (SQLException | RuntimeException e) {
+      permits.release();
+      throw e;
+    }
+  }
+
+  private void release(Connection c) {
+    boolean reuse = !closed;
+    try {
+      if (reuse && !c.getAutoCommit()) {
+        c.rollback(); // whatever the borrower left uncommitted
+        c.setAutoCommit(true);
+      }
+      reuse &= !c.isClosed();
+    } catch (SQLException e) {
+      reuse = false;
+    }
+    if (reuse) {
+      idle.addFirst(c);
+      if (closed && idle.remove(c)) closeQuietly(c); // close() ran meanwhile
+    } else {
+      closeQuietly(c);
+    }
+    permits.release();
+  }
+
+  private void closeQuietly(Connection c) {
+    try {
+      c.close();
+    } catch (SQLException e) {
+      // nothing more to do with it
+    } finally {
+      open.decrementAndGet();
+    }
+  }
+
+  /** Connections open now, borrowed or idle. */
+  int openConnections() {
+    return open.get();
+  }
+
+  /** The most connections this pool opens at once. */
+  int size() {
+    return size;
+  }
+
+  /**
+   * Closes the idle connections; connections still borrowed are closed when they are returned.
+   * Idempotent.
+   */
+  @Override
+  public void close() {
+    closed = true;
+    Connection c;
+    while ((c = idle.pollFirst()) != null) closeQuietly(c);
+  }
+}

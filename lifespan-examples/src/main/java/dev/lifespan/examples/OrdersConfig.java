@@ -1,0 +1,199 @@
+package dev.lifespan.examples;
+
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The orders service's settings, from {@code --key=value} arguments; see {@link #USAGE}.
+ *
+ * @param port the HTTP port (0: any free port)
+ * @param db the JDBC URL of the database
+ * @param confirmMinMillis the shortest simulated delivery of a confirmation
+ * @param confirmMaxMillis the longest simulated delivery of a confirmation
+ * @param grace how long in-flight requests and confirmations may run after the first signal
+ * @param drainDelay how long the service stays in DRAINING, still serving, before it closes the
+ *     listener
+ * @param dumpPort the loopback port of the task dump, or -1 for none
+ * @param metricsEvery how often the metrics flusher logs the counts
+ * @param maxBodyBytes the largest request body; larger ones get 413
+ * @param poolSize the most database connections at once
+ * @param quiet whether to leave out one line per order (for load tests)
+ */
+record OrdersConfig(
+    int port,
+    String db,
+    int confirmMinMillis,
+    int confirmMaxMillis,
+    Duration grace,
+    Duration drainDelay,
+    int dumpPort,
+    Duration metricsEvery,
+    int maxBodyBytes,
+    int poolSize,
+    boolean quiet) {
+
+  /** The default JDBC URL: an H2 database in files under {@code ./target/orders-db}. */
+  static final String DEFAULT_DB = "jdbc:h2:file:./target/orders-db/orders;DB_CLOSE_ON_EXIT=FALSE";
+
+  static final String USAGE =
+      """
+      OrdersService: a small orders service on an embedded database; stop it with Ctrl-C or SIGTERM.
+        --port=N               HTTP port (default 8080; 0: any free port)
+        --db=JDBC_URL          the database (default %s);
+                               the schema is created if absent; plain JDBC, so Postgres works too
+                               with its driver on the classpath
+        --confirm-ms=MIN[-MAX] simulated delivery of each order's confirmation (default 1000-2000)
+        --grace=DURATION       how long in-flight requests and confirmations may still run after
+                               SIGTERM or Ctrl-C (default 20s)
+        --drain-delay=DURATION how long to keep serving, not ready, before closing the listener
+                               (default 0; on Kubernetes a few seconds, e.g. 5s, so that the
+                               endpoints stop routing to the pod before it stops accepting)
+        --dump-port=N          serve the task dump on 127.0.0.1:N/tasks (default: off)
+        --metrics-every=DURATION how often the metrics flusher logs the counts (default 5s)
+        --max-body-bytes=N     larger request bodies get 413 (default 4096)
+        --pool-size=N          most database connections at once (default 16)
+        --quiet                no line per order (for load tests)
+      DURATION: 1.5s, 500ms, 2m, a number of seconds, or ISO-8601 (PT2S).
+      Exit codes: 0 stopped on request, 1 failure, 2 bad argument, 3 startup failed (e.g. the port
+      is in use or the database cannot be opened), 130 SIGINT, 143 SIGTERM.
+      """
+          .formatted(DEFAULT_DB);
+
+  private static final Pattern DURATION =
+      Pattern.compile("(\\d+(?:\\.\\d+)?)(ms|s|m|h)?", Pattern.CASE_INSENSITIVE);
+  private static final Pattern RANGE = Pattern.compile("(\\d{1,9})(?:-(\\d{1,9}))?");
+
+  /** The defaults: what no arguments give. */
+  static OrdersConfig defaults() {
+    return new OrdersConfig(
+        8080,
+        DEFAULT_DB,
+        1000,
+        2000,
+        Duration.ofSeconds(20),
+        Duration.ZERO,
+        -1,
+        Duration.ofSeconds(5),
+        4096,
+        16,
+        false);
+  }
+
+  /**
+   * The settings {@code args} ask for; null for {@code --help}.
+   *
+   * @throws IllegalArgumentException naming the argument and its value, if one is bad
+   */
+  static OrdersConfig parse(String... args) {
+    OrdersConfig c = defaults();
+    int port = c.port, dumpPort = c.dumpPort, maxBody = c.maxBodyBytes, pool = c.poolSize;
+    int confirmMin = c.confirmMinMillis, confirmMax = c.confirmMaxMillis;
+    String db = c.db;
+    Duration grace = c.grace, drainDelay = c.drainDelay, metricsEvery = c.metricsEvery;
+    boolean quiet = c.quiet;
+    for (String arg : args) {
+      int eq = arg.indexOf('=');
+      String key = eq < 0 ? arg : arg.substring(0, eq);
+      String value = eq < 0 ? null : arg.substring(eq + 1);
+      switch (key) {
+        case "--help", "-h" -> {
+          return null;
+        }
+        case "--port" -> port = port(arg, value);
+        case "--db" -> {
+          db = required(arg, value).trim();
+          if (!db.startsWith("jdbc:")) throw bad(arg, "must be a JDBC URL (jdbc:...)");
+        }
+        case "--confirm-ms" -> {
+          Matcher m = RANGE.matcher(required(arg, value).trim());
+          if (!m.matches()) throw bad(arg, "must be MIN or MIN-MAX milliseconds, e.g. 1000-2000");
+          confirmMin = Integer.parseInt(m.group(1));
+          confirmMax = m.group(2) == null ? confirmMin : Integer.parseInt(m.group(2));
+          if (confirmMax < confirmMin) throw bad(arg, "MAX is less than MIN");
+          if (confirmMax > 600_000) throw bad(arg, "must be at most 600000 ms");
+        }
+        case "--grace" -> grace = duration(arg, value);
+        case "--drain-delay" -> drainDelay = duration(arg, value);
+        case "--dump-port" -> dumpPort = port(arg, value);
+        case "--metrics-every" -> {
+          metricsEvery = duration(arg, value);
+          if (metricsEvery.toMillis() < 10) throw bad(arg, "must be at least 10 ms");
+        }
+        case "--max-body-bytes" -> maxBody = number(arg, value, 16, 1 << 24);
+        case "--pool-size" -> pool = number(arg, value, 1, 1000);
+        case "--quiet" -> {
+          if (value != null) throw bad(arg, "takes no value");
+          quiet = true;
+        }
+        default ->
+            throw new IllegalArgumentException(
+                "unknown argument '" + arg + "' (--help lists the arguments)");
+      }
+    }
+    return new OrdersConfig(
+        port,
+        db,
+        confirmMin,
+        confirmMax,
+        grace,
+        drainDelay,
+        dumpPort,
+        metricsEvery,
+        maxBody,
+        pool,
+        quiet);
+  }
+
+  private static IllegalArgumentException bad(String arg, String why) {
+    return new IllegalArgumentException("bad argument '" + arg + "': " + why);
+  }
+
+  private static String required(String arg, String value) {
+    if (value == null || value.isBlank()) throw bad(arg, "needs a value");
+    return value;
+  }
+
+  private static int port(String arg, String value) {
+    return number(arg, value, 0, 65535);
+  }
+
+  private static int number(String arg, String value, int min, int max) {
+    try {
+      int n = Integer.parseInt(required(arg, value).trim());
+      if (n >= min && n <= max) return n;
+    } catch (NumberFormatException e) {
+      // below
+    }
+    throw bad(arg, "must be a whole number from " + min + " to " + max);
+  }
+
+  static Duration duration(String arg, String value) {
+    String v = required(arg, value).trim();
+    if (v.regionMatches(true, 0, "PT", 0, 2)) {
+      try {
+        Duration d = Duration.parse(v);
+        if (!d.isNegative()) return d;
+      } catch (DateTimeParseException e) {
+        // below
+      }
+    } else {
+      Matcher m = DURATION.matcher(v);
+      if (m.matches()) {
+        double n = Double.parseDouble(m.group(1));
+        String unit = m.group(2) == null ? "s" : m.group(2).toLowerCase(Locale.ROOT);
+        double millis =
+            switch (unit) {
+              case "ms" -> n;
+              case "s" -> n * 1000;
+              case "m" -> n * 60_000;
+              default -> n * 3_600_000;
+            };
+        if (millis <= 86_400_000) return Duration.ofMillis(Math.round(millis));
+      }
+    }
+    throw bad(arg, "must be a duration of at most a day, such as 1.5s, 500ms, 2m or PT2S");
+  }
+}

@@ -1,0 +1,226 @@
+package dev.lifespan.examples;
+
+import java.io.IOException;
+import java.io.StringReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The end of the shutdown-under-load scenario: opens the orders database after the service has
+ * exited, compares it with what the load generator saw, and says whether the guarantee held: every
+ * order that got a 201 is in the database and confirmed, and no response was half-served.
+ *
+ * <p>Arguments: {@code --db=JDBC_URL} (the service's), {@code --load=DIR} (what {@link OrdersLoad}
+ * wrote with {@code --out}), and for the printout {@code --exit-code=N}, {@code --shutdown-ms=N}
+ * and {@code --signal-after=K}. Exits 0 if the guarantee held, 1 if not, 2 for a bad argument.
+ */
+public final class OrdersReport {
+  private OrdersReport() {}
+
+  /**
+   * What the database holds.
+   *
+   * @param orders the ids of the stored orders
+   * @param confirmed the ids of the confirmed orders
+   */
+  record Db(Set<Long> orders, Set<Long> confirmed) {}
+
+  /** Reads the order and confirmation ids at {@code url}. */
+  static Db read(String url) throws SQLException {
+    try (Connection c = DriverManager.getConnection(url);
+        Statement s = c.createStatement()) {
+      return new Db(ids(s, "SELECT id FROM orders"), ids(s, "SELECT order_id FROM confirmations"));
+    }
+  }
+
+  private static Set<Long> ids(Statement s, String sql) throws SQLException {
+    Set<Long> ids = new TreeSet<>();
+    try (ResultSet rs = s.executeQuery(sql)) {
+      while (rs.next()) ids.add(rs.getLong(1));
+    }
+    return ids;
+  }
+
+  /**
+   * The comparison.
+   *
+   * @param accepted the ids the client got a 201 for
+   * @param missing accepted ids not in the database
+   * @param unconfirmed accepted ids in the database without confirmation
+   * @param unacknowledged ids in the database the client saw no 201 for (allowed: e.g. a response
+   *     lost to a closed connection)
+   * @param halfServed responses that started and were cut
+   */
+  record Verdict(
+      Set<Long> accepted,
+      List<Long> missing,
+      List<Long> unconfirmed,
+      List<Long> unacknowledged,
+      long halfServed) {
+    /** Whether every 201 is a stored, confirmed order, and nothing was half-served. */
+    boolean held() {
+      return missing.isEmpty() && unconfirmed.isEmpty() && halfServed == 0;
+    }
+  }
+
+  static Verdict check(Collection<Long> acceptedIds, Db db, long halfServed) {
+    Set<Long> accepted = new TreeSet<>(acceptedIds);
+    List<Long> missing = new ArrayList<>(), unconfirmed = new ArrayList<>();
+    for (long id : accepted) {
+      if (!db.orders().contains(id)) {
+        missing.add(id);
+      } else if (!db.confirmed().contains(id)) {
+        unconfirmed.add(id);
+      }
+    }
+    List<Long> unacknowledged = db.orders().stream().filter(id -> !accepted.contains(id)).toList();
+    return new Verdict(accepted, missing, unconfirmed, unacknowledged, halfServed);
+  }
+
+  /** Compares, prints, and exits 0 if the guarantee held. */
+  public static void main(String[] args) throws IOException {
+    String url = null;
+    Path load = null;
+    Integer exitCode = null;
+    Long shutdownMillis = null;
+    Integer signalAfter = null;
+    try {
+      for (String arg : args) {
+        int eq = arg.indexOf('=');
+        String key = eq < 0 ? arg : arg.substring(0, eq);
+        String value = eq < 0 ? "" : arg.substring(eq + 1).trim();
+        if (value.isEmpty()) throw new IllegalArgumentException("'" + arg + "' needs a value");
+        switch (key) {
+          case "--db" -> url = value;
+          case "--load" -> load = Path.of(value);
+          case "--exit-code" -> exitCode = Integer.valueOf(value);
+          case "--shutdown-ms" -> shutdownMillis = Long.valueOf(value);
+          case "--signal-after" -> signalAfter = Integer.valueOf(value);
+          default -> throw new IllegalArgumentException("unknown argument '" + arg + "'");
+        }
+      }
+      if (url == null || load == null) throw new IllegalArgumentException("--db and --load needed");
+    } catch (IllegalArgumentException e) { // NumberFormatException too
+      System.err.println("OrdersReport: bad arguments: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    Properties p = new Properties();
+    p.load(new StringReader(Files.readString(load.resolve("load.properties"))));
+    List<Long> accepted =
+        Files.readAllLines(load.resolve("accepted-ids.txt")).stream()
+            .filter(l -> !l.isBlank())
+            .map(l -> Long.valueOf(l.strip()))
+            .toList();
+    long halfServed = Long.parseLong(p.getProperty("half_served", "0"));
+    Db db;
+    try {
+      db = read(url);
+    } catch (SQLException e) {
+      System.out.println("cannot read the orders database " + url + ": " + e.getMessage());
+      System.exit(1);
+      return;
+    }
+    Verdict v = check(accepted, db, halfServed);
+    long confirmedStored = db.orders().stream().filter(db.confirmed()::contains).count();
+
+    System.out.println();
+    System.out.println(
+        "shutdown under load: "
+            + p.getProperty("requests")
+            + " POST /orders"
+            + (signalAfter != null ? ", SIGTERM after " + signalAfter + " accepted" : ""));
+    row("accepted orders (201 seen by the client)", v.accepted().size(), "");
+    row("orders in the database", db.orders().size(), "");
+    row("confirmed orders", confirmedStored, "");
+    row("accepted but not confirmed", v.unconfirmed().size(), ids(v.unconfirmed()));
+    row("accepted but not in the database", v.missing().size(), ids(v.missing()));
+    row("stored without a 201 seen (allowed)", v.unacknowledged().size(), ids(v.unacknowledged()));
+    row("requests refused (connection refused)", num(p, "refused"), "");
+    row("no response (closed before any byte)", num(p, "no_response"), "");
+    row("other statuses", num(p, "other_status"), statuses(p));
+    row("errors (timeouts, other)", num(p, "error"), "");
+    row("half-served responses", halfServed, "");
+    if (exitCode != null) {
+      System.out.printf(
+          Locale.ROOT, "  %-42s %8d  %s%n", "exit code", exitCode, describeExit(exitCode));
+    }
+    if (shutdownMillis != null) {
+      System.out.printf(
+          Locale.ROOT,
+          "  %-42s %8.2f s%n",
+          "shutdown time (SIGTERM to exit)",
+          shutdownMillis / 1000.0);
+    }
+    if (num(p, "refused") + num(p, "no_response") == 0) {
+      System.out.println(
+          "note: no request was refused: the load ended before the listener closed; send the"
+              + " signal earlier or send more requests to see the refusals");
+    }
+    if (v.held()) {
+      System.out.println(
+          "GUARANTEE HELD: every order that got a 201 is stored and confirmed;"
+              + " no response was half-served");
+      System.exit(0);
+    } else {
+      System.out.println(
+          "GUARANTEE BROKEN: "
+              + v.unconfirmed().size()
+              + " accepted orders not confirmed, "
+              + v.missing().size()
+              + " not stored, "
+              + halfServed
+              + " half-served responses");
+      System.exit(1);
+    }
+  }
+
+  private static long num(Properties p, String key) {
+    return Long.parseLong(p.getProperty(key, "0"));
+  }
+
+  private static String statuses(Properties p) {
+    StringBuilder sb = new StringBuilder();
+    for (String key : new TreeSet<>(p.stringPropertyNames())) {
+      if (key.startsWith("status.")) {
+        if (!sb.isEmpty()) sb.append(", ");
+        sb.append(key.substring(7)).append(": ").append(p.getProperty(key));
+      }
+    }
+    return sb.toString();
+  }
+
+  private static void row(String what, long n, String note) {
+    System.out.printf(
+        Locale.ROOT, "  %-42s %8d%s%n", what, n, note.isEmpty() ? "" : "  (" + note + ")");
+  }
+
+  private static String ids(List<Long> ids) {
+    if (ids.isEmpty()) return "";
+    List<Long> some = ids.subList(0, Math.min(10, ids.size()));
+    return "ids " + some + (ids.size() > some.size() ? " ..." : "");
+  }
+
+  private static String describeExit(int code) {
+    return switch (code) {
+      case 143 -> "(TERMINATED by SIGTERM, as expected)";
+      case 130 -> "(INTERRUPTED by SIGINT)";
+      case 0 -> "(SUCCEEDED)";
+      case 1 -> "(FAILED)";
+      case 3 -> "(STARTUP_FAILED)";
+      default -> "(unexpected)";
+    };
+  }
+}

@@ -1,0 +1,405 @@
+package dev.lifespan.examples;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lifespan.App;
+import dev.lifespan.examples.OrdersLoad.Outcome;
+import dev.lifespan.http.HttpApp;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The orders service in-process, on port 0 with an H2 database in a temporary directory: shutdown
+ * under load, bad input, and reading orders back.
+ */
+class OrdersServiceTest {
+  private static final Duration WAIT = Duration.ofSeconds(30); // bounded waits; never reached
+
+  @TempDir Path dir;
+
+  private final List<String> progress = new CopyOnWriteArrayList<>();
+  private final ByteArrayOutputStream output = new ByteArrayOutputStream();
+  private final List<HttpApp> apps = new ArrayList<>();
+  private HttpClient client;
+
+  /** Whatever a failed test left running is stopped, so that the leak check blames only it. */
+  @AfterEach
+  void stopEverything() throws Exception {
+    for (HttpApp a : apps) a.app().requestShutdown();
+    for (HttpApp a : apps) a.app().await(WAIT);
+    if (client != null) client.close();
+  }
+
+  private String url() {
+    return "jdbc:h2:file:" + dir.resolve("db").resolve("orders") + ";DB_CLOSE_ON_EXIT=FALSE";
+  }
+
+  private HttpApp start(String... args) throws InterruptedException {
+    List<String> all = new ArrayList<>(List.of("--port=0", "--db=" + url()));
+    all.addAll(List.of(args));
+    OrdersConfig config = OrdersConfig.parse(all.toArray(String[]::new));
+    HttpApp app =
+        OrdersService.start(
+            config, new PrintStream(output, true, StandardCharsets.UTF_8), progress::add);
+    apps.add(app);
+    assertTrue(app.awaitReady(), this::transcript);
+    return app;
+  }
+
+  private String transcript() {
+    return "\n--- service output:\n"
+        + output.toString(StandardCharsets.UTF_8)
+        + "--- progress:\n"
+        + String.join("\n", progress);
+  }
+
+  // ---- shutdown under load
+
+  @Test
+  void sigtermUnderLoadConfirmsEveryAcceptedOrderAndHalfServesNothing() throws Exception {
+    HttpApp app = start("--confirm-ms=200-400", "--grace=15s", "--quiet");
+    AtomicLong signalled = new AtomicLong();
+    OrdersLoad.Config load =
+        OrdersLoad.Config.defaults()
+            .withTarget("127.0.0.1", app.port())
+            .withLoad(300, 16, 600) // about half a second of load
+            .withMark(80, null);
+
+    OrdersLoad.Summary s =
+        OrdersLoad.run(
+            load,
+            () -> {
+              signalled.set(System.nanoTime());
+              app.app().signal(App.Signal.TERM);
+            });
+    App.Result result = app.app().await(WAIT).orElseThrow(() -> new AssertionError(transcript()));
+    String report = s.describe() + transcript();
+    System.out.print(s.describe());
+
+    assertEquals(App.Outcome.TERMINATED, result.outcome(), report);
+    assertEquals(143, result.exitCode(), report);
+    assertNull(result.failure(), report);
+    assertFalse(result.abandoned(), report);
+    assertTrue(result.stragglers().isEmpty(), report);
+    assertTrue(result.reports().stream().allMatch(r -> r.failed() == 0), report);
+    assertTrue(result.shutdownTime().compareTo(Duration.ofSeconds(10)) < 0, report);
+
+    // the signal came in the middle of the load: accepted before it, refused after it
+    long t = signalled.get();
+    assertTrue(t != 0, "the mark was never reached: " + report);
+    assertTrue(
+        s.results().stream().anyMatch(r -> r.outcome() == Outcome.ACCEPTED && r.endNanos() < t),
+        "no order was accepted before the signal: " + report);
+    assertTrue(
+        s.results().stream().anyMatch(r -> r.outcome() == Outcome.REFUSED && r.startNanos() > t),
+        "no connection was refused after the signal: " + report);
+    // every request was accepted, refused, or closed before any byte of a response
+    assertEquals(0, s.count(Outcome.HALF_SERVED), report);
+    assertEquals(0, s.count(Outcome.OTHER_STATUS), report);
+    assertEquals(0, s.count(Outcome.ERROR), report);
+    assertEquals(
+        300,
+        s.count(Outcome.ACCEPTED) + s.count(Outcome.REFUSED) + s.count(Outcome.NO_RESPONSE),
+        report);
+
+    // the guarantee: every 201 is a stored, confirmed order
+    OrdersReport.Db db = OrdersReport.read(url());
+    OrdersReport.Verdict v = OrdersReport.check(s.acceptedIds(), db, s.count(Outcome.HALF_SERVED));
+    assertEquals(List.of(), v.missing(), "accepted orders not stored: " + report);
+    assertEquals(List.of(), v.unconfirmed(), "accepted orders not confirmed: " + report);
+    assertTrue(v.held(), report);
+    assertTrue(s.acceptedIds().size() >= 80, report);
+    assertEquals(db.orders(), db.confirmed(), "every stored order is confirmed: " + report);
+
+    String out = output.toString(StandardCharsets.UTF_8);
+    long accepted = s.count(Outcome.ACCEPTED);
+    assertTrue(
+        out.contains(
+            "final counts: orders taken "
+                + db.orders().size()
+                + ", confirmed "
+                + db.orders().size()
+                + ","),
+        report);
+    assertTrue(db.orders().size() >= accepted, report);
+    assertOrder(
+        progress,
+        "SIGTERM received",
+        "Supervisor 'orders/background' shut down",
+        "layer 'metrics' torn down",
+        "layer 'database' torn down",
+        "TERMINATED, exit code 143");
+  }
+
+  private static void assertOrder(List<String> lines, String... fragments) {
+    int at = -1;
+    for (String f : fragments) {
+      int found = -1;
+      for (int i = at + 1; i < lines.size(); i++) {
+        if (lines.get(i).contains(f)) {
+          found = i;
+          break;
+        }
+      }
+      assertTrue(found > at, "'" + f + "' after line " + at + " in:\n" + String.join("\n", lines));
+      at = found;
+    }
+  }
+
+  // ---- the API
+
+  @Test
+  void badInputGetsA4xxWithAShortMessageAndTheServiceKeepsServing() throws Exception {
+    HttpApp app = start("--confirm-ms=0", "--max-body-bytes=1024");
+    String base = "http://127.0.0.1:" + app.port();
+    Map<String, String> bad =
+        Map.ofEntries(
+            Map.entry("", "malformed JSON: empty body"),
+            Map.entry("{", "malformed JSON: expected a field name"),
+            Map.entry("{\"item\": \"book\", \"quantity\": 2", "malformed JSON: expected ','"),
+            Map.entry("not json", "malformed JSON: expected a JSON object"),
+            Map.entry("[1, 2]", "malformed JSON: expected a JSON object"),
+            Map.entry("{\"item\": \"book\", \"quantity\": 2} {}", "after the object"),
+            Map.entry(
+                "{\"item\": \"book\", \"item\": \"pen\", \"quantity\": 2}", "duplicate field"),
+            Map.entry("{\"item\": \"book\", \"quantity\": 01}", "malformed JSON"),
+            Map.entry("{\"quantity\": 2}", "missing field \"item\""),
+            Map.entry("{\"item\": \"book\"}", "missing field \"quantity\""),
+            Map.entry("{\"item\": 7, \"quantity\": 2}", "field \"item\" must be a string"),
+            Map.entry("{\"item\": null, \"quantity\": 2}", "field \"item\" must be a string"),
+            Map.entry("{\"item\": \"  \", \"quantity\": 2}", "field \"item\" must not be blank"),
+            Map.entry(
+                "{\"item\": \"book\", \"quantity\": \"2\"}", "must be a number, not a string"),
+            Map.entry(
+                "{\"item\": \"book\", \"quantity\": true}", "must be a number, not a boolean"),
+            Map.entry("{\"item\": \"book\", \"quantity\": 0}", "must be positive"),
+            Map.entry("{\"item\": \"book\", \"quantity\": -3}", "must be positive"),
+            Map.entry("{\"item\": \"book\", \"quantity\": 2.5}", "must be a whole number"),
+            Map.entry("{\"item\": \"book\", \"quantity\": 1e99}", "must be at most 1000000"),
+            Map.entry("{\"item\": \"book\", \"quantity\": [2]}", "holds an array"),
+            Map.entry("{\"item\": \"book\", \"quantity\": 2, \"x\": 1}", "unknown field \"x\""));
+    client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    for (var e : bad.entrySet()) {
+      HttpResponse<String> r = send("POST", base + "/orders", e.getKey());
+      String what = "POST " + e.getKey() + " -> " + r.statusCode() + " " + r.body();
+      assertEquals(400, r.statusCode(), what);
+      assertTrue(r.body().contains(e.getValue()), what + ", expected: " + e.getValue());
+      assertTrue(r.body().length() < 200, "a short message: " + what);
+    }
+    HttpResponse<String> big =
+        send("POST", base + "/orders", "{\"item\": \"" + "x".repeat(2000) + "\"}");
+    assertEquals(413, big.statusCode(), big.body());
+    assertTrue(big.body().contains("over 1024 bytes"), big.body());
+    HttpResponse<String> longItem =
+        send("POST", base + "/orders", "{\"item\": \"" + "x".repeat(201) + "\", \"quantity\": 1}");
+    assertEquals(400, longItem.statusCode(), longItem.body());
+    assertTrue(longItem.body().contains("at most 200 characters"), longItem.body());
+
+    HttpResponse<String> unknown = send("GET", base + "/customers", null);
+    assertEquals(404, unknown.statusCode(), unknown.body());
+    HttpResponse<String> delete = send("DELETE", base + "/orders/1", null);
+    assertEquals(405, delete.statusCode(), delete.body());
+    HttpResponse<String> put = send("PUT", base + "/orders", "{}");
+    assertEquals(405, put.statusCode(), put.body());
+
+    // still serving
+    HttpResponse<String> ok =
+        send("POST", base + "/orders", "{\"item\": \"book\", \"quantity\": 2}");
+    assertEquals(201, ok.statusCode(), ok.body() + transcript());
+    assertEquals("{\"id\": 1}", ok.body().strip());
+    assertEquals("/orders/1", ok.headers().firstValue("Location").orElse(""));
+    assertEquals(200, send("GET", base + "/health/ready", null).statusCode());
+
+    app.app().requestShutdown();
+    App.Result result = app.app().await(WAIT).orElseThrow();
+    assertEquals(App.Outcome.SUCCEEDED, result.outcome(), transcript());
+    String out = output.toString(StandardCharsets.UTF_8);
+    assertTrue(
+        out.contains(
+            "final counts: orders taken 1, confirmed 1, awaiting confirmation 0;"
+                + " bad requests "
+                + (bad.size() + 1)),
+        transcript());
+  }
+
+  @Test
+  void getShowsTheOrderPendingThenConfirmedAnd404ForUnknownIds() throws Exception {
+    HttpApp app = start("--confirm-ms=300", "--dump-port=0");
+    String base = "http://127.0.0.1:" + app.port();
+    client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    HttpResponse<String> created =
+        send("POST", base + "/orders", "{\"item\": \"caf\\u00e9 \\\"noir\\\"\", \"quantity\": 3}");
+    assertEquals(201, created.statusCode(), created.body());
+    Matcher m = Pattern.compile("\\{\"id\": (\\d+)}").matcher(created.body().strip());
+    assertTrue(m.matches(), created.body());
+    long id = Long.parseLong(m.group(1));
+
+    HttpResponse<String> pending = send("GET", base + "/orders/" + id, null);
+    assertEquals(200, pending.statusCode(), pending.body());
+    assertEquals("application/json", pending.headers().firstValue("Content-Type").orElse(""));
+    String body = pending.body();
+    assertTrue(body.startsWith("{\"id\": " + id + ", \"item\": \"café \\\"noir\\\"\","), body);
+    assertTrue(body.contains("\"quantity\": 3"), body);
+    assertTrue(body.contains("\"status\": \"pending\", \"confirmed_at\": null"), body);
+    var fields = Json.parseFlatObject(body);
+    String tasks = send("GET", "http://127.0.0.1:" + app.dumpPort() + "/tasks", null).body();
+    assertTrue(tasks.contains("task 'confirm order " + id + "'"), tasks);
+    assertTrue(tasks.contains("layer 'database'"), tasks);
+    assertTrue(tasks.contains("task 'metrics-flusher'"), tasks);
+    assertEquals("café \"noir\"", fields.get("item"));
+
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    String confirmed;
+    do {
+      Thread.sleep(50);
+      confirmed = send("GET", base + "/orders/" + id, null).body();
+    } while (!confirmed.contains("\"confirmed\"") && System.nanoTime() < until);
+    fields = Json.parseFlatObject(confirmed);
+    assertEquals("confirmed", fields.get("status"), confirmed);
+    assertEquals(300, ((java.math.BigDecimal) fields.get("delivery_ms")).intValue(), confirmed);
+    assertTrue(fields.get("confirmed_at") instanceof String, confirmed);
+
+    HttpResponse<String> missing = send("GET", base + "/orders/999999", null);
+    assertEquals(404, missing.statusCode());
+    assertEquals("no order 999999", missing.body());
+    HttpResponse<String> malformed = send("GET", base + "/orders/abc", null);
+    assertEquals(400, malformed.statusCode());
+    assertTrue(malformed.body().contains("order id must be a number"), malformed.body());
+
+    String out = output.toString(StandardCharsets.UTF_8);
+    assertTrue(out.contains("order " + id + " taken: 3 x café \"noir\""), out);
+    assertTrue(out.contains("order " + id + " confirmed (delivery took 300 ms)"), out);
+  }
+
+  @Test
+  void ordersSurviveARestartOnTheSameDatabase() throws Exception {
+    HttpApp first = start("--confirm-ms=0");
+    client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    String base = "http://127.0.0.1:" + first.port();
+    assertEquals(
+        201, send("POST", base + "/orders", "{\"item\": \"a\", \"quantity\": 1}").statusCode());
+    first.app().requestShutdown();
+    assertEquals(App.Outcome.SUCCEEDED, first.app().await(WAIT).orElseThrow().outcome());
+
+    HttpApp second = start("--confirm-ms=0");
+    base = "http://127.0.0.1:" + second.port();
+    HttpResponse<String> again = send("GET", base + "/orders/1", null);
+    assertEquals(200, again.statusCode(), again.body());
+    assertTrue(again.body().contains("\"status\": \"confirmed\""), again.body());
+    HttpResponse<String> next =
+        send("POST", base + "/orders", "{\"item\": \"b\", \"quantity\": 1}");
+    assertEquals("{\"id\": 2}", next.body().strip());
+    assertTrue(
+        output
+            .toString(StandardCharsets.UTF_8)
+            .contains("database: schema ready; it holds 1 order(s), 1 confirmed"),
+        transcript());
+  }
+
+  private HttpResponse<String> send(String method, String uri, String body) throws Exception {
+    HttpRequest.BodyPublisher publisher =
+        body == null
+            ? HttpRequest.BodyPublishers.noBody()
+            : HttpRequest.BodyPublishers.ofString(body);
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create(uri))
+            .timeout(Duration.ofSeconds(10))
+            .method(method, publisher)
+            .build();
+    return client.send(request, HttpResponse.BodyHandlers.ofString());
+  }
+
+  // ---- the command line
+
+  @Test
+  void badArgumentsNameTheArgumentAndItsValue() {
+    Map<String, String> bad =
+        Map.of(
+            "--port=abc", "bad argument '--port=abc': must be a whole number from 0 to 65535",
+            "--port=70000", "bad argument '--port=70000'",
+            "--db=orders", "bad argument '--db=orders': must be a JDBC URL",
+            "--confirm-ms=fast", "bad argument '--confirm-ms=fast'",
+            "--confirm-ms=2000-1000", "MAX is less than MIN",
+            "--grace=soon", "bad argument '--grace=soon': must be a duration",
+            "--drain-delay=-1s", "bad argument '--drain-delay=-1s'",
+            "--dump-port=", "bad argument '--dump-port=': needs a value",
+            "--quiet=yes", "bad argument '--quiet=yes': takes no value",
+            "--colour=blue", "unknown argument '--colour=blue'");
+    for (var e : bad.entrySet()) {
+      IllegalArgumentException x =
+          assertThrows(IllegalArgumentException.class, () -> OrdersConfig.parse(e.getKey()));
+      assertTrue(x.getMessage().contains(e.getValue()), x.getMessage());
+    }
+    OrdersConfig c =
+        OrdersConfig.parse(
+            "--port=9000",
+            "--confirm-ms=10-20",
+            "--grace=1.5s",
+            "--drain-delay=5s",
+            "--dump-port=9001");
+    assertEquals(9000, c.port());
+    assertEquals(10, c.confirmMinMillis());
+    assertEquals(20, c.confirmMaxMillis());
+    assertEquals(Duration.ofMillis(1500), c.grace());
+    assertEquals(Duration.ofSeconds(5), c.drainDelay());
+    assertEquals(9001, c.dumpPort());
+    assertNull(OrdersConfig.parse("--help"));
+    assertEquals(OrdersConfig.defaults(), OrdersConfig.parse());
+  }
+
+  @Test
+  void theLogHidesDatabasePasswords() {
+    assertEquals(
+        "jdbc:postgresql://db/orders?user=app&password=***&ssl=true",
+        OrdersService.redacted("jdbc:postgresql://db/orders?user=app&password=s3cret&ssl=true"));
+    assertEquals(
+        "jdbc:h2:file:./x;PASSWORD=***", OrdersService.redacted("jdbc:h2:file:./x;PASSWORD=pw"));
+  }
+
+  @Test
+  void aBadArgumentExitsWithCode2AndOneLine() throws Exception {
+    String java =
+        ProcessHandle.current()
+            .info()
+            .command()
+            .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    Process p =
+        new ProcessBuilder(
+                java,
+                "-cp",
+                System.getProperty("java.class.path"),
+                OrdersService.class.getName(),
+                "--port=eighty")
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(30, TimeUnit.SECONDS), out);
+    assertEquals(2, p.exitValue(), out);
+    assertEquals(
+        "OrdersService: bad argument '--port=eighty': must be a whole number from 0 to 65535",
+        out.strip());
+  }
+}
