@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Lifespan's one entry point for people and CI.
 #
-#   ./run.sh demo        build and run the shutdown demo (Ctrl-C it); --help lists its options
-#   ./run.sh demo first  the first demo: a task group, a deadline, a shielded cleanup
+#   ./run.sh demo          the orders service (HTTP on :8080, H2 database): curl it, Ctrl-C it
+#   ./run.sh demo shutdown a worker whose must-finish jobs finish after Ctrl-C
+#   ./run.sh demo multi    one application run five times side by side in one JVM
+#   ./run.sh demo first    the first demo: a task group, a deadline, a shielded cleanup
+#                          (the orders and shutdown demos list their options with --help)
 #   ./run.sh test        format check, compile and run every module's tests
 #   ./run.sh bench ...   build the JMH benchmarks and run them (arguments go to JMH)
 #   ./run.sh mvn ...     any Maven command, with the JDK this script selects
+#   ./run.sh java ...    the selected JDK's java (for the harnesses in BENCHMARKS.md)
 #
 # JDK selection: JAVA_HOME if it is 25 or newer; otherwise the newest JDK >= 25 found in the
 # usual JVM directories; otherwise one line saying what is missing.
@@ -53,12 +57,10 @@ cmd=${1:-help}
 [ $# -gt 0 ] && shift
 case "$cmd" in
   demo)
-    # ./run.sh demo [--key=value...]: the orders service (HTTP on 8080, an H2 database in
-    # ./target/orders-db; --help lists its options); ./run.sh demo shutdown [--key=value...]: the
-    # shutdown demo (a worker with must-finish jobs); ./run.sh demo first: the first demo
     main=dev.lifespan.examples.OrdersService
     case "${1:-}" in
       shutdown) main=dev.lifespan.examples.ShutdownDemo; shift ;;
+      multi) main=dev.lifespan.examples.MultiInstanceDemo; shift ;;
       first) main=dev.lifespan.examples.FirstDemo; shift ;;
     esac
     "${MVN[@]}" -q -DskipTests -Dspotless.check.skip=true -pl lifespan-examples -am package
@@ -76,8 +78,11 @@ case "$cmd" in
   mvn)
     exec "${MVN[@]}" "$@"
     ;;
+  java)
+    exec java "$@"
+    ;;
   *)
-    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
     [ "$cmd" = help ] || exit 2
     ;;
 esac

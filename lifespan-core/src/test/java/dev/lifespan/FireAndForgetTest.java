@@ -64,25 +64,7 @@ class FireAndForgetTest {
   }
 
   private static Process childJvm(List<String> jvmArgs, String... args) throws IOException {
-    String javaBin = ProcessHandle.current().info().command().orElseThrow();
-    String cp =
-        location(CancelScope.class)
-            + java.io.File.pathSeparator
-            + location(FireAndForgetTest.class);
-    var cmd = new java.util.ArrayList<String>();
-    cmd.add(javaBin);
-    cmd.addAll(jvmArgs);
-    cmd.addAll(List.of("-cp", cp, DrainMain.class.getName()));
-    cmd.addAll(List.of(args));
-    return new ProcessBuilder(cmd).redirectErrorStream(true).start();
-  }
-
-  private static String location(Class<?> c) {
-    try {
-      return Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
-    } catch (java.net.URISyntaxException e) {
-      throw new AssertionError(e);
-    }
+    return ChildJvm.start(jvmArgs, DrainMain.class, args);
   }
 
   private static String output(Process p) throws IOException {

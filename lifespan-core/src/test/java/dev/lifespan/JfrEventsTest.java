@@ -173,4 +173,58 @@ class JfrEventsTest {
     assertEquals(1, mine.size(), () -> "events with " + field + "=" + value + ": " + events);
     return mine.get(0);
   }
+
+  /**
+   * Run in a child JVM by the tests below: cancels a scope, fails a task and shuts a supervisor
+   * down, then prints whether JFR was initialised.
+   */
+  public static final class EventsMain {
+    public static void main(String[] args) {
+      CancelScope.run(CancelScope.Options.named("child-scope"), s -> s.cancel("enough"));
+      Supervisor.run(
+          Supervisor.Options.named("child-supervisor").withFailureHandler((t, f) -> {}),
+          sup -> {
+            sup.spawn(
+                "child-flaky",
+                () -> {
+                  throw new IOException("disk full");
+                });
+            sup.awaitIdle();
+          });
+      System.out.println("jfr initialized: " + jdk.jfr.FlightRecorder.isInitialized());
+    }
+  }
+
+  @Test
+  void withoutARecordingTheHooksDoNotInitialiseJfr() throws Exception {
+    // The class-loading log shows whether JFR's implementation was set up (its metadata
+    // repository, the event classes' instrumentation): about 100 ms, for nothing.
+    ChildJvm.Result r = ChildJvm.run(List.of("-Xlog:class+load"), EventsMain.class);
+    assertEquals(0, r.exitCode(), r.output());
+    assertTrue(r.output().contains("jfr initialized: false"), r.output());
+    List<String> jfrInternals =
+        r.output().lines().filter(l -> l.contains(" jdk.jfr.internal.")).toList();
+    assertEquals(List.of(), jfrInternals);
+  }
+
+  @Test
+  void aRecordingStartedOnTheCommandLineGetsTheEvents() throws Exception {
+    Path file = dir.resolve("child.jfr");
+    ChildJvm.Result r =
+        ChildJvm.run(List.of("-XX:StartFlightRecording:filename=" + file), EventsMain.class);
+    assertEquals(0, r.exitCode(), r.output());
+    assertTrue(r.output().contains("jfr initialized: true"), r.output());
+    List<String> scopes =
+        RecordingFile.readAllEvents(file).stream()
+            .filter(e -> e.getEventType().getName().equals("dev.lifespan.ScopeCancelled"))
+            .map(e -> e.getString("scope"))
+            .toList();
+    assertTrue(scopes.contains("child-scope"), scopes.toString());
+    List<String> failed =
+        RecordingFile.readAllEvents(file).stream()
+            .filter(e -> e.getEventType().getName().equals("dev.lifespan.TaskFailed"))
+            .map(e -> e.getString("task"))
+            .toList();
+    assertEquals(List.of("child-flaky"), failed);
+  }
 }

@@ -3,6 +3,7 @@ package dev.lifespan.internal;
 import jdk.jfr.Category;
 import jdk.jfr.Description;
 import jdk.jfr.Event;
+import jdk.jfr.FlightRecorder;
 import jdk.jfr.Label;
 import jdk.jfr.Name;
 import jdk.jfr.StackTrace;
@@ -19,12 +20,26 @@ import jdk.jfr.Timespan;
  * not escape, so C2 removes the allocation; names and messages are only built when the event is
  * recorded. A static {@code EventType} was not used: looking it up initialises JFR's metadata
  * repository at class initialisation even when nothing is ever recorded.
+ *
+ * <p>Before any of that, each method returns at once unless {@link FlightRecorder#isInitialized()}:
+ * the first event object created in a JVM makes the JDK initialise JFR's metadata (the type library
+ * of all its events, the event class's instrumentation), about 100 ms of CPU even when no recording
+ * ever runs, and an idle application would pay it on its way out, at the first cancelled scope
+ * (BENCHMARKS.md section 6). The recorder is initialised in every JVM in which a recording was
+ * created ({@code -XX:StartFlightRecording}, {@code jcmd JFR.start}, {@code new Recording()}), so
+ * no recording misses an event; when it is, the guard is one read of a static field.
  */
 final class Events {
   private Events() {}
 
+  /** No recording was ever created in this JVM: no event can be recorded. */
+  private static boolean off() {
+    return !FlightRecorder.isInitialized();
+  }
+
   /** {@link ScopeNode#cancel(CancelReason)}: the first cancellation of {@code s} took effect. */
   static void scopeCancelled(ScopeNode s, CancelReason r) {
+    if (off()) return;
     ScopeCancelled e = new ScopeCancelled();
     if (!e.shouldCommit()) return;
     e.scope = s.name();
@@ -36,6 +51,7 @@ final class Events {
 
   /** {@link TaskImpl} ended with a failure. */
   static void taskFailed(TaskImpl<?> t, Throwable failure) {
+    if (off()) return;
     TaskFailed e = new TaskFailed();
     if (!e.shouldCommit()) return;
     e.task = t.name();
@@ -61,7 +77,7 @@ final class Events {
       previous.end();
       if (previous.shouldCommit()) previous.commit();
     }
-    if (next == null) return null;
+    if (next == null || off()) return null;
     Phase e = new Phase();
     if (!e.isEnabled()) return null;
     e.supervisor = owner;
@@ -72,6 +88,7 @@ final class Events {
 
   /** Supervisor {@code s}'s shutdown gave up waiting for task {@code t}. */
   static void straggler(SupervisorImpl s, TaskImpl<?> t, long ageNanos) {
+    if (off()) return;
     Straggler e = new Straggler();
     if (!e.shouldCommit()) return;
     e.supervisor = s.name();
