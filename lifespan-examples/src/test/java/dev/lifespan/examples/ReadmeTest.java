@@ -14,12 +14,22 @@ import dev.lifespan.ShutdownReport;
 import dev.lifespan.Supervisor;
 import dev.lifespan.Task;
 import dev.lifespan.TaskGroup;
+import dev.lifespan.http.HttpApp;
+import dev.lifespan.http.HttpException;
+import dev.lifespan.http.HttpOptions;
+import dev.lifespan.http.Response;
+import dev.lifespan.http.Routes;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeoutException;
@@ -279,5 +289,113 @@ class ReadmeTest {
       assertTrue(legacyPool.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES));
     }
     assertEquals(List.of(4), sizes);
+  }
+
+  // ---- HTTP
+
+  /** A stand-in order store. */
+  static final class Store {
+    private final java.util.Map<Long, String> orders =
+        new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicLong ids =
+        new java.util.concurrent.atomic.AtomicLong();
+
+    long add(String order) {
+      long id = ids.incrementAndGet();
+      orders.put(id, order);
+      return id;
+    }
+
+    String find(long id) {
+      String o = orders.get(id);
+      if (o == null) throw new HttpException(404, "no order " + id);
+      return o;
+    }
+  }
+
+  static final List<Long> confirmed = new java.util.concurrent.CopyOnWriteArrayList<>();
+  static final CountDownLatch confirming = new CountDownLatch(1);
+
+  static void confirm(long id) throws InterruptedException {
+    confirming.countDown();
+    Thread.sleep(200); // a slow delivery, which the shutdown waits for
+    confirmed.add(id);
+  }
+
+  static final LifespanLocal<Store> STORE = LifespanLocal.named("store");
+
+  static final Lifespan storeLayer =
+      Lifespan.named(
+          "store",
+          ctx -> {
+            STORE.set(new Store());
+            ctx.proceed();
+          });
+
+  static Routes routes() {
+    Routes routes =
+        Routes.create()
+            .post(
+                "/orders",
+                req -> {
+                  long id = STORE.get().add(req.bodyText());
+                  Supervisor.background() // the app's: outlives the request
+                      .spawnMustFinish("confirm order " + id, () -> confirm(id));
+                  return Response.json(201, "{\"id\":" + id + "}");
+                })
+            .get(
+                "/orders/{id}",
+                Duration.ofSeconds(2), // past it: cancelled, 503
+                req -> Response.text(200, STORE.get().find(Long.parseLong(req.pathParam("id")))));
+    return routes;
+  }
+
+  /** The README's HTTP entry point: compiled, not run (it exits the JVM). */
+  static void httpMain() {
+    Routes routes = routes();
+    HttpApp.runAndExit(
+        App.Options.named("orders").withDrainDelay(Duration.ofSeconds(5)),
+        Lifespan.of(storeLayer), // starts before the port opens
+        HttpOptions.defaults().withPort(8080),
+        routes);
+  }
+
+  @Test
+  void http() throws Exception {
+    confirmed.clear();
+    HttpApp server =
+        HttpApp.start(
+            App.Options.named("orders-http").withProgress(line -> {}),
+            Lifespan.of(storeLayer),
+            HttpOptions.defaults().withHost("127.0.0.1").withPort(0),
+            routes());
+    assertTrue(server.awaitReady());
+    String base = "http://127.0.0.1:" + server.port();
+    try (HttpClient client = HttpClient.newHttpClient()) {
+      HttpResponse<String> created =
+          client.send(
+              HttpRequest.newBuilder(URI.create(base + "/orders"))
+                  .POST(HttpRequest.BodyPublishers.ofString("book"))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertEquals(201, created.statusCode());
+      assertEquals("{\"id\":1}", created.body());
+      HttpResponse<String> shown =
+          client.send(
+              HttpRequest.newBuilder(URI.create(base + "/orders/1")).build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, shown.statusCode());
+      assertEquals("book", shown.body());
+      HttpResponse<String> missing =
+          client.send(
+              HttpRequest.newBuilder(URI.create(base + "/orders/9")).build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertEquals(404, missing.statusCode());
+    }
+    assertTrue(confirming.await(1, java.util.concurrent.TimeUnit.MINUTES));
+    server.app().signal(App.Signal.TERM);
+    App.Result result = server.app().await();
+    assertEquals(143, result.exitCode(), result.toString());
+    assertEquals(List.of(1L), confirmed, "the must-finish confirmation finished in the shutdown");
   }
 }

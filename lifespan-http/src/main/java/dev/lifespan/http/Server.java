@@ -246,18 +246,35 @@ final class Server implements HttpHandler {
     return Response.text(state == App.State.READY ? 200 : 503, state.name());
   }
 
+  private static final byte[] NO_BODY = new byte[0];
+
+  /**
+   * The request body, at most {@code maxBodyBytes}. A request with neither {@code Content-Length}
+   * nor {@code Transfer-Encoding} has none (RFC 9112 6.3), and nothing is read or allocated for it;
+   * a known length is read in one piece; a chunked body is read up to the limit.
+   */
   private byte[] readBody(HttpExchange ex) throws IOException {
-    String length = ex.getRequestHeaders().getFirst("Content-Length");
-    if (length != null) {
-      long n;
-      try {
-        n = Long.parseLong(length.trim());
-      } catch (NumberFormatException e) {
-        throw new HttpException(400, "malformed Content-Length: " + length);
-      }
-      if (n > options.maxBodyBytes) throw tooLarge();
-    }
+    var headers = ex.getRequestHeaders();
+    String length = headers.getFirst("Content-Length");
     try (InputStream in = ex.getRequestBody()) {
+      if (length != null) {
+        long n;
+        try {
+          n = Long.parseLong(length.trim());
+        } catch (NumberFormatException e) {
+          throw new HttpException(400, "malformed Content-Length: " + length);
+        }
+        if (n < 0) throw new HttpException(400, "malformed Content-Length: " + length);
+        if (n > options.maxBodyBytes) throw tooLarge();
+        if (n == 0) return NO_BODY;
+        byte[] b = in.readNBytes((int) n);
+        if (b.length < n) {
+          throw new HttpException(
+              400, "request body ended after " + b.length + " of " + n + " bytes");
+        }
+        return b;
+      }
+      if (!headers.containsKey("Transfer-Encoding")) return NO_BODY;
       byte[] b = in.readNBytes(options.maxBodyBytes + 1);
       if (b.length > options.maxBodyBytes) throw tooLarge();
       return b;

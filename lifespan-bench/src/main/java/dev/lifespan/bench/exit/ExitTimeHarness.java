@@ -1,5 +1,8 @@
 package dev.lifespan.bench.exit;
 
+import static dev.lifespan.bench.Stats.median;
+import static dev.lifespan.bench.Stats.percentile;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -262,18 +265,5 @@ public final class ExitTimeHarness {
         .mapToDouble(n -> n / 1e6)
         .sorted()
         .toArray();
-  }
-
-  private static double median(double[] sorted) {
-    if (sorted.length == 0) return Double.NaN;
-    int m = sorted.length / 2;
-    return sorted.length % 2 == 1 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2;
-  }
-
-  /** Nearest-rank percentile of sorted values. */
-  private static double percentile(double[] sorted, int p) {
-    if (sorted.length == 0) return Double.NaN;
-    int rank = (int) Math.ceil(p / 100.0 * sorted.length);
-    return sorted[Math.max(0, rank - 1)];
   }
 }
