@@ -600,6 +600,21 @@ class HttpAppTest {
       HttpResponse<String> fits = post(c, port, "/orders", "y".repeat(1024));
       assertEquals(201, fits.statusCode());
       assertEquals("created 1024", fits.body());
+      HttpResponse<String> chunkedFits =
+          c.send(
+              request(port, "/orders")
+                  .POST(
+                      HttpRequest.BodyPublishers.ofInputStream(
+                          () -> new java.io.ByteArrayInputStream(new byte[100])))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertEquals(201, chunkedFits.statusCode());
+      assertEquals("created 100", chunkedFits.body());
+      HttpResponse<String> noBody =
+          c.send(
+              request(port, "/orders").POST(HttpRequest.BodyPublishers.noBody()).build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertEquals("created 0", noBody.body());
 
       HttpResponse<String> unknown = get(c, port, "/customers/7");
       assertEquals(404, unknown.statusCode());
@@ -614,6 +629,15 @@ class HttpAppTest {
       assertEquals("q=a b&c", get(c, port, "/search?q=a%20b%26c").body());
     }
     // Malformed escapes cannot be sent with the HTTP client: raw requests.
+    for (String length : List.of("-1", "x1", "99999999999999999999")) {
+      RawResponse r =
+          raw(
+              port,
+              "POST /orders HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                  + length
+                  + "\r\nConnection: close\r\n\r\n");
+      assertEquals(400, r.status, "Content-Length " + length + ": " + r);
+    }
     for (String target : List.of("/search?q=%zz", "/search?q=%", "/search?q=%e", "/orders/%zz")) {
       RawResponse r =
           raw(port, "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
