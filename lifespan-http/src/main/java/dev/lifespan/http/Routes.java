@@ -2,6 +2,7 @@ package dev.lifespan.http;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -53,8 +54,33 @@ public final class Routes {
 
   private final List<Route> routes;
 
+  /**
+   * Routes without parameters, by method and then by canonical path ("/a/b"): a request to such a
+   * path is answered by that route (literal segments win), found without splitting the path.
+   */
+  private final Map<String, Map<String, Route>> literal;
+
   private Routes(List<Route> routes) {
     this.routes = routes;
+    Map<String, Map<String, Route>> byMethod = new HashMap<>();
+    for (Route r : routes) {
+      if (r.literals() == r.segments.size()) {
+        byMethod
+            .computeIfAbsent(r.method, m -> new HashMap<>())
+            .put("/" + String.join("/", r.segments), r);
+      }
+    }
+    byMethod.replaceAll((m, paths) -> Map.copyOf(paths));
+    this.literal = Map.copyOf(byMethod);
+  }
+
+  /**
+   * The route for {@code method} and {@code path} if a route without parameters has exactly that
+   * (canonical) path; else null, and {@link #find} decides.
+   */
+  Route exact(String method, String path) {
+    Map<String, Route> paths = literal.get(method);
+    return paths == null ? null : paths.get(path);
   }
 
   /** No routes yet. */

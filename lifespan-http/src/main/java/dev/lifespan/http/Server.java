@@ -195,13 +195,17 @@ final class Server implements HttpHandler {
     if (path == null || !path.startsWith("/")) return Response.text(400, "malformed path");
     if (path.equals("/health/live")) return health(method, true);
     if (path.equals("/health/ready")) return health(method, false);
-    Set<String> allowed = new LinkedHashSet<>();
-    Map<String, String> params = new HashMap<>();
-    Routes.Route route = routes.find(method, Routes.segments(path), params, allowed);
+    Routes.Route route = routes.exact(method, path);
+    Map<String, String> params = Map.of();
     if (route == null) {
-      if (allowed.isEmpty()) return Response.text(404, "no route for " + method + " " + path);
-      return Response.text(405, "method " + method + " not allowed for " + path)
-          .withHeader("Allow", Routes.allow(allowed));
+      Set<String> allowed = new LinkedHashSet<>();
+      params = new HashMap<>();
+      route = routes.find(method, Routes.segments(path), params, allowed);
+      if (route == null) {
+        if (allowed.isEmpty()) return Response.text(404, "no route for " + method + " " + path);
+        return Response.text(405, "method " + method + " not allowed for " + path)
+            .withHeader("Allow", Routes.allow(allowed));
+      }
     }
     byte[] body = readBody(ex);
     Request req =
@@ -214,8 +218,9 @@ final class Server implements HttpHandler {
             body,
             ex.getRemoteAddress());
     Duration deadline = route.deadline() != null ? route.deadline() : options.deadline;
+    Handler handler = route.handler();
     try {
-      Response r = CancelScope.withTimeout(deadline, s -> route.handler().handle(req));
+      Response r = CancelScope.withTimeout(deadline, s -> handler.handle(req));
       if (r == null) throw new IllegalStateException("handler returned null");
       return r;
     } catch (TimeoutException e) {

@@ -39,8 +39,9 @@ import java.util.regex.Pattern;
  * <p>System properties (all optional): {@code rounds} (default 5), {@code seconds} (measured {@code
  * wrk} run, default 10), {@code warmupSeconds} (default 5), {@code connections} (default 64),
  * {@code threads} ({@code wrk}'s, default 2), {@code wrk} (its path, default {@code wrk} on the
- * {@code PATH}), {@code variants} (default {@code bare,lifespan}), {@code childArgs} (JVM flags for
- * the servers, split at spaces).
+ * {@code PATH}), {@code variants} (default {@code bare,lifespan}; the diagnostic {@code task} and
+ * {@code scopes} of {@link TrivialServer} too), {@code childArgs} (JVM flags for the servers, split
+ * at spaces).
  */
 public final class HttpThroughputHarness {
   private static final Pattern RPS = Pattern.compile("Requests/sec:\\s+([0-9.]+)");

@@ -1,8 +1,11 @@
 package dev.lifespan.bench.http;
 
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import dev.lifespan.App;
+import dev.lifespan.CancelScope;
 import dev.lifespan.Lifespan;
+import dev.lifespan.Supervisor;
 import dev.lifespan.http.HttpApp;
 import dev.lifespan.http.HttpOptions;
 import dev.lifespan.http.Response;
@@ -10,7 +13,10 @@ import dev.lifespan.http.Routes;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -26,7 +32,13 @@ import java.util.concurrent.locks.LockSupport;
  *       30 s, one timer entry per request), with the health endpoints and the drain on SIGTERM.
  * </ul>
  *
- * <p>Runs until it gets SIGTERM. Usage: {@code TrivialServer bare|lifespan <port>}.
+ * <p>Two diagnostic variants split lifespan's cost: {@code task} is {@code bare} with each exchange
+ * run as a must-finish task of a {@link Supervisor} (the executor lifespan-http uses, without an
+ * application, routes or scopes); {@code scopes} is {@code bare} with the handler inside the two
+ * scopes lifespan-http opens per request (a 30 s {@link CancelScope#withTimeout} around the
+ * handler, a shielded {@link CancelScope#run} around the response).
+ *
+ * <p>Runs until it gets SIGTERM. Usage: {@code TrivialServer bare|lifespan|task|scopes <port>}.
  */
 public final class TrivialServer {
   private static final String HELLO = "hello\n";
@@ -35,11 +47,16 @@ public final class TrivialServer {
 
   public static void main(String[] args) throws Exception {
     if (args.length != 2) {
-      throw new IllegalArgumentException("usage: TrivialServer bare|lifespan <port>");
+      throw new IllegalArgumentException("usage: TrivialServer bare|lifespan|task|scopes <port>");
     }
     int port = Integer.parseInt(args[1]);
     switch (args[0]) {
-      case "bare" -> bare(port);
+      case "bare" -> bare(port, Executors.newVirtualThreadPerTaskExecutor(), false);
+      case "task" -> {
+        Supervisor requests = Supervisor.open("requests");
+        bare(port, command -> requests.spawnMustFinish("http request", command::run), false);
+      }
+      case "scopes" -> bare(port, Executors.newVirtualThreadPerTaskExecutor(), true);
       case "lifespan" ->
           HttpApp.runAndExit(
               App.Options.named("bench"),
@@ -50,12 +67,11 @@ public final class TrivialServer {
     }
   }
 
-  private static void bare(int port) throws Exception {
+  private static void bare(int port, Executor executor, boolean scopes) throws Exception {
     byte[] body = HELLO.getBytes(StandardCharsets.UTF_8);
     HttpServer s = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 1024);
-    s.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
-    s.createContext(
-        "/hello",
+    s.setExecutor(executor);
+    HttpHandler respond =
         ex -> {
           try (ex) {
             ex.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
@@ -64,7 +80,20 @@ public final class TrivialServer {
               out.write(body);
             }
           }
-        });
+        };
+    HttpHandler scoped =
+        ex -> {
+          byte[] answer;
+          try {
+            answer = CancelScope.withTimeout(Duration.ofSeconds(30), sc -> body);
+          } catch (TimeoutException e) {
+            throw new IllegalStateException(e);
+          }
+          if (answer != body) throw new IllegalStateException("wrong answer");
+          CancelScope.run(
+              CancelScope.Options.named("response").shielded(), sc -> respond.handle(ex));
+        };
+    s.createContext("/hello", scopes ? scoped : respond);
     s.start();
     System.out.println("bare server on 127.0.0.1:" + port);
     while (true) LockSupport.park(); // until SIGTERM ends the JVM
