@@ -1,8 +1,12 @@
 package dev.lifespan.examples;
 
+import static dev.lifespan.examples.Args.bad;
+import static dev.lifespan.examples.Args.duration;
+import static dev.lifespan.examples.Args.flag;
+import static dev.lifespan.examples.Args.number;
+import static dev.lifespan.examples.Args.required;
+
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
-import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -62,8 +66,6 @@ record OrdersConfig(
       """
           .formatted(DEFAULT_DB);
 
-  private static final Pattern DURATION =
-      Pattern.compile("(\\d+(?:\\.\\d+)?)(ms|s|m|h)?", Pattern.CASE_INSENSITIVE);
   private static final Pattern RANGE = Pattern.compile("(\\d{1,9})(?:-(\\d{1,9}))?");
 
   /** The defaults: what no arguments give. */
@@ -125,7 +127,7 @@ record OrdersConfig(
         case "--max-body-bytes" -> maxBody = number(arg, value, 16, 1 << 24);
         case "--pool-size" -> pool = number(arg, value, 1, 1000);
         case "--quiet" -> {
-          if (value != null) throw bad(arg, "takes no value");
+          flag(arg, value);
           quiet = true;
         }
         default ->
@@ -147,53 +149,7 @@ record OrdersConfig(
         quiet);
   }
 
-  private static IllegalArgumentException bad(String arg, String why) {
-    return new IllegalArgumentException("bad argument '" + arg + "': " + why);
-  }
-
-  private static String required(String arg, String value) {
-    if (value == null || value.isBlank()) throw bad(arg, "needs a value");
-    return value;
-  }
-
   private static int port(String arg, String value) {
     return number(arg, value, 0, 65535);
-  }
-
-  private static int number(String arg, String value, int min, int max) {
-    try {
-      int n = Integer.parseInt(required(arg, value).trim());
-      if (n >= min && n <= max) return n;
-    } catch (NumberFormatException e) {
-      // below
-    }
-    throw bad(arg, "must be a whole number from " + min + " to " + max);
-  }
-
-  static Duration duration(String arg, String value) {
-    String v = required(arg, value).trim();
-    if (v.regionMatches(true, 0, "PT", 0, 2)) {
-      try {
-        Duration d = Duration.parse(v);
-        if (!d.isNegative()) return d;
-      } catch (DateTimeParseException e) {
-        // below
-      }
-    } else {
-      Matcher m = DURATION.matcher(v);
-      if (m.matches()) {
-        double n = Double.parseDouble(m.group(1));
-        String unit = m.group(2) == null ? "s" : m.group(2).toLowerCase(Locale.ROOT);
-        double millis =
-            switch (unit) {
-              case "ms" -> n;
-              case "s" -> n * 1000;
-              case "m" -> n * 60_000;
-              default -> n * 3_600_000;
-            };
-        if (millis <= 86_400_000) return Duration.ofMillis(Math.round(millis));
-      }
-    }
-    throw bad(arg, "must be a duration of at most a day, such as 1.5s, 500ms, 2m or PT2S");
   }
 }

@@ -462,15 +462,15 @@ public final class OrdersLoad {
         String key = eq < 0 ? arg : arg.substring(0, eq);
         String value = eq < 0 ? "" : arg.substring(eq + 1);
         switch (key) {
-          case "--host" -> host = nonBlank(arg, value);
-          case "--port" -> port = number(arg, value, 1, 65535);
-          case "--requests" -> requests = number(arg, value, 1, 10_000_000);
-          case "--concurrency" -> concurrency = number(arg, value, 1, 10_000);
-          case "--rate" -> rate = number(arg, value, 0, 1_000_000);
-          case "--mark-after" -> markAfter = number(arg, value, 0, Integer.MAX_VALUE);
-          case "--mark-file" -> markFile = Path.of(nonBlank(arg, value));
-          case "--out" -> out = Path.of(nonBlank(arg, value));
-          case "--timeout" -> timeout = OrdersConfig.duration(arg, value);
+          case "--host" -> host = Args.required(arg, value);
+          case "--port" -> port = Args.number(arg, value, 1, 65535);
+          case "--requests" -> requests = Args.number(arg, value, 1, 10_000_000);
+          case "--concurrency" -> concurrency = Args.number(arg, value, 1, 10_000);
+          case "--rate" -> rate = Args.number(arg, value, 0, 1_000_000);
+          case "--mark-after" -> markAfter = Args.number(arg, value, 0, Integer.MAX_VALUE);
+          case "--mark-file" -> markFile = Path.of(Args.required(arg, value));
+          case "--out" -> out = Path.of(Args.required(arg, value));
+          case "--timeout" -> timeout = Args.duration(arg, value);
           default ->
               throw new IllegalArgumentException(
                   "unknown argument '" + arg + "' (see the class description)");
@@ -488,22 +488,5 @@ public final class OrdersLoad {
     Summary summary = run(config, null);
     System.out.print(summary.describe());
     if (out != null) summary.write(out);
-  }
-
-  private static String nonBlank(String arg, String value) {
-    if (value.isBlank())
-      throw new IllegalArgumentException("bad argument '" + arg + "': needs a value");
-    return value;
-  }
-
-  private static int number(String arg, String value, int min, int max) {
-    try {
-      int n = Integer.parseInt(value.trim());
-      if (n >= min && n <= max) return n;
-    } catch (NumberFormatException e) {
-      // below
-    }
-    throw new IllegalArgumentException(
-        "bad argument '" + arg + "': must be a whole number from " + min + " to " + max);
   }
 }

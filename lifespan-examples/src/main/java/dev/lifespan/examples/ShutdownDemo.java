@@ -1,5 +1,11 @@
 package dev.lifespan.examples;
 
+import static dev.lifespan.examples.Args.bad;
+import static dev.lifespan.examples.Args.duration;
+import static dev.lifespan.examples.Args.flag;
+import static dev.lifespan.examples.Args.number;
+import static dev.lifespan.examples.Args.required;
+
 import dev.lifespan.App;
 import dev.lifespan.CancelScope;
 import dev.lifespan.Lifespan;
@@ -19,14 +25,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The shutdown demo: a worker process whose shutdown you can watch, and whose exit code says why it
@@ -363,9 +366,6 @@ public final class ShutdownDemo {
         Exit codes: 0 all jobs done, 1 failure, 2 bad argument, 3 startup failed, 130 SIGINT, 143 SIGTERM.
         """;
 
-    private static final Pattern DURATION =
-        Pattern.compile("(\\d+(?:\\.\\d+)?)(ms|s|m|h)?", Pattern.CASE_INSENSITIVE);
-
     Config withResults(Path dir) {
       return new Config(
           dir,
@@ -406,8 +406,8 @@ public final class ShutdownDemo {
           case "--stubborn" -> stubborn = flag(arg, value);
           case "--results" -> results = Path.of(required(arg, value));
           case "--job-seconds" -> jobTime = jobSeconds(arg, value);
-          case "--must-finish" -> mustFinish = count(arg, value);
-          case "--ordinary" -> ordinary = count(arg, value);
+          case "--must-finish" -> mustFinish = number(arg, value, 0, 100);
+          case "--ordinary" -> ordinary = number(arg, value, 0, 100);
           case "--grace" -> grace = duration(arg, value);
           case "--teardown-timeout" -> teardown = duration(arg, value);
           case "--kill-timeout" -> kill = duration(arg, value);
@@ -424,26 +424,6 @@ public final class ShutdownDemo {
           results, jobTime, mustFinish, ordinary, grace, teardown, kill, interval, slow, stubborn);
     }
 
-    private static boolean flag(String arg, String value) {
-      if (value != null) throw bad(arg, "takes no value");
-      return true;
-    }
-
-    private static String required(String arg, String value) {
-      if (value == null || value.isBlank()) throw bad(arg, "needs a value: " + arg + "=...");
-      return value;
-    }
-
-    private static int count(String arg, String value) {
-      try {
-        int n = Integer.parseInt(required(arg, value));
-        if (n >= 0 && n <= 100) return n;
-      } catch (NumberFormatException e) {
-        // below
-      }
-      throw bad(arg, "must be a whole number from 0 to 100");
-    }
-
     private static Duration jobSeconds(String arg, String value) {
       try {
         double n = Double.parseDouble(required(arg, value));
@@ -452,37 +432,6 @@ public final class ShutdownDemo {
         // below
       }
       throw bad(arg, "must be a number of seconds, more than 0 and at most a day");
-    }
-
-    private static Duration duration(String arg, String value) {
-      String v = required(arg, value).trim();
-      if (v.regionMatches(true, 0, "PT", 0, 2)) {
-        try {
-          Duration d = Duration.parse(v);
-          if (!d.isNegative()) return d;
-        } catch (DateTimeParseException e) {
-          // below
-        }
-      } else {
-        Matcher m = DURATION.matcher(v);
-        if (m.matches()) {
-          double n = Double.parseDouble(m.group(1));
-          String unit = m.group(2) == null ? "s" : m.group(2).toLowerCase(Locale.ROOT);
-          double millis =
-              switch (unit) {
-                case "ms" -> n;
-                case "m" -> n * 60_000;
-                case "h" -> n * 3_600_000;
-                default -> n * 1_000;
-              };
-          if (millis <= 86_400_000) return Duration.ofMillis(Math.round(millis));
-        }
-      }
-      throw bad(arg, "is not a duration of at most a day (examples: 1.5s, 500ms, 2m, PT2S)");
-    }
-
-    private static IllegalArgumentException bad(String arg, String why) {
-      return new IllegalArgumentException("bad argument '" + arg + "': " + why);
     }
   }
 }

@@ -236,8 +236,8 @@ class ShutdownDemoProcessTest {
       assertEquals(2, child.awaitExit(), child.output());
       assertEquals(
           List.of(
-              "ShutdownDemo: bad argument '--grace=soon': is not a duration of at most a day"
-                  + " (examples: 1.5s, 500ms, 2m, PT2S)"),
+              "ShutdownDemo: bad argument '--grace=soon': must be a duration of at most a day,"
+                  + " such as 1.5s, 500ms, 2m or PT2S"),
           child.lines().stream().map(l -> l.text).toList());
     }
   }

@@ -1,0 +1,78 @@
+package dev.lifespan.examples;
+
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The demos' {@code --key=value} argument values: each parser names the argument and says what it
+ * must be in a one-line {@link IllegalArgumentException} ({@code bad argument '--port=x': must be a
+ * whole number from 0 to 65535}).
+ */
+final class Args {
+  private static final Pattern DURATION =
+      Pattern.compile("(\\d+(?:\\.\\d+)?)(ms|s|m|h)?", Pattern.CASE_INSENSITIVE);
+
+  private Args() {}
+
+  /** The error for argument {@code arg} (the whole {@code --key=value}). */
+  static IllegalArgumentException bad(String arg, String why) {
+    return new IllegalArgumentException("bad argument '" + arg + "': " + why);
+  }
+
+  /** {@code value}, which must not be missing or blank. */
+  static String required(String arg, String value) {
+    if (value == null || value.isBlank()) throw bad(arg, "needs a value");
+    return value;
+  }
+
+  /** True, for an argument that is a flag: {@code --quiet}, not {@code --quiet=yes}. */
+  static boolean flag(String arg, String value) {
+    if (value != null) throw bad(arg, "takes no value");
+    return true;
+  }
+
+  /** A whole number from {@code min} to {@code max}. */
+  static int number(String arg, String value, int min, int max) {
+    try {
+      int n = Integer.parseInt(required(arg, value).trim());
+      if (n >= min && n <= max) return n;
+    } catch (NumberFormatException e) {
+      // below
+    }
+    throw bad(arg, "must be a whole number from " + min + " to " + max);
+  }
+
+  /**
+   * A duration of at most a day, not negative: a number with an optional unit ({@code ms}, {@code
+   * s}, the default, {@code m}, {@code h}), or ISO-8601 ({@code PT2S}).
+   */
+  static Duration duration(String arg, String value) {
+    String v = required(arg, value).trim();
+    if (v.regionMatches(true, 0, "PT", 0, 2)) {
+      try {
+        Duration d = Duration.parse(v);
+        if (!d.isNegative() && d.compareTo(Duration.ofDays(1)) <= 0) return d;
+      } catch (DateTimeParseException e) {
+        // below
+      }
+    } else {
+      Matcher m = DURATION.matcher(v);
+      if (m.matches()) {
+        double n = Double.parseDouble(m.group(1));
+        String unit = m.group(2) == null ? "s" : m.group(2).toLowerCase(Locale.ROOT);
+        double millis =
+            switch (unit) {
+              case "ms" -> n;
+              case "s" -> n * 1000;
+              case "m" -> n * 60_000;
+              default -> n * 3_600_000;
+            };
+        if (millis <= 86_400_000) return Duration.ofMillis(Math.round(millis));
+      }
+    }
+    throw bad(arg, "must be a duration of at most a day, such as 1.5s, 500ms, 2m or PT2S");
+  }
+}
