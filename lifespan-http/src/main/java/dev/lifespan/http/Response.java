@@ -7,7 +7,8 @@ import java.util.Objects;
 
 /**
  * What a {@link Handler} answers: a status, a body with its content type, and extra headers.
- * Immutable.
+ * Immutable, but for the body array, which is sent as given (not copied, so that a large body costs
+ * nothing extra): do not change it after creating the response.
  *
  * @param status the HTTP status, 100 to 599
  * @param contentType the body's media type, or null for an empty body
