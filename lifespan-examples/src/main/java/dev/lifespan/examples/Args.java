@@ -17,6 +17,40 @@ final class Args {
 
   private Args() {}
 
+  /** The exit code for a bad command line. */
+  static final int BAD_ARGUMENTS = 2;
+
+  /**
+   * A demo's settings from {@code args} by {@code parse}, which returns null for {@code --help}.
+   * For a bad argument prints {@code program: <the error>} to standard error and exits with {@link
+   * #BAD_ARGUMENTS}; for {@code --help} prints {@code usage} and returns null.
+   */
+  static <T> T parseOrExit(
+      String program, String usage, String[] args, java.util.function.Function<String[], T> parse) {
+    T settings;
+    try {
+      settings = parse.apply(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println(program + ": " + e.getMessage());
+      System.exit(BAD_ARGUMENTS);
+      return null;
+    }
+    if (settings == null) System.out.print(usage);
+    return settings;
+  }
+
+  /** The key of argument {@code arg}: {@code --port} of {@code --port=8080}. */
+  static String key(String arg) {
+    int eq = arg.indexOf('=');
+    return eq < 0 ? arg : arg.substring(0, eq);
+  }
+
+  /** The value of argument {@code arg}: {@code 8080} of {@code --port=8080}; null without '='. */
+  static String value(String arg) {
+    int eq = arg.indexOf('=');
+    return eq < 0 ? null : arg.substring(eq + 1);
+  }
+
   /** The error for argument {@code arg} (the whole {@code --key=value}). */
   static IllegalArgumentException bad(String arg, String why) {
     return new IllegalArgumentException("bad argument '" + arg + "': " + why);

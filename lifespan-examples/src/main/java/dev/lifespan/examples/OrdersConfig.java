@@ -97,10 +97,8 @@ record OrdersConfig(
     Duration grace = c.grace, drainDelay = c.drainDelay, metricsEvery = c.metricsEvery;
     boolean quiet = c.quiet;
     for (String arg : args) {
-      int eq = arg.indexOf('=');
-      String key = eq < 0 ? arg : arg.substring(0, eq);
-      String value = eq < 0 ? null : arg.substring(eq + 1);
-      switch (key) {
+      String value = Args.value(arg);
+      switch (Args.key(arg)) {
         case "--help", "-h" -> {
           return null;
         }

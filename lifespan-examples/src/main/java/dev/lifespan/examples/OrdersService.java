@@ -59,9 +59,6 @@ import java.util.function.Consumer;
  * App}'s progress lines ({@code lifespan [orders] ...}) to standard error.
  */
 public final class OrdersService {
-  /** Exit code for a bad command line. */
-  static final int USAGE = 2;
-
   /** This application's connection pool, set by the {@code database} layer. */
   static final LifespanLocal<ConnectionPool> DB = LifespanLocal.named("db");
 
@@ -86,28 +83,18 @@ public final class OrdersService {
           + " delivery_ms INTEGER NOT NULL)";
 
   private final OrdersConfig config;
-  private final PrintStream out;
-  private final long start = System.nanoTime();
+  private final Stamped out;
 
   OrdersService(OrdersConfig config, PrintStream out) {
     this.config = config;
-    this.out = out;
+    this.out = new Stamped(out);
   }
 
   /** Runs the service until SIGTERM or Ctrl-C, then exits; {@code --help} lists the arguments. */
   public static void main(String[] args) {
-    OrdersConfig config;
-    try {
-      config = OrdersConfig.parse(args);
-    } catch (IllegalArgumentException e) {
-      System.err.println("OrdersService: " + e.getMessage());
-      System.exit(USAGE);
-      return;
-    }
-    if (config == null) {
-      System.out.print(OrdersConfig.USAGE);
-      return;
-    }
+    OrdersConfig config =
+        Args.parseOrExit("OrdersService", OrdersConfig.USAGE, args, OrdersConfig::parse);
+    if (config == null) return;
     if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
       // one line per log record (the server's "listening on", a restarted flusher)
       System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tT %4$s %3$s: %5$s%6$s%n");
@@ -542,14 +529,10 @@ public final class OrdersService {
   // ---- output
 
   void say(String format, Object... args) {
-    String line = String.format(Locale.ROOT, format, args);
-    synchronized (out) { // the clock read inside the lock: times in the output never go back
-      double s = (System.nanoTime() - start) / 1e9;
-      out.println(String.format(Locale.ROOT, "[%6.2f s] %s", s, line));
-    }
+    out.say(format, args);
   }
 
   private static String seconds(Duration d) {
-    return String.format(Locale.ROOT, "%.1f s", d.toNanos() / 1e9);
+    return Stamped.seconds(d);
   }
 }

@@ -27,7 +27,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -61,9 +60,6 @@ import java.util.concurrent.atomic.AtomicInteger;
  * them. A bad argument prints one line naming it and exits with code 2.
  */
 public final class ShutdownDemo {
-  /** Exit code for a bad command line. */
-  static final int USAGE = 2;
-
   private static final int STEPS = 5; // progress lines at 20%, 40%, ... 100%
 
   /** The open journal of the running worker, set by the {@code journal} layer. */
@@ -73,12 +69,11 @@ public final class ShutdownDemo {
   private static final LifespanLocal<Supervisor> JOBS = LifespanLocal.named("jobs");
 
   private final Config config;
-  private final PrintStream out;
-  private final long start = System.nanoTime();
+  private final Stamped out;
 
   private ShutdownDemo(Config config, PrintStream out) {
     this.config = config;
-    this.out = out;
+    this.out = new Stamped(out);
   }
 
   /**
@@ -86,18 +81,8 @@ public final class ShutdownDemo {
    * description for the arguments.
    */
   public static void main(String[] args) throws IOException {
-    Config config;
-    try {
-      config = Config.parse(args);
-    } catch (IllegalArgumentException e) {
-      System.err.println("ShutdownDemo: " + e.getMessage());
-      System.exit(USAGE);
-      return;
-    }
-    if (config == null) {
-      System.out.print(Config.USAGE_TEXT);
-      return;
-    }
+    Config config = Args.parseOrExit("ShutdownDemo", Config.USAGE_TEXT, args, Config::parse);
+    if (config == null) return;
     Path results =
         config.results != null ? config.results : Files.createTempDirectory("lifespan-demo-");
     new ShutdownDemo(config.withResults(results), System.out).run();
@@ -284,15 +269,11 @@ public final class ShutdownDemo {
   }
 
   private void say(String format, Object... args) {
-    String line = String.format(Locale.ROOT, format, args);
-    synchronized (out) { // the clock read inside the lock: times in the output never go back
-      double s = (System.nanoTime() - start) / 1e9;
-      out.println(String.format(Locale.ROOT, "[%6.2f s] %s", s, line));
-    }
+    out.say(format, args);
   }
 
   private static String seconds(Duration d) {
-    return String.format(Locale.ROOT, "%.1f s", d.toNanos() / 1e9);
+    return Stamped.seconds(d);
   }
 
   // ---- the journal
@@ -395,10 +376,8 @@ public final class ShutdownDemo {
       Duration interval = Duration.ofSeconds(1);
       boolean slow = false, stubborn = false;
       for (String arg : args) {
-        int eq = arg.indexOf('=');
-        String key = eq < 0 ? arg : arg.substring(0, eq);
-        String value = eq < 0 ? null : arg.substring(eq + 1);
-        switch (key) {
+        String value = Args.value(arg);
+        switch (Args.key(arg)) {
           case "--help", "-h" -> {
             return null;
           }
