@@ -256,31 +256,19 @@ final class Server implements HttpHandler {
   /**
    * The request body, at most {@code maxBodyBytes}. A request with neither {@code Content-Length}
    * nor {@code Transfer-Encoding} has none (RFC 9112 6.3), and nothing is read or allocated for it;
-   * a known length is read in one piece; a chunked body is read up to the limit.
+   * a known length is read in one piece; a chunked body is read up to the limit. The JDK's server
+   * has already refused a malformed or negative {@code Content-Length} (400) and any transfer
+   * coding but chunked (501) before the handler runs, and a body that ends early fails the read.
    */
   private byte[] readBody(HttpExchange ex) throws IOException {
     var headers = ex.getRequestHeaders();
     String length = headers.getFirst("Content-Length");
+    long n =
+        length != null ? Long.parseLong(length) : headers.containsKey("Transfer-Encoding") ? -1 : 0;
+    if (n > options.maxBodyBytes) throw tooLarge();
+    if (n == 0) return NO_BODY;
     try (InputStream in = ex.getRequestBody()) {
-      if (length != null) {
-        long n;
-        try {
-          n = Long.parseLong(length.trim());
-        } catch (NumberFormatException e) {
-          throw new HttpException(400, "malformed Content-Length: " + length);
-        }
-        if (n < 0) throw new HttpException(400, "malformed Content-Length: " + length);
-        if (n > options.maxBodyBytes) throw tooLarge();
-        if (n == 0) return NO_BODY;
-        byte[] b = in.readNBytes((int) n);
-        if (b.length < n) {
-          throw new HttpException(
-              400, "request body ended after " + b.length + " of " + n + " bytes");
-        }
-        return b;
-      }
-      if (!headers.containsKey("Transfer-Encoding")) return NO_BODY;
-      byte[] b = in.readNBytes(options.maxBodyBytes + 1);
+      byte[] b = in.readNBytes(n > 0 ? (int) n : options.maxBodyBytes + 1);
       if (b.length > options.maxBodyBytes) throw tooLarge();
       return b;
     }
