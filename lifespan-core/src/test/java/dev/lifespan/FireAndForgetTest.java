@@ -30,16 +30,22 @@ class FireAndForgetTest {
     assertEquals(Future.State.SUCCESS, task.get().state());
   }
 
-  /** Run in a child JVM by the tests below: fires one task and returns from main at once. */
+  /**
+   * Run in a child JVM by the tests below: fires one task and returns from main at once. The task
+   * finishes only once the JVM has begun to exit, so its result is on disk only if the exit drained
+   * it.
+   */
   public static final class DrainMain {
     public static void main(String[] args) {
       Path out = Path.of(args[0]);
       boolean forever = args.length > 1;
+      CountDownLatch exiting = new CountDownLatch(1);
+      Runtime.getRuntime().addShutdownHook(new Thread(exiting::countDown));
       Supervisor.fireAndForget(
           "write-result",
           () -> {
             if (forever) Thread.sleep(Duration.ofDays(1));
-            Thread.sleep(300); // real work that outlives main
+            exiting.await(); // work that outlives main
             Files.writeString(out, "done");
           });
     }
@@ -48,7 +54,7 @@ class FireAndForgetTest {
   @Test
   void theJvmShutdownDrainsProcessWideBackgroundTasks(@TempDir Path dir) throws Exception {
     Path out = dir.resolve("result.txt");
-    Process p = childJvm(List.of(), out.toString());
+    Process p = ChildJvm.start(List.of(), DrainMain.class, out.toString());
     assertTrue(p.waitFor(1, TimeUnit.MINUTES));
     assertEquals(0, p.exitValue(), output(p));
     assertEquals("done", Files.readString(out), "the task finished before the JVM exited");
@@ -57,14 +63,15 @@ class FireAndForgetTest {
   @Test
   void theDrainIsBoundedByTheGrace(@TempDir Path dir) throws Exception {
     Path out = dir.resolve("result.txt");
-    Process p = childJvm(List.of("-Dlifespan.background.grace=PT0.1S"), out.toString(), "forever");
+    Process p =
+        ChildJvm.start(
+            List.of("-Dlifespan.background.grace=PT0.1S"),
+            DrainMain.class,
+            out.toString(),
+            "forever");
     assertTrue(p.waitFor(1, TimeUnit.MINUTES), "the JVM exits although the task never ends");
     assertFalse(Files.exists(out));
     assertTrue(output(p).contains("cancelling them"), output(p));
-  }
-
-  private static Process childJvm(List<String> jvmArgs, String... args) throws IOException {
-    return ChildJvm.start(jvmArgs, DrainMain.class, args);
   }
 
   private static String output(Process p) throws IOException {
