@@ -40,7 +40,34 @@ class OrdersServiceTest {
   @TempDir Path dir;
 
   private final List<String> progress = new CopyOnWriteArrayList<>();
-  private final ByteArrayOutputStream output = new ByteArrayOutputStream();
+  private final Output output = new Output();
+
+  /** The service's own output; a test can wait for a text to appear in it. */
+  private static final class Output extends ByteArrayOutputStream {
+    @Override
+    public synchronized void write(int b) {
+      super.write(b);
+      notifyAll();
+    }
+
+    @Override
+    public synchronized void write(byte[] b, int off, int len) {
+      super.write(b, off, len);
+      notifyAll();
+    }
+
+    /** Waits until {@code text} was written, at most {@code timeout}; returns whether it was. */
+    synchronized boolean await(String text, Duration timeout) throws InterruptedException {
+      long until = System.nanoTime() + timeout.toNanos();
+      while (!toString(StandardCharsets.UTF_8).contains(text)) {
+        long left = until - System.nanoTime();
+        if (left <= 0) return false;
+        TimeUnit.NANOSECONDS.timedWait(this, left);
+      }
+      return true;
+    }
+  }
+
   private final List<HttpApp> apps = new ArrayList<>();
   private HttpClient client;
 
@@ -271,12 +298,9 @@ class OrdersServiceTest {
     assertTrue(tasks.contains("task 'metrics-flusher'"), tasks);
     assertEquals("café \"noir\"", fields.get("item"));
 
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    String confirmed;
-    do {
-      Thread.sleep(50);
-      confirmed = send("GET", base + "/orders/" + id, null).body();
-    } while (!confirmed.contains("\"confirmed\"") && System.nanoTime() < until);
+    // The service says so once the confirmation is stored.
+    output.await("order " + id + " confirmed", Duration.ofSeconds(10));
+    String confirmed = send("GET", base + "/orders/" + id, null).body();
     fields = Json.parseFlatObject(confirmed);
     assertEquals("confirmed", fields.get("status"), confirmed);
     assertEquals(300, ((java.math.BigDecimal) fields.get("delivery_ms")).intValue(), confirmed);

@@ -315,10 +315,11 @@ class ReadmeTest {
 
   static final List<Long> confirmed = new java.util.concurrent.CopyOnWriteArrayList<>();
   static final CountDownLatch confirming = new CountDownLatch(1);
+  static final CountDownLatch delivered = new CountDownLatch(1);
 
   static void confirm(long id) throws InterruptedException {
     confirming.countDown();
-    Thread.sleep(200); // a slow delivery, which the shutdown waits for
+    delivered.await(); // a slow delivery: the test lets it end only after the shutdown began
     confirmed.add(id);
   }
 
@@ -393,7 +394,8 @@ class ReadmeTest {
       assertEquals(404, missing.statusCode());
     }
     assertTrue(confirming.await(1, java.util.concurrent.TimeUnit.MINUTES));
-    server.app().signal(App.Signal.TERM);
+    server.app().signal(App.Signal.TERM); // the shutdown has begun when this returns
+    delivered.countDown();
     App.Result result = server.app().await();
     assertEquals(143, result.exitCode(), result.toString());
     assertEquals(List.of(1L), confirmed, "the must-finish confirmation finished in the shutdown");
