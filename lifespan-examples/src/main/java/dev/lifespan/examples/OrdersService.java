@@ -205,7 +205,7 @@ public final class OrdersService {
           ctx.supervisor().spawn("announce when ready", this::announceWhenReady);
           say(
               "metrics: flusher started; it logs the counts every %s when they change",
-              seconds(config.metricsEvery()));
+              Stamped.seconds(config.metricsEvery()));
           ctx.proceed();
           say("metrics: flusher stopped; final counts: %s", metrics.snapshot());
         });
@@ -530,9 +530,5 @@ public final class OrdersService {
 
   void say(String format, Object... args) {
     out.say(format, args);
-  }
-
-  private static String seconds(Duration d) {
-    return Stamped.seconds(d);
   }
 }

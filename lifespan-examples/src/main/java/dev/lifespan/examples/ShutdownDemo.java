@@ -93,12 +93,12 @@ public final class ShutdownDemo {
     say(
         "Lifespan shutdown demo (pid %d): %d must-finish and %d ordinary jobs of %s each;"
             + " results in %s",
-        pid, config.mustFinish, config.ordinary, seconds(config.jobTime), config.results);
+        pid, config.mustFinish, config.ordinary, Stamped.seconds(config.jobTime), config.results);
     say("press Ctrl-C or run: kill -TERM %d; a second Ctrl-C forces", pid);
     say(
         "on shutdown, ordinary jobs are cancelled at once and must-finish jobs get %s of grace;"
             + " the last line tells why the worker stopped and its exit code",
-        seconds(config.grace));
+        Stamped.seconds(config.grace));
     App.Options options =
         App.Options.named("worker")
             .withGrace(config.grace)
@@ -270,10 +270,6 @@ public final class ShutdownDemo {
 
   private void say(String format, Object... args) {
     out.say(format, args);
-  }
-
-  private static String seconds(Duration d) {
-    return Stamped.seconds(d);
   }
 
   // ---- the journal
