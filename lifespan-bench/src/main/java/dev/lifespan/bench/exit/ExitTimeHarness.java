@@ -3,12 +3,12 @@ package dev.lifespan.bench.exit;
 import static dev.lifespan.bench.Stats.median;
 import static dev.lifespan.bench.Stats.percentile;
 
+import dev.lifespan.bench.Settings;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -70,12 +70,7 @@ public final class ExitTimeHarness {
     int runs = Integer.getInteger("runs", 20);
     long settleMillis = Long.getLong("settleMillis", 500);
     boolean verbose = Boolean.getBoolean("verbose");
-    List<String> variants =
-        Arrays.stream(
-                System.getProperty("variants", String.join(",", VARIANTS.keySet())).split(","))
-            .map(String::strip)
-            .filter(s -> !s.isEmpty())
-            .toList();
+    List<String> variants = Settings.list("variants", String.join(",", VARIANTS.keySet()), ",");
     for (String v : variants) {
       if (!VARIANTS.containsKey(v)) {
         throw new IllegalArgumentException(
@@ -87,10 +82,7 @@ public final class ExitTimeHarness {
             .info()
             .command()
             .orElseThrow(() -> new IllegalStateException("cannot tell this JVM's java binary"));
-    List<String> childArgs =
-        Arrays.stream(System.getProperty("childArgs", "").split(" "))
-            .filter(s -> !s.isBlank())
-            .toList();
+    List<String> childArgs = Settings.list("childArgs", "", " ");
     String classPath = System.getProperty("childClassPath", System.getProperty("java.class.path"));
     System.out.printf(
         "java %s (%s), %d CPUs; child JVM flags: %s; %d runs per variant, settle %d ms%n",

@@ -5,6 +5,7 @@ import static dev.lifespan.bench.Stats.median;
 import com.sun.net.httpserver.HttpServer;
 import dev.lifespan.App;
 import dev.lifespan.Lifespan;
+import dev.lifespan.bench.Settings;
 import dev.lifespan.http.HttpApp;
 import dev.lifespan.http.HttpOptions;
 import dev.lifespan.http.Response;
@@ -73,11 +74,7 @@ public final class DrainHarness {
     int requests = Integer.getInteger("requests", 1000);
     long slowMillis = Long.getLong("slowMillis", 2000);
     int rounds = Integer.getInteger("rounds", 5);
-    List<String> variants =
-        List.of(System.getProperty("variants", "lifespan,bare").split(",")).stream()
-            .map(String::strip)
-            .filter(s -> !s.isEmpty())
-            .toList();
+    List<String> variants = Settings.list("variants", "lifespan,bare", ",");
     System.out.printf(
         "java %s, %d CPUs; %d requests in flight, each sleeping %d ms; %d rounds%n",
         Runtime.version(),

@@ -2,6 +2,7 @@ package dev.lifespan.bench.http;
 
 import static dev.lifespan.bench.Stats.median;
 
+import dev.lifespan.bench.Settings;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -10,7 +11,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -67,8 +67,8 @@ public final class HttpThroughputHarness {
     int connections = Integer.getInteger("connections", 64);
     int threads = Integer.getInteger("threads", 2);
     String wrk = System.getProperty("wrk", "wrk");
-    List<String> variants = split(System.getProperty("variants", "bare,lifespan"), ",");
-    List<String> childArgs = split(System.getProperty("childArgs", ""), " ");
+    List<String> variants = Settings.list("variants", "bare,lifespan", ",");
+    List<String> childArgs = Settings.list("childArgs", "", " ");
     String java = ProcessHandle.current().info().command().orElseThrow();
     System.out.printf(
         "java %s, %d CPUs; wrk -t%d -c%d -d%ds (after a %d s warm-up) on GET /hello; %d rounds%n",
@@ -240,9 +240,5 @@ public final class HttpThroughputHarness {
       }
     }
     throw new IllegalStateException("server did not listen within 60 s: " + Files.readString(log));
-  }
-
-  private static List<String> split(String s, String sep) {
-    return Arrays.stream(s.split(sep)).map(String::strip).filter(x -> !x.isEmpty()).toList();
   }
 }
