@@ -41,11 +41,12 @@ import java.util.concurrent.TimeoutException;
  * scope boundary that absorbs it.
  *
  * <p>A scope <em>absorbs</em> a cancellation exception ({@code CancelledException}, an
- * interruption, or an exception caused by one) that reaches its boundary when the scope itself was
- * cancelled and no cancelled scope outside it is visible to the thread; it then clears the
- * interrupt it caused, reports {@link #isCancelledCaught()}, and returns normally. Otherwise the
- * exception propagates unchanged. Nothing else turns cancellation into a normal return. Other
- * exceptions, checked or not, always come out of the scope unchanged.
+ * interruption, or an exception caused by one, but never a {@link TimeoutException} or an exception
+ * caused by one) that reaches its boundary when the scope itself was cancelled and no cancelled
+ * scope outside it is visible to the thread; it then clears the interrupt it caused, reports {@link
+ * #isCancelledCaught()}, and returns normally. Otherwise the exception propagates unchanged.
+ * Nothing else turns cancellation into a normal return. Other exceptions, checked or not, always
+ * come out of the scope unchanged.
  *
  * <p>Leaving a scope is itself a checkpoint: if a cancellation is visible outside the scope when
  * its body returns (an outer scope was cancelled, or a shield ends inside a cancelled scope), the
@@ -61,7 +62,11 @@ import java.util.concurrent.TimeoutException;
  * monotonic clock by one shared timer thread; a deadline that never fires costs no thread and no
  * allocation. <em>Move-on</em> forms ({@link #moveOnAfter}, {@link #moveOnAt}) return an empty
  * result when the deadline cancels the body; <em>fail</em> forms ({@link #withTimeout}, {@link
- * #withDeadline}) throw {@link TimeoutException}, because a timeout is an error for the caller.
+ * #withDeadline}) throw {@link TimeoutException}, because a timeout is an error for the caller. Any
+ * {@link Instant} is a valid deadline and any non-negative {@link Duration} a valid timeout: one in
+ * the past, even {@link Instant#MIN}, cancels at once; one far in the future, even {@link
+ * Instant#MAX}, never fires (deadlines are kept within about 146 years of now, where their
+ * arithmetic is exact, and {@link #deadline()} reports the kept value).
  *
  * <h2>Shields</h2>
  *
@@ -155,7 +160,9 @@ public sealed interface CancelScope permits ScopeNode {
    *
    * @return the body's result; null if the body was cancelled by {@link #cancel()} instead
    * @throws TimeoutException if the deadline cancelled the body and the scope absorbed that
-   *     cancellation; its cause is the cancellation the body saw
+   *     cancellation. It has no cause, and it is a failure wherever it goes: out of a shield into a
+   *     cancelled scope, out of a task whose group is cancelled, into {@link Task#cancelAndWait};
+   *     no scope absorbs it, and nothing takes it for a cancellation
    */
   static <T, X extends Throwable> T withTimeout(
       Duration timeout, ScopedCallable<? super CancelScope, ? extends T, X> body)

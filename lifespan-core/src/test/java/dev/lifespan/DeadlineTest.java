@@ -2,6 +2,7 @@ package dev.lifespan;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,7 +11,9 @@ import dev.lifespan.internal.ThreadFrame;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -80,7 +83,6 @@ class DeadlineTest {
           clock.advance(Duration.ofSeconds(1));
           TimeoutException e = task.join();
           assertTrue(e.getMessage().endsWith("timed out"), e.getMessage());
-          assertTrue(e.getCause() instanceof InterruptedException, String.valueOf(e.getCause()));
         });
   }
 
@@ -266,5 +268,157 @@ class DeadlineTest {
             });
     assertTrue(scope.isCancelledCaught());
     assertThrows(IllegalArgumentException.class, () -> CancelScope.sleep(Duration.ofSeconds(-1)));
+  }
+
+  // ---- a timeout is never a cancellation (regressions: the TimeoutException carried the
+  // absorbed CancelledException as its cause, and cause chains were matched, so each of these
+  // ended as a quiet cancellation)
+
+  /** A task whose body runs a shielded fail-form timeout, and the latch it counts down. */
+  private static Callable<Void> shieldedTimeout(CountDownLatch blocked) {
+    return () -> {
+      CancelScope.run(
+          CancelScope.Options.named("cleanup").shielded(),
+          s -> CancelScope.withTimeout(Duration.ofSeconds(1), blocksUntilCancelled(null, blocked)));
+      return null;
+    };
+  }
+
+  @Test
+  void shieldedTimeoutInACancelledTaskFailsTheTask() throws Exception {
+    AtomicReference<Task<Void>> worker = new AtomicReference<>();
+    TaskFailedException e =
+        assertThrows(
+            TaskFailedException.class,
+            () ->
+                onFakeClock(
+                    g -> {
+                      CountDownLatch blocked = new CountDownLatch(1);
+                      worker.set(g.fork("worker", shieldedTimeout(blocked)));
+                      blocked.await();
+                      worker.get().cancel();
+                      clock.advance(Duration.ofSeconds(1));
+                    }));
+    assertEquals(Future.State.FAILED, worker.get().state());
+    assertInstanceOf(TimeoutException.class, worker.get().exceptionNow());
+    assertInstanceOf(TimeoutException.class, e.getCause());
+  }
+
+  @Test
+  void cancelAndWaitThrowsATimeoutThatFiredAfterTheCancel() throws Exception {
+    AtomicReference<Throwable> seen = new AtomicReference<>();
+    ThreadFrame.withTimer( // a supervisor: the worker's failure must not cancel the waiter
+        clock,
+        t ->
+            Supervisor.run(
+                Supervisor.Options.named("cancel-and-wait"),
+                sup -> {
+                  CountDownLatch blocked = new CountDownLatch(1);
+                  Task<Void> worker = sup.fork("worker", shieldedTimeout(blocked));
+                  blocked.await();
+                  worker.cancel(); // before the timeout fires
+                  Thread advancer =
+                      Thread.ofPlatform().start(() -> clock.advance(Duration.ofSeconds(1)));
+                  try {
+                    worker.cancelAndWait(FOREVER);
+                  } catch (TaskFailedException failed) {
+                    seen.set(failed.getCause());
+                  }
+                  advancer.join();
+                }));
+    assertInstanceOf(TimeoutException.class, seen.get(), "cancelAndWait returned normally");
+  }
+
+  @Test
+  void cancelledGroupThrowsAWorkersShieldedTimeout() throws Exception {
+    TaskFailedException e =
+        assertThrows(
+            TaskFailedException.class,
+            () ->
+                onFakeClock(
+                    g -> {
+                      CountDownLatch blocked = new CountDownLatch(1);
+                      g.fork("worker", shieldedTimeout(blocked));
+                      blocked.await();
+                      g.cancel();
+                      clock.advance(Duration.ofSeconds(1));
+                    }));
+    assertEquals("worker", e.taskName());
+    assertInstanceOf(TimeoutException.class, e.getCause());
+  }
+
+  @Test
+  void timeoutExceptionHasNoCancellationCause() throws Exception {
+    onFakeClock(
+        g -> {
+          CountDownLatch blocked = new CountDownLatch(1);
+          Task<TimeoutException> task =
+              g.fork(
+                  () -> {
+                    try {
+                      CancelScope.withTimeout(
+                          Duration.ofSeconds(1), blocksUntilCancelled(null, blocked));
+                      return null;
+                    } catch (TimeoutException e) {
+                      return e;
+                    }
+                  });
+          blocked.await();
+          clock.advance(Duration.ofSeconds(1));
+          assertEquals(null, task.join().getCause());
+        });
+  }
+
+  // ---- deadlines are total (regression: deadlines more than ~292 years away overflowed the
+  // clamped nanoTime arithmetic; a year-1700 deadline never fired)
+
+  private static final Instant YEAR_1700 = Instant.parse("1700-01-01T00:00:00Z");
+
+  // These run on the system clock: its nanoTime is far from zero, where the overflow happened.
+
+  @Test
+  void moveOnAtInstantMinCancelsAtOnce() throws Exception {
+    assertEquals(
+        Optional.empty(),
+        CancelScope.moveOnAt(Instant.MIN, blocksUntilCancelled(null, new CountDownLatch(1))));
+  }
+
+  @Test
+  void withDeadlineFarInThePastTimesOutAtOnce() {
+    assertThrows(
+        TimeoutException.class,
+        () ->
+            CancelScope.withDeadline(YEAR_1700, blocksUntilCancelled(null, new CountDownLatch(1))));
+  }
+
+  @Test
+  void setDeadlineFarInThePastCancelsAnOpenScope() throws Exception {
+    CancelScope scope =
+        CancelScope.run(
+            s -> {
+              s.setDeadline(YEAR_1700);
+              Thread.sleep(FOREVER);
+            });
+    assertTrue(scope.isCancelledCaught());
+  }
+
+  @Test
+  void instantMaxAndHugeTimeoutsNeverFire() throws Exception {
+    onFakeClock(
+        g -> {
+          CountDownLatch blocked = new CountDownLatch(2);
+          Task<Optional<String>> atMax =
+              g.fork(() -> CancelScope.moveOnAt(Instant.MAX, blocksUntilCancelled(null, blocked)));
+          Task<Optional<String>> huge =
+              g.fork(
+                  () ->
+                      CancelScope.moveOnAfter(
+                          Duration.ofSeconds(Long.MAX_VALUE), blocksUntilCancelled(null, blocked)));
+          blocked.await();
+          clock.advance(Duration.ofDays(365L * 100));
+          assertFalse(atMax.isDone(), "Instant.MAX fired");
+          assertFalse(huge.isDone(), "a timeout of Long.MAX_VALUE seconds fired");
+          g.cancel();
+        });
   }
 }

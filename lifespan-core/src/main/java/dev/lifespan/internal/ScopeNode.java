@@ -68,9 +68,6 @@ public sealed class ScopeNode implements CancelScope permits TaskOwner, TaskImpl
   /** Whether an absolute deadline was given before entry. Owner thread only. */
   private boolean deadlineAtEntry;
 
-  /** The cancellation this scope absorbed, kept as the cause of a fail-form timeout. */
-  private Throwable absorbed;
-
   /** Supervisors opened (not run) inside this scope and not yet shut down; copy-on-write. */
   private volatile ScopeNode[] attached;
 
@@ -151,7 +148,7 @@ public sealed class ScopeNode implements CancelScope permits TaskOwner, TaskImpl
   public void setTimeout(Duration timeout) {
     checkTimeout(timeout);
     requireNotClosed("setTimeout");
-    moveDeadline(true, Timer.saturatedAdd(timer.nanoTime(), Timer.saturatedNanos(timeout)));
+    moveDeadline(true, timer.after(timeout));
   }
 
   @Override
@@ -181,7 +178,7 @@ public sealed class ScopeNode implements CancelScope permits TaskOwner, TaskImpl
 
   public final void setTimeoutBeforeEntry(Duration timeout) {
     checkTimeout(timeout);
-    timeoutAtEntry = Timer.saturatedNanos(timeout);
+    timeoutAtEntry = Timer.clampOffset(timeout);
   }
 
   public final void setDeadlineBeforeEntry(Instant deadline) {
@@ -194,11 +191,14 @@ public sealed class ScopeNode implements CancelScope permits TaskOwner, TaskImpl
     return cancelledCaught && cancelledByDeadline();
   }
 
-  /** The exception a fail-form scope throws after its deadline cancelled its body. */
+  /**
+   * The exception a fail-form scope throws after its deadline cancelled its body. It has no cause:
+   * the cancellation it replaces must not make it look like one (regression: with the absorbed
+   * {@link CancelledException} as its cause, a shielded timeout inside a cancelled task ended the
+   * task CANCELLED and the timeout was lost).
+   */
   public final java.util.concurrent.TimeoutException timeoutException() {
-    var e = new java.util.concurrent.TimeoutException("CancelScope '" + name() + "' timed out");
-    e.initCause(absorbed);
-    return e;
+    return new java.util.concurrent.TimeoutException("CancelScope '" + name() + "' timed out");
   }
 
   // ---- checks
@@ -454,7 +454,7 @@ public sealed class ScopeNode implements CancelScope permits TaskOwner, TaskImpl
       }
     }
     if (timeoutAtEntry >= 0) {
-      moveDeadline(true, Timer.saturatedAdd(timer.nanoTime(), timeoutAtEntry));
+      moveDeadline(true, timer.nanoTime() + timeoutAtEntry);
     } else if (deadlineAtEntry) {
       long nanos;
       timer.lock.lock();
@@ -528,16 +528,19 @@ public sealed class ScopeNode implements CancelScope permits TaskOwner, TaskImpl
         Thread.interrupted();
       }
     }
-    if (absorb) {
-      absorbed = thrown;
-      cancelledCaught = true;
-    }
+    if (absorb) cancelledCaught = true;
     return after;
   }
 
-  /** Whether {@code t} is how cancellation shows itself: our exception or an interruption. */
+  /**
+   * Whether {@code t} is how cancellation shows itself: our exception or an interruption, itself or
+   * as a cause (an I/O or SQL exception caused by an interrupt). A {@link
+   * java.util.concurrent.TimeoutException} anywhere on the way ends the search: a timeout is a
+   * failure, whatever its causes say.
+   */
   public static boolean isCancellation(Throwable t) {
     for (int depth = 0; t != null && depth < 8; t = t.getCause(), depth++) {
+      if (t instanceof java.util.concurrent.TimeoutException) return false;
       if (t instanceof CancelledException
           || t instanceof InterruptedException
           || t instanceof java.nio.channels.ClosedByInterruptException

@@ -35,10 +35,35 @@ public abstract class Timer {
    */
   abstract void earliestChanged(long earliest);
 
-  /** Converts a wall-clock instant to this timer's nanoTime scale, saturating on overflow. */
+  /**
+   * The farthest a deadline is kept from now, either way: 2^62 ns, about 146 years. Deadlines are
+   * compared by subtraction, which is exact while any two differ by less than 2^63; clamping every
+   * deadline to {@code now ± MAX_OFFSET} keeps it so for any {@link Instant} or {@link Duration},
+   * {@code Instant.MIN} and {@code Instant.MAX} included (regression: a year-1700 deadline once
+   * overflowed {@code deadline - now} and never fired).
+   */
+  static final long MAX_OFFSET = 1L << 62;
+
+  /** Converts a wall-clock instant to this timer's nanoTime scale, clamped to now ± 146 years. */
   final long toNanos(Instant instant) {
     long now = nanoTime();
-    return saturatedAdd(now, saturatedNanos(Duration.between(now(), instant)));
+    Instant wall = now();
+    long offset;
+    if (instant.isBefore(wall.minusNanos(MAX_OFFSET))) offset = -MAX_OFFSET;
+    else if (instant.isAfter(wall.plusNanos(MAX_OFFSET))) offset = MAX_OFFSET;
+    else offset = Duration.between(wall, instant).toNanos();
+    return now + offset;
+  }
+
+  /** The nanoTime deadline {@code timeout} from now, clamped to now + 146 years. */
+  final long after(Duration timeout) {
+    return nanoTime() + clampOffset(timeout);
+  }
+
+  /** {@code d} in nanoseconds, clamped to ±{@link #MAX_OFFSET}. */
+  static long clampOffset(Duration d) {
+    long n = saturatedNanos(d);
+    return Math.max(-MAX_OFFSET, Math.min(MAX_OFFSET, n));
   }
 
   /** Converts a nanoTime deadline to a wall-clock instant. */
