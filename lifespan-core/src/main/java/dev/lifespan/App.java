@@ -141,7 +141,16 @@ public final class App {
     /** Stopped by SIGINT: exit code 130. */
     INTERRUPTED(130),
     /** Stopped by SIGTERM: exit code 143. */
-    TERMINATED(143);
+    TERMINATED(143),
+    /**
+     * The shutdown did not keep its promise: must-finish tasks were still running when the grace
+     * period ended and were cancelled, tasks ignored cancellation (stragglers), or the runner gave
+     * up waiting at the hard deadline. Exit code 4, chosen to differ from every other outcome: not
+     * 0, 130 or 143, which tell a supervisor of processes that the stop was clean, not 1, which
+     * says something threw, and not 2 and 3, usage errors and startup failures. A {@link #FAILED}
+     * or {@link #STARTUP_FAILED} application keeps that outcome even if it also abandoned work.
+     */
+    WORK_ABANDONED(4);
 
     private final int defaultExitCode;
 
@@ -167,7 +176,7 @@ public final class App {
    * @param reports the shutdown reports of the application's supervisors, in the order they shut
    *     down (background first)
    * @param shutdownTime from the shutdown request to the end
-   * @param abandoned whether the runner gave up waiting after the hard deadline, leaving threads
+   * @param gaveUp whether the runner gave up waiting after the hard deadline, leaving threads
    *     running
    */
   public record Result(
@@ -177,7 +186,7 @@ public final class App {
       Throwable failure,
       List<ShutdownReport> reports,
       Duration shutdownTime,
-      boolean abandoned) {
+      boolean gaveUp) {
     /** Validates and copies. */
     public Result {
       Objects.requireNonNull(application, "application");
@@ -189,6 +198,14 @@ public final class App {
     /** The stragglers of all reports. */
     public List<ShutdownReport.Straggler> stragglers() {
       return reports.stream().flatMap(r -> r.stragglers().stream()).toList();
+    }
+
+    /**
+     * The names of the must-finish tasks of all reports that were still running at the end of the
+     * grace period and were cancelled: the work the application promised and did not do.
+     */
+    public List<String> abandoned() {
+      return reports.stream().flatMap(r -> r.abandoned().stream()).toList();
     }
   }
 

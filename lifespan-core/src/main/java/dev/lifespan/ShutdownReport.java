@@ -13,6 +13,9 @@ import java.util.Objects;
  * @param completed tasks that ended normally during the shutdown
  * @param cancelled tasks that ended by cancellation
  * @param failed tasks that ended with a failure (reported to the failure handler or their joiner)
+ * @param abandoned the names of the must-finish tasks still running when the grace period ended,
+ *     which the shutdown then cancelled: work that was promised and not done (they are counted in
+ *     {@code cancelled}, {@code failed} or {@code stragglers} by how they then ended)
  * @param stragglers tasks that were still running when the shutdown returned
  * @param took how long the shutdown took
  */
@@ -21,12 +24,14 @@ public record ShutdownReport(
     int completed,
     int cancelled,
     int failed,
+    List<String> abandoned,
     List<Straggler> stragglers,
     Duration took) {
 
   /** Validates and copies. */
   public ShutdownReport {
     Objects.requireNonNull(supervisor, "supervisor");
+    abandoned = List.copyOf(abandoned);
     stragglers = List.copyOf(stragglers);
     Objects.requireNonNull(took, "took");
   }
@@ -50,9 +55,9 @@ public record ShutdownReport(
     }
   }
 
-  /** Whether every task ended. */
+  /** Whether every task ended and no must-finish task was abandoned. */
   public boolean clean() {
-    return stragglers.isEmpty();
+    return stragglers.isEmpty() && abandoned.isEmpty();
   }
 
   /** A readable multi-line summary, with every straggler's stack. */
@@ -72,6 +77,9 @@ public record ShutdownReport(
         .append(" failed, ")
         .append(stragglers.size())
         .append(" still running");
+    if (!abandoned.isEmpty()) {
+      sb.append("; ").append(abandoned.size()).append(" must-finish abandoned at the grace's end");
+    }
     for (Straggler s : stragglers) {
       sb.append("\n  straggler '")
           .append(s.name())

@@ -169,8 +169,9 @@ class AppTest {
     app.signal(App.Signal.TERM);
     App.Result r = result(app);
     try {
-      assertEquals(App.Outcome.TERMINATED, r.outcome(), "stragglers do not change the outcome");
-      assertFalse(r.abandoned());
+      assertEquals(App.Outcome.WORK_ABANDONED, r.outcome(), "stragglers: the promise was not kept");
+      assertEquals(4, r.exitCode());
+      assertFalse(r.gaveUp());
       assertEquals(1, r.stragglers().size());
       ShutdownReport.Straggler s = r.stragglers().getFirst();
       assertEquals("stubborn", s.name());
@@ -203,8 +204,8 @@ class AppTest {
             () -> {});
     try {
       App.Result r = result(app);
-      assertTrue(r.abandoned());
-      assertEquals(App.Outcome.SUCCEEDED, r.outcome());
+      assertTrue(r.gaveUp());
+      assertEquals(App.Outcome.WORK_ABANDONED, r.outcome());
       assertTrue(progress.any("giving up: the application has not ended"), progress.toString());
       assertTrue(progress.any("runner thread 'app 'hung''"), progress.toString());
       assertTrue(progress.any("(gave up waiting)"), progress.toString());
@@ -233,7 +234,7 @@ class AppTest {
       app.signal(App.Signal.INT); // after the body ended: the shutdown already runs; this forces
       app.signal(App.Signal.INT);
       App.Result r = result(app);
-      assertTrue(r.abandoned());
+      assertTrue(r.gaveUp());
       assertTrue(progress.any("a third time: giving up"), progress.toString());
     } finally {
       release.countDown();

@@ -358,7 +358,7 @@ class LifespanTest {
     ShutdownFailedException e = assertInstanceOf(ShutdownFailedException.class, r.failure());
     assertEquals("layer 'stuck'", e.where());
     assertInstanceOf(CancelledException.class, e.getCause());
-    assertFalse(r.abandoned());
+    assertFalse(r.gaveUp());
     assertTrue(progress.any("hard deadline reached"), progress.toString());
   }
 
@@ -490,7 +490,8 @@ class LifespanTest {
             .findFirst()
             .orElseThrow();
     assertEquals(1, report.cancelled());
-    assertTrue(report.clean());
+    assertTrue(report.stragglers().isEmpty());
+    assertEquals(List.of("flush"), report.abandoned(), "cancelled without grace: abandoned");
   }
 
   @Test

@@ -536,7 +536,7 @@ public final class AppRunner {
       m.runBody(
           x -> {
             if (body != null) body.run();
-            else Waiting.await(() -> false, "a shutdown request", -1);
+            else Waiting.await(() -> false, "a shutdown request");
             return null;
           });
     } catch (Throwable t) {
@@ -643,6 +643,9 @@ public final class AppRunner {
       } else if (!later.isEmpty()) {
         o = Outcome.FAILED;
         failure = later.removeFirst();
+      } else if (abandoned || reports.stream().anyMatch(r -> !r.clean())) {
+        o = Outcome.WORK_ABANDONED;
+        failure = null;
       } else {
         o =
             switch (cause) {

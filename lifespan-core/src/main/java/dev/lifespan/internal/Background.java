@@ -59,8 +59,7 @@ public final class Background {
    * Writes to {@code System.err}, not the log: logging frameworks shut down in their own hooks.
    */
   private static void drain(SupervisorImpl sup, Duration grace) {
-    long deadline = Timer.saturatedAdd(System.nanoTime(), Timer.saturatedNanos(grace));
-    if (!sup.children.awaitEmpty(deadline, sup)) {
+    if (!sup.children.awaitEmpty(sup.timer, sup.timer.after(grace), sup)) {
       System.err.println(
           "lifespan: JVM shutdown: background tasks still running after "
               + grace

@@ -109,18 +109,19 @@ final class ChildList extends ChildListFields {
    * cancelled, so that no child outlives its owner; an interrupt is restored afterwards.
    */
   void awaitEmptyAndClose(Object blocker) {
-    awaitEmpty(Long.MAX_VALUE, blocker);
+    awaitEmpty(null, 0, blocker);
     close();
   }
 
   /**
    * Waits, without giving up when interrupted or cancelled, until no child runs or until {@code
-   * deadline} ({@link System#nanoTime()}; {@code Long.MAX_VALUE} for none); an interrupt is
-   * restored afterwards. Returns whether the list is empty.
+   * deadline} on {@code timer} (null: no limit); an interrupt is restored afterwards. Returns
+   * whether the list is empty.
    */
-  boolean awaitEmpty(long deadline, Object blocker) {
+  boolean awaitEmpty(Timer timer, long deadline, Object blocker) {
     boolean interrupted = false;
     Thread me = Thread.currentThread();
+    Timer.Alarm alarm = timer == null ? null : timer.alarm(deadline);
     try {
       while (true) {
         synchronized (this) {
@@ -128,16 +129,12 @@ final class ChildList extends ChildListFields {
           if (waiters == null) waiters = new java.util.ArrayList<>(2);
           if (!waiters.contains(me)) waiters.add(me);
         }
-        if (deadline == Long.MAX_VALUE) {
-          LockSupport.park(blocker);
-        } else {
-          long left = deadline - System.nanoTime();
-          if (left <= 0) return running() == 0;
-          LockSupport.parkNanos(blocker, left);
-        }
+        if (alarm != null && alarm.fired()) return running() == 0;
+        LockSupport.park(blocker);
         if (Thread.interrupted()) interrupted = true;
       }
     } finally {
+      if (alarm != null) timer.cancel(alarm);
       synchronized (this) {
         if (waiters != null) waiters.remove(me);
       }

@@ -89,13 +89,13 @@ public final class GroupImpl extends TaskOwner implements TaskGroup {
     StartGate<V> gate = new StartGate<>(name);
     TaskImpl<Void> task = spawn(name, (CheckedRunnable) () -> body.run(gate), gate);
     try {
-      Waiting.await(gate::settled, gate, -1);
+      Waiting.await(gate::settled, gate);
     } catch (RuntimeException | Error e) { // the caller was cancelled or interrupted
       if (gate.abandon()) task.cancel();
       throw e;
     }
     if (gate.isStarted()) return gate.value();
-    task.awaitEnd(-1); // it ended: its outcome is being published
+    task.awaitEnd(null); // it ended: its outcome is being published
     if (task.outcome() == TaskImpl.SUCCESS) {
       throw new IllegalStateException("Task '" + name + "' returned without reporting started");
     }

@@ -21,7 +21,8 @@ import java.util.Optional;
  *
  * <p>States: {@code NEW -> OPEN -> CLOSED}. Only the owner thread enters and exits.
  */
-public sealed class ScopeNode implements CancelScope permits TaskOwner, TaskImpl {
+public sealed class ScopeNode extends Timer.Entry implements CancelScope
+    permits TaskOwner, TaskImpl {
   static final int NEW = 0, OPEN = 1, CLOSED = 2;
   private static final VarHandle REASON, STATE;
 
@@ -57,11 +58,6 @@ public sealed class ScopeNode implements CancelScope permits TaskOwner, TaskImpl
   volatile int state;
   private volatile boolean cancelledCaught;
 
-  // Deadline, guarded by timer.lock.
-  boolean hasDeadline;
-  long deadlineNanos;
-  int heapIndex = -1;
-
   /** Timeout relative to entry, given before entry; negative if none. Owner thread only. */
   private long timeoutAtEntry = -1;
 
@@ -77,9 +73,6 @@ public sealed class ScopeNode implements CancelScope permits TaskOwner, TaskImpl
    * Set by {@link #forceCancel}: shields opened below this scope from then on are born cancelled.
    */
   private volatile boolean forced;
-
-  /** True while in the timer's heap or being added to it; see {@link Timer#schedule}. */
-  volatile boolean armed;
 
   public ScopeNode(String name, ScopeNode parent, boolean shield, Timer timer) {
     this.name = name;
@@ -227,6 +220,16 @@ public sealed class ScopeNode implements CancelScope permits TaskOwner, TaskImpl
   /** Called by the timer, without locks, once the deadline has passed. */
   final void deadlineExpired() {
     cancel(CancelReason.DEADLINE);
+  }
+
+  @Override
+  final boolean live() {
+    return state == OPEN;
+  }
+
+  @Override
+  final void expired() {
+    deadlineExpired();
   }
 
   // ---- cancellation

@@ -191,7 +191,7 @@ public final class SupervisorImpl extends TaskOwner implements Supervisor {
     Thread me = Thread.currentThread();
     children.addWaiter(me);
     try {
-      Waiting.await(() -> children.running() == 0, this, -1);
+      Waiting.await(() -> children.running() == 0, this);
     } finally {
       children.removeWaiter(me);
     }
@@ -306,6 +306,14 @@ public final class SupervisorImpl extends TaskOwner implements Supervisor {
 
   /** Runs the shutdown once; concurrent and later callers wait for it and get its report. */
   ShutdownReport shutdownOnce(Duration grace) {
+    return shutdownUntil(timer.after(grace));
+  }
+
+  /**
+   * {@link #shutdownOnce(Duration)} with the grace period ending at {@code graceEnd} on this
+   * supervisor's timer: for the application runner, whose grace is counted from the first signal.
+   */
+  ShutdownReport shutdownUntil(long graceEnd) {
     synchronized (lifecycle) {
       if (shutdownStarted) return awaitReport();
       shutdownStarted = true;
@@ -317,15 +325,16 @@ public final class SupervisorImpl extends TaskOwner implements Supervisor {
     List<TaskImpl<?>> all = children.snapshot();
     cancel("supervisor '" + name() + "' is shutting down");
     phase = Events.phase(phase, this, "grace");
-    children.awaitEmpty(Timer.saturatedAdd(start, Timer.saturatedNanos(grace)), this);
+    children.awaitEmpty(timer, graceEnd, this);
     phase = Events.phase(phase, this, "kill");
+    List<String> abandoned = new ArrayList<>();
     for (TaskImpl<?> t : children.snapshot()) {
+      if (t.shield) abandoned.add(t.name());
       t.cancel("the grace period of supervisor '" + name() + "' ended");
     }
-    children.awaitEmpty(
-        Timer.saturatedAdd(System.nanoTime(), Timer.saturatedNanos(killTimeout)), this);
+    children.awaitEmpty(timer, timer.after(killTimeout), this);
     phase = Events.phase(phase, this, "report");
-    ShutdownReport r = summarize(all, start);
+    ShutdownReport r = summarize(all, abandoned.reversed(), start);
     List<TaskImpl<?>> unclaimed;
     synchronized (lifecycle) {
       unclaimed = new ArrayList<>(failedForks);
@@ -358,7 +367,7 @@ public final class SupervisorImpl extends TaskOwner implements Supervisor {
     return report;
   }
 
-  private ShutdownReport summarize(List<TaskImpl<?>> all, long start) {
+  private ShutdownReport summarize(List<TaskImpl<?>> all, List<String> abandoned, long start) {
     int completed = 0, cancelled = 0, failed = 0;
     List<ShutdownReport.Straggler> stragglers = new ArrayList<>();
     long now = System.nanoTime();
@@ -379,7 +388,7 @@ public final class SupervisorImpl extends TaskOwner implements Supervisor {
       }
     }
     return new ShutdownReport(
-        name(), completed, cancelled, failed, stragglers, Duration.ofNanos(now - start));
+        name(), completed, cancelled, failed, abandoned, stragglers, Duration.ofNanos(now - start));
   }
 
   /** The scope this supervisor was opened in is ending while it is open: shut it down now. */

@@ -173,7 +173,7 @@ public final class TaskImpl<T> extends ScopeNode implements Task<T>, Runnable {
   @Override
   public T join() {
     requireNotSelf("join");
-    awaitEnd(-1);
+    awaitEnd(null);
     return report();
   }
 
@@ -183,7 +183,7 @@ public final class TaskImpl<T> extends ScopeNode implements Task<T>, Runnable {
     checkTimeout(timeout);
     requireNotSelf("cancelAndWait");
     cancel();
-    if (!awaitEnd(Timer.saturatedNanos(timeout))) {
+    if (!awaitEnd(timeout)) {
       throw new TimeoutException(
           "Task '" + name() + "' did not end within " + timeout + " after it was cancelled");
     }
@@ -262,9 +262,14 @@ public final class TaskImpl<T> extends ScopeNode implements Task<T>, Runnable {
     }
   }
 
-  /** Waits (checkpoint semantics) until the task ended; false if {@code timeoutNanos} ran out. */
-  boolean awaitEnd(long timeoutNanos) {
-    if (outcome != RUNNING) return Waiting.await(this::isDone, this, timeoutNanos);
+  /**
+   * Waits (checkpoint semantics) until the task ended; false if {@code timeout} (null: none), on
+   * the task's clock, ran out.
+   */
+  boolean awaitEnd(Duration timeout) {
+    Timer t = timeout == null ? null : timer;
+    long deadline = timeout == null ? 0 : timer.after(timeout);
+    if (outcome != RUNNING) return Waiting.await(this::isDone, this, t, deadline);
     WaitNode node = new WaitNode(Thread.currentThread());
     while (true) {
       Object head = waiters;
@@ -272,7 +277,7 @@ public final class TaskImpl<T> extends ScopeNode implements Task<T>, Runnable {
       node.next = (WaitNode) head;
       if (WAITERS.compareAndSet(this, head, node)) break;
     }
-    return Waiting.await(this::isDone, this, timeoutNanos);
+    return Waiting.await(this::isDone, this, t, deadline);
   }
 
   static final class WaitNode {

@@ -3,16 +3,18 @@ package dev.lifespan.internal;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The clock and the deadline queue that every {@link ScopeNode} with a deadline is registered in.
  *
  * <p>Deadlines are absolute {@link #nanoTime()} values, compared by subtraction. The queue is a
- * binary heap indexed by {@link ScopeNode#heapIndex}, so that adding, moving and removing a
- * deadline are O(log n) and allocate nothing. Subclasses decide how time passes: {@link
- * SystemTimer} has one daemon thread that sleeps until the earliest deadline; {@link FakeTimer}
- * fires deadlines when a test advances it.
+ * binary heap of {@link Entry entries} (scopes with a deadline, and {@link Alarm alarms} of timed
+ * waits) indexed by {@link Entry#heapIndex}, so that adding, moving and removing a deadline are
+ * O(log n) and allocate nothing. Subclasses decide how time passes: {@link SystemTimer} has one
+ * daemon thread that sleeps until the earliest deadline; {@link FakeTimer} fires deadlines when a
+ * test advances it.
  *
  * <p>Expired scopes are cancelled after the lock is released; cancelling calls no user code.
  */
@@ -20,8 +22,76 @@ public abstract class Timer {
   /** Guards {@link #heap}, {@link #size} and every registered node's deadline and heap index. */
   final ReentrantLock lock = new ReentrantLock();
 
-  private ScopeNode[] heap = new ScopeNode[16];
+  private Entry[] heap = new Entry[16];
   private int size;
+
+  /**
+   * Something waiting for a deadline on this timer: a {@link ScopeNode} with a deadline, or an
+   * {@link Alarm} that wakes a thread. The fields are guarded by the timer's {@link #lock}, except
+   * {@link #armed}.
+   */
+  abstract static class Entry {
+    boolean hasDeadline;
+    long deadlineNanos;
+    int heapIndex = -1;
+
+    /** True while in the timer's heap or being added to it; see {@link Timer#schedule}. */
+    volatile boolean armed;
+
+    /** Whether the deadline is still watched (a scope: while open). */
+    abstract boolean live();
+
+    /** Called by the timer, without locks, once the deadline has passed. */
+    abstract void expired();
+  }
+
+  /**
+   * A deadline that wakes one thread: every wait of the library that has a time limit (grace
+   * periods, kill timeouts, drain delays, progress lines, timed joins) parks until its condition
+   * holds or its alarm {@linkplain #fired() fired}, so that a fake timer moves all of them.
+   */
+  public static final class Alarm extends Entry {
+    private final Thread waiter;
+    private volatile boolean fired;
+    private volatile boolean done;
+
+    Alarm(Thread waiter) {
+      this.waiter = waiter;
+    }
+
+    /** Whether the deadline has passed. */
+    public boolean fired() {
+      return fired;
+    }
+
+    @Override
+    boolean live() {
+      return !done;
+    }
+
+    @Override
+    void expired() {
+      fired = true;
+      LockSupport.unpark(waiter);
+    }
+  }
+
+  /**
+   * An alarm that unparks the calling thread at {@code deadlineNanos}, at once if that has passed;
+   * {@link #cancel(Alarm)} it when the wait ends.
+   */
+  public final Alarm alarm(long deadlineNanos) {
+    Alarm a = new Alarm(Thread.currentThread());
+    schedule(a, true, deadlineNanos);
+    if (deadlineNanos - nanoTime() <= 0) a.expired();
+    return a;
+  }
+
+  /** Stops watching {@code a}; idempotent. */
+  public final void cancel(Alarm a) {
+    a.done = true;
+    if (a.armed) disarm(a);
+  }
 
   /** Monotonic time in nanoseconds; only differences are meaningful. */
   public abstract long nanoTime();
@@ -85,11 +155,11 @@ public abstract class Timer {
 
   /**
    * Sets, moves or (with {@code hasDeadline == false}) removes the deadline of {@code node}. The
-   * deadline is watched only while the node is open; {@link ScopeNode#exit} sets the state before
-   * it reads {@link ScopeNode#armed}, and this method sets {@code armed} before it reads the state,
-   * so a scope that closes concurrently never stays in the heap.
+   * deadline is watched only while the node is {@linkplain Entry#live() live}; {@link
+   * ScopeNode#exit} sets the state before it reads {@link Entry#armed}, and this method sets {@code
+   * armed} before it reads the state, so a scope that closes concurrently never stays in the heap.
    */
-  final void schedule(ScopeNode node, boolean hasDeadline, long deadlineNanos) {
+  final void schedule(Entry node, boolean hasDeadline, long deadlineNanos) {
     lock.lock();
     try {
       if (!hasDeadline) {
@@ -99,7 +169,7 @@ public abstract class Timer {
       }
       node.hasDeadline = true;
       node.deadlineNanos = deadlineNanos;
-      if (node.state != ScopeNode.OPEN) return; // remembered for entry
+      if (!node.live()) return; // remembered for entry
       node.armed = true;
       if (node.heapIndex < 0) {
         if (size == heap.length) heap = Arrays.copyOf(heap, size * 2);
@@ -110,7 +180,7 @@ public abstract class Timer {
         siftUp(node.heapIndex);
         siftDown(node.heapIndex);
       }
-      if (node.state != ScopeNode.OPEN) {
+      if (!node.live()) {
         node.armed = false;
         removeAt(node.heapIndex);
       } else if (heap[0] == node) {
@@ -122,7 +192,7 @@ public abstract class Timer {
   }
 
   /** Stops watching {@code node}'s deadline; it is being left. */
-  final void disarm(ScopeNode node) {
+  final void disarm(Entry node) {
     lock.lock();
     try {
       node.armed = false;
@@ -137,13 +207,13 @@ public abstract class Timer {
    * earliest remaining deadline relative to {@code now}, or {@code Long.MAX_VALUE} if none.
    */
   final long fireExpired(long now) {
-    ScopeNode[] expired = null;
+    Entry[] expired = null;
     int n = 0;
     long next;
     lock.lock();
     try {
       while (size > 0 && heap[0].deadlineNanos - now <= 0) {
-        if (expired == null) expired = new ScopeNode[Math.min(size, 64)];
+        if (expired == null) expired = new Entry[Math.min(size, 64)];
         if (n == expired.length) expired = Arrays.copyOf(expired, n * 2);
         expired[n++] = heap[0];
         removeAt(0);
@@ -152,7 +222,7 @@ public abstract class Timer {
     } finally {
       lock.unlock();
     }
-    for (int i = 0; i < n; i++) expired[i].deadlineExpired();
+    for (int i = 0; i < n; i++) expired[i].expired();
     return next;
   }
 
@@ -175,11 +245,11 @@ public abstract class Timer {
   }
 
   private void removeAt(int i) {
-    ScopeNode removed = heap[i];
+    Entry removed = heap[i];
     removed.heapIndex = -1;
     int last = --size;
     if (i != last) {
-      ScopeNode moved = heap[last];
+      Entry moved = heap[last];
       heap[i] = moved;
       moved.heapIndex = i;
       heap[last] = null;
@@ -191,10 +261,10 @@ public abstract class Timer {
   }
 
   private void siftUp(int i) {
-    ScopeNode node = heap[i];
+    Entry node = heap[i];
     while (i > 0) {
       int p = (i - 1) >>> 1;
-      ScopeNode parent = heap[p];
+      Entry parent = heap[p];
       if (node.deadlineNanos - parent.deadlineNanos >= 0) break;
       heap[i] = parent;
       parent.heapIndex = i;
@@ -205,11 +275,11 @@ public abstract class Timer {
   }
 
   private void siftDown(int i) {
-    ScopeNode node = heap[i];
+    Entry node = heap[i];
     int half = size >>> 1;
     while (i < half) {
       int c = 2 * i + 1;
-      ScopeNode child = heap[c];
+      Entry child = heap[c];
       int r = c + 1;
       if (r < size && heap[r].deadlineNanos - child.deadlineNanos < 0) child = heap[c = r];
       if (node.deadlineNanos - child.deadlineNanos <= 0) break;

@@ -15,28 +15,38 @@ final class Waiting {
    * interrupted by code outside the library.
    *
    * @param what what is awaited: the park blocker, and named by the exception
-   * @param timeoutNanos how long to wait at most, or negative to wait without limit
+   */
+  static void await(BooleanSupplier ready, Object what) {
+    await(ready, what, null, 0);
+  }
+
+  /**
+   * {@link #await(BooleanSupplier, Object)} until at most {@code deadline} on {@code timer} (null:
+   * no limit), on the timer's clock: a fake timer ends the wait when a test advances it.
+   *
    * @return false if the time ran out first
    */
-  static boolean await(BooleanSupplier ready, Object what, long timeoutNanos) {
-    long deadline = timeoutNanos >= 0 ? System.nanoTime() + timeoutNanos : 0;
-    while (true) {
-      ScopeNode.checkpoint(); // first, so a cancelled caller never gets a normal return
-      if (ready.getAsBoolean()) return true;
-      if (Thread.interrupted()) {
-        ScopeNode.checkpoint(); // a cancellation that arrived after the first check wins
-        Thread t = Thread.currentThread();
-        t.interrupt();
-        throw new CancelledException(
-            "Thread '" + t.getName() + "' was interrupted while waiting for " + what);
-      }
-      if (timeoutNanos < 0) {
+  static boolean await(BooleanSupplier ready, Object what, Timer timer, long deadline) {
+    Timer.Alarm alarm = null;
+    try {
+      while (true) {
+        ScopeNode.checkpoint(); // first, so a cancelled caller never gets a normal return
+        if (ready.getAsBoolean()) return true;
+        if (Thread.interrupted()) {
+          ScopeNode.checkpoint(); // a cancellation that arrived after the first check wins
+          Thread t = Thread.currentThread();
+          t.interrupt();
+          throw new CancelledException(
+              "Thread '" + t.getName() + "' was interrupted while waiting for " + what);
+        }
+        if (timer != null) {
+          if (alarm == null) alarm = timer.alarm(deadline);
+          if (alarm.fired()) return ready.getAsBoolean();
+        }
         LockSupport.park(what);
-      } else {
-        long remaining = deadline - System.nanoTime();
-        if (remaining <= 0) return ready.getAsBoolean();
-        LockSupport.parkNanos(what, remaining);
       }
+    } finally {
+      if (alarm != null) timer.cancel(alarm);
     }
   }
 }

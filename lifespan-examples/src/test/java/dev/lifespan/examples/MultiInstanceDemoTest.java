@@ -41,7 +41,7 @@ class MultiInstanceDemoTest {
       assertEquals(App.Outcome.SUCCEEDED, r.outcome(), out);
       assertEquals(0, r.exitCode(), out);
       assertNull(r.failure(), out);
-      assertFalse(r.abandoned(), out);
+      assertFalse(r.gaveUp(), out);
       assertTrue(r.stragglers().isEmpty(), out);
       assertTrue(r.reports().stream().allMatch(rep -> rep.failed() == 0), out);
 

@@ -128,7 +128,7 @@ class OrdersServiceTest {
     assertEquals(App.Outcome.TERMINATED, result.outcome(), report);
     assertEquals(143, result.exitCode(), report);
     assertNull(result.failure(), report);
-    assertFalse(result.abandoned(), report);
+    assertFalse(result.gaveUp(), report);
     assertTrue(result.stragglers().isEmpty(), report);
     assertTrue(result.reports().stream().allMatch(r -> r.failed() == 0), report);
     assertTrue(result.shutdownTime().compareTo(Duration.ofSeconds(10)) < 0, report);
