@@ -149,6 +149,26 @@ class NoLeaksExtensionTest {
     assertContains(failure.getMessage(), "lifespan.leakcheck.graceMillis");
   }
 
+  @Test
+  void composedAnnotationCarriesSettings() {
+    assertPasses(LeaksThreadAllowedByComposedAnnotation.class, Map.of());
+  }
+
+  @Test
+  void settingsAreInheritedFromSuperclass() {
+    String report = failureOf(InheritsGrace.class, Map.of()).getMessage();
+
+    assertContains(report, "still running 40 ms after it ended");
+  }
+
+  @Test
+  void settingsElementOfWrongTypeIsConfigurationError() {
+    Throwable failure = failureOf(HasWrongGraceType.class, Map.of());
+
+    assertInstanceOf(ExtensionConfigurationException.class, failure);
+    assertContains(failure.getMessage(), "graceMillis() should be of type long, not int");
+  }
+
   // ---- fixtures: run only through run(), never by discovery (see Fixture) ----
 
   @Fixture
@@ -285,6 +305,45 @@ class NoLeaksExtensionTest {
     @Test
     void leak() {
       Thread.ofVirtual().name("leaky-virtual").start(blockUntilReleased());
+    }
+  }
+
+  @Retention(RetentionPolicy.RUNTIME)
+  @NoLeaks(graceMillis = 0, allow = "composed-.*")
+  @interface AllowsComposed {}
+
+  @Fixture
+  @AllowsComposed
+  static class LeaksThreadAllowedByComposedAnnotation {
+    @Test
+    void leak() {
+      Thread.ofVirtual().name("composed-1").start(blockUntilReleased());
+    }
+  }
+
+  @NoLeaks(graceMillis = 40)
+  abstract static class Grace40 {}
+
+  @Fixture
+  static class InheritsGrace extends Grace40 {
+    @Test
+    void leak() {
+      Thread.ofVirtual().name("leaky-virtual").start(blockUntilReleased());
+    }
+  }
+
+  @Retention(RetentionPolicy.RUNTIME)
+  @ExtendWith(NoLeaksExtension.class)
+  @interface WrongGraceType {
+    int graceMillis();
+  }
+
+  @Fixture
+  @WrongGraceType(graceMillis = 5)
+  static class HasWrongGraceType {
+    @Test
+    void test() {
+      assertEquals(4, 2 + 2);
     }
   }
 
