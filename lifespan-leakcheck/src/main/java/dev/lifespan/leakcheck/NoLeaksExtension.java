@@ -1,6 +1,6 @@
-package dev.lifespan.test;
+package dev.lifespan.leakcheck;
 
-import dev.lifespan.test.internal.LeakCheck;
+import dev.lifespan.leakcheck.internal.LeakCheck;
 import java.lang.annotation.Annotation;
 import java.lang.reflect.AnnotatedElement;
 import java.lang.reflect.Method;
@@ -26,19 +26,20 @@ import org.junit.platform.commons.support.AnnotationSupport;
 /**
  * A JUnit Jupiter extension that fails a test which leaves threads running after it ends.
  *
- * <p>Register it with {@link NoLeaks @NoLeaks} on a test class or method, or for every test of a
- * module with JUnit's extension autodetection: put {@code
- * junit.jupiter.extensions.autodetection.enabled=true} in the module's test resource {@code
- * junit-platform.properties}. This extension is listed in {@code META-INF/services} and provided by
- * the module {@code dev.lifespan.test}. If it is registered more than once for a test (by
- * annotation, autodetection or {@code @RegisterExtension}), the test is still checked once.
+ * <p>Register it with a settings annotation (below), such as {@code @NoLeaks} of the module {@code
+ * dev.lifespan.test}, on a test class or method, or for every test of a module with JUnit's
+ * extension autodetection: put {@code junit.jupiter.extensions.autodetection.enabled=true} in the
+ * module's test resource {@code junit-platform.properties}. This extension is listed in {@code
+ * META-INF/services} and provided by the module {@code dev.lifespan.leakcheck}. If it is registered
+ * more than once for a test (by annotation, autodetection or {@code @RegisterExtension}), the test
+ * is still checked once.
  *
  * <h2>Settings annotations</h2>
  *
  * An annotation type directly annotated with {@code @ExtendWith(NoLeaksExtension.class)}, such as
- * {@link NoLeaks @NoLeaks}, is a settings annotation: besides registering the extension, its
- * elements {@code long graceMillis()} and {@code String[] allow()}, where it declares them, set the
- * grace period and the allowed thread names described below. The extension finds settings
+ * {@code dev.lifespan.test.NoLeaks}, is a settings annotation: besides registering the extension,
+ * its elements {@code long graceMillis()} and {@code String[] allow()}, where it declares them, set
+ * the grace period and the allowed thread names described below. The extension finds settings
  * annotations as JUnit finds annotations: present, meta-present (on a composed annotation), or
  * inherited, on the test method, its class and the enclosing classes. An element of another type
  * under either name is a configuration error.
@@ -65,22 +66,22 @@ import org.junit.platform.commons.support.AnnotationSupport;
  * waits for the new threads to end for up to a grace period, re-listing the threads every few
  * milliseconds (1 ms at first, backing off to 10 ms), and passes as soon as none is left. The grace
  * period is the {@code graceMillis} (if zero or more) of the nearest settings annotation (method,
- * then class, then enclosing classes) that sets it, such as {@link NoLeaks#graceMillis()}; else the
- * JUnit configuration parameter or system property {@value #GRACE_MILLIS_PROPERTY}; else 2 seconds.
- * A test that leaks therefore takes the grace period longer to fail.
+ * then class, then enclosing classes) that sets it; else the JUnit configuration parameter or
+ * system property {@value #GRACE_MILLIS_PROPERTY}; else 2 seconds. A test that leaks therefore
+ * takes the grace period longer to fail.
  *
  * <h2>Allowed threads</h2>
  *
  * A new thread whose whole name matches one of these regular expressions is never a leak: the
- * {@code allow} patterns (such as {@link NoLeaks#allow()}) of every settings annotation on the test
- * method, its class and the enclosing classes; the configuration parameter or system property
- * {@value #ALLOW_PROPERTY}; and the names of the JDK's and the test infrastructure's own long-lived
- * threads, which start lazily during whichever test first needs them: {@code
- * ForkJoinPool-N-worker-M} (virtual thread carriers) and {@code ForkJoinPool.commonPool-worker-N},
- * {@code VirtualThread-unparker}, the virtual thread I/O pollers, {@code Common-Cleaner}, {@code
- * Reference Handler}, {@code Finalizer}, {@code Signal Dispatcher}, {@code Attach Listener}, {@code
- * Notification Thread}, {@code process reaper}, JIT compiler and other JVM service threads, {@code
- * JFR *}, {@code surefire-*}, {@code junit-*}, and Lifespan's own timer, {@code lifespan-timer}.
+ * {@code allow} patterns of every settings annotation on the test method, its class and the
+ * enclosing classes; the configuration parameter or system property {@value #ALLOW_PROPERTY}; and
+ * the names of the JDK's and the test infrastructure's own long-lived threads, which start lazily
+ * during whichever test first needs them: {@code ForkJoinPool-N-worker-M} (virtual thread carriers)
+ * and {@code ForkJoinPool.commonPool-worker-N}, {@code VirtualThread-unparker}, the virtual thread
+ * I/O pollers, {@code Common-Cleaner}, {@code Reference Handler}, {@code Finalizer}, {@code Signal
+ * Dispatcher}, {@code Attach Listener}, {@code Notification Thread}, {@code process reaper}, JIT
+ * compiler and other JVM service threads, {@code JFR *}, {@code surefire-*}, {@code junit-*}, and
+ * Lifespan's own timer, {@code lifespan-timer}.
  *
  * <h2>Failure</h2>
  *
