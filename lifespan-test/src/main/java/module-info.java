@@ -1,12 +1,14 @@
 /**
- * Lifespan test support: {@link dev.lifespan.test.NoLeaks @NoLeaks}, which fails a test that leaves
- * threads running.
+ * Lifespan test support for users' tests: {@link dev.lifespan.test.NoLeaks @NoLeaks}, which fails a
+ * test that leaves threads running.
  *
  * <p>The annotation registers and configures the extension of the module {@code
- * dev.lifespan.leakcheck}, which this module requires transitively.
+ * dev.lifespan.leakcheck}. This module requires that module and Lifespan itself ({@code
+ * dev.lifespan}) transitively, so a test that requires it reads both.
  */
 module dev.lifespan.test {
   requires transitive dev.lifespan.leakcheck;
+  requires transitive dev.lifespan;
 
   exports dev.lifespan.test;
 }
