@@ -1,17 +1,14 @@
 /**
- * Lifespan test support: a JUnit Jupiter extension that fails a test which leaves threads running.
+ * Lifespan test support for users' tests: {@link dev.lifespan.test.NoLeaks @NoLeaks}, which fails a
+ * test that leaves threads running.
  *
- * <p>Only {@code dev.lifespan.test} is exported; {@code dev.lifespan.test.internal} holds the
- * implementation. The extension is also provided as a service, so that JUnit's extension
- * autodetection ({@code junit.jupiter.extensions.autodetection.enabled=true}) applies it to every
- * test.
+ * <p>The annotation registers and configures the extension of the module {@code
+ * dev.lifespan.leakcheck}. This module requires that module and Lifespan itself ({@code
+ * dev.lifespan}) transitively, so a test that requires it reads both.
  */
 module dev.lifespan.test {
-  requires transitive org.junit.jupiter.api;
-  requires jdk.management;
+  requires transitive dev.lifespan.leakcheck;
+  requires transitive dev.lifespan;
 
   exports dev.lifespan.test;
-
-  provides org.junit.jupiter.api.extension.Extension with
-      dev.lifespan.test.NoLeaksExtension;
 }

@@ -1,5 +1,6 @@
 package dev.lifespan.test;
 
+import dev.lifespan.leakcheck.NoLeaksExtension;
 import java.lang.annotation.Documented;
 import java.lang.annotation.ElementType;
 import java.lang.annotation.Inherited;

@@ -1,5 +1,5 @@
 /**
- * JUnit Jupiter support for testing code that runs threads: {@link dev.lifespan.test.NoLeaks} fails
- * a test that leaves threads running.
+ * Test support for users of Lifespan: {@link dev.lifespan.test.NoLeaks @NoLeaks} applies the
+ * leak-checking extension, which fails a test that leaves threads running.
  */
 package dev.lifespan.test;

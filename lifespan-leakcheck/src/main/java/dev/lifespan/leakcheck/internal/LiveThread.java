@@ -1,4 +1,4 @@
-package dev.lifespan.test.internal;
+package dev.lifespan.leakcheck.internal;
 
 import com.sun.management.HotSpotDiagnosticMXBean;
 import com.sun.management.HotSpotDiagnosticMXBean.ThreadDumpFormat;

@@ -1,4 +1,4 @@
-package dev.lifespan.test.internal;
+package dev.lifespan.leakcheck.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

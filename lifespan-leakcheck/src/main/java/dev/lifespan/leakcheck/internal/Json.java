@@ -1,4 +1,4 @@
-package dev.lifespan.test.internal;
+package dev.lifespan.leakcheck.internal;
 
 import java.math.BigDecimal;
 import java.util.ArrayList;

@@ -1,13 +1,16 @@
-package dev.lifespan.test;
+package dev.lifespan.leakcheck;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
-import dev.lifespan.test.internal.LeakCheck;
+import dev.lifespan.leakcheck.internal.LeakCheck;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Inherited;
 import java.lang.annotation.Retention;
 import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -32,7 +35,7 @@ import org.junit.platform.testkit.engine.Event;
  * own tests are leak-checked (autodetection is on for this module), so that cleanup is verified.
  */
 class NoLeaksExtensionTest {
-  private static final String FIXTURES = "dev.lifespan.test.fixtures";
+  private static final String FIXTURES = "dev.lifespan.leakcheck.fixtures";
   private static final String AUTODETECT = "junit.jupiter.extensions.autodetection.enabled";
 
   /** Ends the fixtures' blocked threads; replaced before each test, counted down after it. */
@@ -147,6 +150,26 @@ class NoLeaksExtensionTest {
 
     assertInstanceOf(ExtensionConfigurationException.class, failure);
     assertContains(failure.getMessage(), "lifespan.leakcheck.graceMillis");
+  }
+
+  @Test
+  void composedAnnotationCarriesSettings() {
+    assertPasses(LeaksThreadAllowedByComposedAnnotation.class, Map.of());
+  }
+
+  @Test
+  void settingsAreInheritedFromSuperclass() {
+    String report = failureOf(InheritsGrace.class, Map.of()).getMessage();
+
+    assertContains(report, "still running 40 ms after it ended");
+  }
+
+  @Test
+  void settingsElementOfWrongTypeIsConfigurationError() {
+    Throwable failure = failureOf(HasWrongGraceType.class, Map.of());
+
+    assertInstanceOf(ExtensionConfigurationException.class, failure);
+    assertContains(failure.getMessage(), "graceMillis() should be of type long, not int");
   }
 
   // ---- fixtures: run only through run(), never by discovery (see Fixture) ----
@@ -286,6 +309,59 @@ class NoLeaksExtensionTest {
     void leak() {
       Thread.ofVirtual().name("leaky-virtual").start(blockUntilReleased());
     }
+  }
+
+  @Retention(RetentionPolicy.RUNTIME)
+  @NoLeaks(graceMillis = 0, allow = "composed-.*")
+  @interface AllowsComposed {}
+
+  @Fixture
+  @AllowsComposed
+  static class LeaksThreadAllowedByComposedAnnotation {
+    @Test
+    void leak() {
+      Thread.ofVirtual().name("composed-1").start(blockUntilReleased());
+    }
+  }
+
+  @NoLeaks(graceMillis = 40)
+  abstract static class Grace40 {}
+
+  @Fixture
+  static class InheritsGrace extends Grace40 {
+    @Test
+    void leak() {
+      Thread.ofVirtual().name("leaky-virtual").start(blockUntilReleased());
+    }
+  }
+
+  @Retention(RetentionPolicy.RUNTIME)
+  @ExtendWith(NoLeaksExtension.class)
+  @interface WrongGraceType {
+    int graceMillis();
+  }
+
+  @Fixture
+  @WrongGraceType(graceMillis = 5)
+  static class HasWrongGraceType {
+    @Test
+    void test() {
+      assertEquals(4, 2 + 2);
+    }
+  }
+
+  /**
+   * A settings annotation shaped like {@code dev.lifespan.test.NoLeaks}, which this module cannot
+   * depend on: the fixtures are configured with it.
+   */
+  @Retention(RetentionPolicy.RUNTIME)
+  @Inherited
+  @Target({ElementType.TYPE, ElementType.METHOD, ElementType.ANNOTATION_TYPE})
+  @ExtendWith(NoLeaksExtension.class)
+  @interface NoLeaks {
+    long graceMillis() default -1;
+
+    String[] allow() default {};
   }
 
   /**

@@ -1,4 +1,4 @@
-package dev.lifespan.test.internal;
+package dev.lifespan.leakcheck.internal;
 
 import java.time.Duration;
 import java.util.ArrayList;
