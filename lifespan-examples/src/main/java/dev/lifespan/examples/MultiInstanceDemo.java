@@ -345,7 +345,7 @@ public final class MultiInstanceDemo {
                   app + " stopped with " + result.outcome() + ", exit code " + result.exitCode());
             }
             if (result.failure() != null) problems.add(app + " failed: " + result.failure());
-            if (!result.stragglers().isEmpty() || result.abandoned()) {
+            if (!result.stragglers().isEmpty() || result.gaveUp()) {
               problems.add(app + " left tasks running: " + result.stragglers());
             }
             for (ShutdownReport report : result.reports()) {
