@@ -120,14 +120,19 @@ public final class GroupImpl extends TaskOwner implements TaskGroup {
         "TaskGroup '" + name() + "' has ended; cannot spawn task '" + taskName + "'");
   }
 
-  /** Called by each child as it ends; {@code failure} is non-null if the group must report it. */
+  /** A child is ending with a failure the group must report: the first one cancels the group. */
   @Override
-  void childEnded(TaskImpl<?> t, Throwable failure) {
+  void childFailing(TaskImpl<?> t, Throwable failure) {
     Throwable report =
-        failure == null || failure instanceof VirtualMachineError
+        failure instanceof VirtualMachineError
             ? failure
             : new TaskFailedException(t.name(), failure);
-    if (children.remove(t, report)) cancel("task '" + t.name() + "' failed");
+    if (children.record(report)) cancel("task '" + t.name() + "' failed");
+  }
+
+  @Override
+  void childEnded(TaskImpl<?> t, Throwable failure) {
+    children.remove(t, null); // its failure was recorded by childFailing
   }
 
   /** The body failed with {@code thrown}: record it, and cancel the group if it is the first. */

@@ -40,6 +40,14 @@ public abstract sealed class TaskOwner extends ScopeNode permits GroupImpl, Supe
   /** Called by each child as it ends; {@code failure} is non-null if it failed. */
   abstract void childEnded(TaskImpl<?> t, Throwable failure);
 
+  /**
+   * The child {@code t} is ending with {@code failure}, before its outcome is published: a
+   * fail-fast owner records the failure and cancels itself here, so that whoever sees the child
+   * failed also sees the owner cancelled (a sibling joining it gets the cancellation, and the
+   * failure is reported once, by the owner).
+   */
+  void childFailing(TaskImpl<?> t, Throwable failure) {}
+
   /** A caller took the failure of the ended child {@code t}. */
   void failureTaken(TaskImpl<?> t) {}
 
