@@ -242,8 +242,8 @@ public final class ShutdownDemo {
 
   /**
    * {@code --stubborn}: an ordinary job that swallows interrupts, so cancellation cannot stop it.
-   * The shutdown reports it as a straggler, with its stack trace, and the worker exits anyway; on
-   * its own it would stop after two minutes.
+   * The shutdown reports it as a straggler, with its stack trace, and the worker exits anyway, with
+   * exit code 4 (work abandoned); on its own it would stop after two minutes.
    */
   private void stubbornJob() {
     say("job 'stubborn': started; it ignores cancellation (--stubborn)");
@@ -340,7 +340,8 @@ public final class ShutdownDemo {
           --slow-startup              a layer whose startup blocks until cancelled
           --stubborn                  add an ordinary job that ignores cancellation
         DURATION: 1.5s, 500ms, 2m, a number of seconds, or ISO-8601 (PT2S).
-        Exit codes: 0 all jobs done, 1 failure, 2 bad argument, 3 startup failed, 130 SIGINT, 143 SIGTERM.
+        Exit codes: 0 all jobs done, 1 failure, 2 bad argument, 3 startup failed, 4 must-finish jobs
+        abandoned at the end of the grace or a job ignored cancellation, 130 SIGINT, 143 SIGTERM.
         """;
 
     Config withResults(Path dir) {
