@@ -103,7 +103,7 @@ public final class OrdersService {
     long pid = ProcessHandle.current().pid();
     service.say(
         "orders service (pid %d) starting: port %d, database %s; Ctrl-C or kill -TERM %d stops it",
-        pid, config.port(), redacted(service.url()), pid);
+        pid, config.port(), redacted(config.db()), pid);
     HttpApp.runAndExit(
         service.appOptions(), service.lifespan(), service.httpOptions(), service.routes());
   }
@@ -147,14 +147,19 @@ public final class OrdersService {
   }
 
   /**
-   * The JDBC URL as configured; for H2, with {@code DB_CLOSE_ON_EXIT=FALSE} added unless set: the
-   * database closes when the {@code database} layer closes it, not when the JVM begins to exit
-   * while confirmations may still be writing.
+   * The JDBC URL as configured; for H2, with two settings added unless set: {@code
+   * DB_CLOSE_ON_EXIT=FALSE}, so that the database closes when the {@code database} layer closes it,
+   * not when the JVM begins to exit while confirmations may still be writing; and {@code
+   * TRACE_LEVEL_FILE=0}, so that H2 keeps no trace file of its own: the service reports its
+   * database errors itself, and a trace file that cannot be written (the database's directory
+   * cannot be created) would make H2 print its stack traces to standard output.
    */
   String url() {
     String url = config.db();
-    if (url.startsWith("jdbc:h2:") && !url.toUpperCase(Locale.ROOT).contains("DB_CLOSE_ON_EXIT")) {
-      url += ";DB_CLOSE_ON_EXIT=FALSE";
+    if (url.startsWith("jdbc:h2:")) {
+      String upper = url.toUpperCase(Locale.ROOT);
+      if (!upper.contains("DB_CLOSE_ON_EXIT")) url += ";DB_CLOSE_ON_EXIT=FALSE";
+      if (!upper.contains("TRACE_LEVEL_FILE")) url += ";TRACE_LEVEL_FILE=0";
     }
     return url;
   }
@@ -166,7 +171,11 @@ public final class OrdersService {
 
   // ---- the layers
 
-  /** Opens the pool and creates the schema; closes every connection after all work stopped. */
+  /**
+   * Opens the pool and creates the schema; closes every connection after all work stopped. A
+   * database that cannot be opened fails the startup with one line naming its URL and the driver's
+   * reason ({@link #cannotOpen}).
+   */
   private Lifespan database() {
     return Lifespan.named(
         "database",
@@ -175,15 +184,21 @@ public final class OrdersService {
           say("database: opening %s", redacted(url));
           try (ConnectionPool pool =
               new ConnectionPool(url, config.poolSize(), Duration.ofSeconds(5))) {
-            long[] counts = db(pool, "create schema", c -> createSchema(c));
+            long[] counts;
+            try {
+              counts = db(pool, "create schema", c -> createSchema(c));
+            } catch (SQLException e) {
+              throw cannotOpen(config.db(), e);
+            }
             DB.set(pool);
             say("database: schema ready; it holds %d order(s), %d confirmed", counts[0], counts[1]);
             ctx.proceed();
             say(
                 "database: requests and confirmations have all ended; closing %d connection(s)",
                 pool.openConnections());
+          } finally {
+            say("database: closed"); // also after a failed startup: nothing is left open
           }
-          say("database: closed");
         });
   }
 
@@ -384,6 +399,20 @@ public final class OrdersService {
             return work.run(lease.connection());
           }
         });
+  }
+
+  /**
+   * The startup failure for database {@code url} that could not be opened, or whose schema could
+   * not be created: {@code database jdbc:h2:/proc/nope/orders cannot be opened: Error while
+   * creating file "/proc/nope" [90062-252]}, with {@code e} as its cause. Only the first line of
+   * the driver's message is kept (some drivers add the SQL or hints on further lines); passwords in
+   * the URL are hidden.
+   */
+  static SQLException cannotOpen(String url, SQLException e) {
+    String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    reason = reason.lines().findFirst().orElse("").strip();
+    return new SQLException(
+        "database " + redacted(url) + " cannot be opened: " + reason, e.getSQLState(), e);
   }
 
   /** Work with one connection. */

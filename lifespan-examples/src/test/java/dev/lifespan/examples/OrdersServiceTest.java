@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lifespan.App;
+import dev.lifespan.StartupFailedException;
 import dev.lifespan.examples.OrdersLoad.Outcome;
 import dev.lifespan.http.HttpApp;
 import java.io.ByteArrayOutputStream;
@@ -16,6 +17,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -193,6 +195,29 @@ class OrdersServiceTest {
       assertTrue(found > at, "'" + f + "' after line " + at + " in:\n" + String.join("\n", lines));
       at = found;
     }
+  }
+
+  // ---- startup failures
+
+  @Test
+  void aDatabaseThatCannotBeOpenedFailsTheStartupWithOneLineNamingItsUrlAndTheReason()
+      throws Exception {
+    Path notADirectory = Files.writeString(dir.resolve("a file"), "");
+    String url = "jdbc:h2:file:" + notADirectory.resolve("orders");
+    OrdersConfig config = OrdersConfig.parse("--port=0", "--db=" + url);
+    HttpApp app =
+        OrdersService.start(
+            config, new PrintStream(output, true, StandardCharsets.UTF_8), progress::add);
+    apps.add(app);
+
+    App.Result result = app.app().await(WAIT).orElseThrow(() -> new AssertionError(transcript()));
+    assertEquals(App.Outcome.STARTUP_FAILED, result.outcome(), transcript());
+    StartupFailedException failure = (StartupFailedException) result.failure();
+    assertEquals("database", failure.layer());
+    String message = failure.getCause().getMessage();
+    assertTrue(message.startsWith("database " + url + " cannot be opened: "), message);
+    assertEquals(1, message.lines().count(), message);
+    assertTrue(output.toString(StandardCharsets.UTF_8).contains("database: closed"), transcript());
   }
 
   // ---- the API
