@@ -21,10 +21,12 @@ import java.sql.SQLException;
 import java.sql.SQLTransientException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
@@ -66,6 +68,7 @@ public final class OrdersService {
   static final LifespanLocal<Metrics> METRICS = LifespanLocal.named("metrics");
 
   static final int MAX_ITEM_LENGTH = 200;
+  private static final long NOT_TAKEN = -1;
   static final int MAX_QUANTITY = 1_000_000;
 
   private static final String SCHEMA_ORDERS =
@@ -263,7 +266,39 @@ public final class OrdersService {
 
   // ---- the routes
 
-  /** {@code POST /orders}: stores the order, answers 201, and confirms it in the background. */
+  /**
+   * How long a confirmation may need once its order is taken: the longest simulated delivery
+   * ({@code --confirm-ms}) plus {@link #CONFIRMATION_WRITE} for writing it. Once a shutdown has
+   * begun, an order is taken only while the grace period leaves at least this much, so that every
+   * 201 is a promise the service can still keep.
+   */
+  Duration confirmationBound() {
+    return Duration.ofMillis(config.confirmMaxMillis()).plus(CONFIRMATION_WRITE);
+  }
+
+  /** The time allowed for a confirmation's database write, on top of its delivery. */
+  static final Duration CONFIRMATION_WRITE = Duration.ofMillis(500);
+
+  /**
+   * Whether a confirmation that needs {@code needed} can still finish by {@code graceDeadline} (the
+   * application's {@link App#graceDeadline()}: empty while no shutdown has begun) at {@code now}.
+   */
+  static boolean canConfirmInTime(Optional<Instant> graceDeadline, Instant now, Duration needed) {
+    return graceDeadline.isEmpty()
+        || Duration.between(now, graceDeadline.get()).compareTo(needed) >= 0;
+  }
+
+  /** The answer to an order the service cannot confirm in time: it is not taken. */
+  private static Response notTaken() {
+    return Response.text(503, "shutting down: order not taken, retry elsewhere\n")
+        .withHeader("Connection", "close");
+  }
+
+  /**
+   * {@code POST /orders}: stores the order, answers 201, and confirms it in the background; during
+   * a shutdown that leaves too little of the grace period for its confirmation ({@link
+   * #confirmationBound()}), answers 503 and stores nothing.
+   */
   Response create(Request request) throws SQLException {
     Metrics metrics = METRICS.get();
     NewOrder order;
@@ -274,6 +309,7 @@ public final class OrdersService {
       throw e;
     }
     ConnectionPool pool = DB.get();
+    App app = App.current().orElseThrow();
     CompletableFuture<Boolean> committed = new CompletableFuture<>();
     long id;
     try {
@@ -284,12 +320,17 @@ public final class OrdersService {
               c -> {
                 c.setAutoCommit(false);
                 long newId = insert(c, order);
+                // decided as late as possible: just before the promise is made
+                if (!canConfirmInTime(app.graceDeadline(), Instant.now(), confirmationBound())) {
+                  c.rollback();
+                  return NOT_TAKEN;
+                }
                 try {
                   Supervisor.background()
                       .spawnMustFinish("confirm order " + newId, () -> confirm(newId, committed));
                 } catch (IllegalStateException shuttingDown) {
                   c.rollback(); // nobody would confirm it
-                  throw new HttpException(503, "shutting down: order not taken, retry elsewhere");
+                  return NOT_TAKEN;
                 }
                 c.commit();
                 metrics.taken.incrementAndGet(); // before the confirmation can count it
@@ -300,6 +341,10 @@ public final class OrdersService {
       throw new HttpException(503, "database busy: " + e.getMessage());
     } finally {
       committed.complete(false); // no effect once completed: rolled back, nothing to confirm
+    }
+    if (id == NOT_TAKEN) {
+      metrics.refused.incrementAndGet();
+      return notTaken();
     }
     if (!config.quiet()) say("order %d taken: %d x %s", id, order.quantity(), order.item());
     return Response.json(201, "{\"id\": " + id + "}\n").withHeader("Location", "/orders/" + id);
@@ -528,6 +573,7 @@ public final class OrdersService {
     final AtomicLong taken = new AtomicLong();
     final AtomicLong confirmed = new AtomicLong();
     final AtomicLong rejected = new AtomicLong();
+    final AtomicLong refused = new AtomicLong();
 
     /**
      * The counters at one moment.
@@ -535,23 +581,27 @@ public final class OrdersService {
      * @param taken orders stored and answered 201
      * @param confirmed orders confirmed
      * @param rejected order requests answered 400
+     * @param refused orders not taken because the shutdown left too little time to confirm them
+     *     (503)
      */
-    record Snapshot(long taken, long confirmed, long rejected) {
+    record Snapshot(long taken, long confirmed, long rejected, long refused) {
       @Override
       public String toString() {
         return String.format(
             Locale.ROOT,
-            "orders taken %d, confirmed %d, awaiting confirmation %d; bad requests %d",
+            "orders taken %d, confirmed %d, awaiting confirmation %d; bad requests %d;"
+                + " refused while stopping %d",
             taken,
             confirmed,
             taken - confirmed,
-            rejected);
+            rejected,
+            refused);
       }
     }
 
     Snapshot snapshot() {
       long c = confirmed.get(); // before taken: never more confirmed than taken
-      return new Snapshot(taken.get(), c, rejected.get());
+      return new Snapshot(taken.get(), c, rejected.get(), refused.get());
     }
   }
 

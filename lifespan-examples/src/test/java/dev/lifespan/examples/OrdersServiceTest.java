@@ -20,9 +20,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -218,6 +220,61 @@ class OrdersServiceTest {
     assertTrue(message.startsWith("database " + url + " cannot be opened: "), message);
     assertEquals(1, message.lines().count(), message);
     assertTrue(output.toString(StandardCharsets.UTF_8).contains("database: closed"), transcript());
+  }
+
+  // ---- order-taking during a shutdown
+
+  @Test
+  void duringTheDrainAnOrderIsRefusedWhenTheGraceLeftIsShorterThanItsConfirmation()
+      throws Exception {
+    // a confirmation needs up to 3 s + CONFIRMATION_WRITE; the grace gives 2 s from the signal
+    HttpApp app = start("--confirm-ms=3000", "--grace=2s", "--drain-delay=1s");
+    client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    String base = "http://127.0.0.1:" + app.port();
+    app.app().signal(App.Signal.TERM); // the shutdown has begun when signal returns
+
+    HttpResponse<String> r = send("POST", base + "/orders", "{\"item\": \"a\", \"quantity\": 1}");
+    assertEquals(503, r.statusCode(), r.body() + transcript());
+    assertEquals("shutting down: order not taken, retry elsewhere\n", r.body());
+    assertEquals("close", r.headers().firstValue("Connection").orElse(""), r.headers().toString());
+
+    App.Result result = app.app().await(WAIT).orElseThrow(() -> new AssertionError(transcript()));
+    assertEquals(143, result.exitCode(), transcript());
+    assertEquals(List.of(), result.abandoned(), transcript());
+    String out = output.toString(StandardCharsets.UTF_8);
+    assertTrue(out.contains("final counts: orders taken 0, confirmed 0,"), transcript());
+    assertTrue(out.contains("refused while stopping 1"), transcript());
+    assertEquals(0, OrdersReport.read(url()).orders().size(), "nothing stored: " + transcript());
+  }
+
+  @Test
+  void duringTheDrainAnOrderIsTakenAndConfirmedWhileTheGraceLeftSufficesForIt() throws Exception {
+    HttpApp app = start("--confirm-ms=100", "--grace=5s", "--drain-delay=1s");
+    client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    String base = "http://127.0.0.1:" + app.port();
+    app.app().signal(App.Signal.TERM);
+
+    HttpResponse<String> r = send("POST", base + "/orders", "{\"item\": \"a\", \"quantity\": 1}");
+    assertEquals(201, r.statusCode(), r.body() + transcript());
+
+    App.Result result = app.app().await(WAIT).orElseThrow(() -> new AssertionError(transcript()));
+    assertEquals(143, result.exitCode(), transcript());
+    assertEquals(List.of(), result.abandoned(), transcript());
+    assertTrue(output.toString(StandardCharsets.UTF_8).contains("order 1 confirmed"), transcript());
+  }
+
+  @Test
+  void anOrderIsTakenOnlyIfItsConfirmationFitsInTheGraceLeft() {
+    Instant now = Instant.parse("2026-01-01T00:00:00Z");
+    Duration needed = Duration.ofMillis(2500);
+    assertTrue(OrdersService.canConfirmInTime(Optional.empty(), now, needed), "no shutdown yet");
+    assertTrue(OrdersService.canConfirmInTime(Optional.of(now.plus(needed)), now, needed));
+    assertFalse(
+        OrdersService.canConfirmInTime(Optional.of(now.plus(needed).minusMillis(1)), now, needed));
+    assertFalse(OrdersService.canConfirmInTime(Optional.of(now.minusSeconds(1)), now, needed));
+    assertEquals(
+        Duration.ofMillis(2000).plus(OrdersService.CONFIRMATION_WRITE),
+        new OrdersService(OrdersConfig.defaults(), System.out).confirmationBound());
   }
 
   // ---- the API
