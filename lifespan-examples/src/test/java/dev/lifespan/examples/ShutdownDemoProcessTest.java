@@ -296,35 +296,45 @@ class ShutdownDemoProcessTest {
   /** One line of the child's output (standard output and error merged), when it was read. */
   record Line(int index, String text, long nanos) {}
 
-  /** A running {@link ShutdownDemo} process with a thread reading its output. */
+  /**
+   * A running demo process ({@link ShutdownDemo} unless said otherwise) with a thread reading its
+   * output.
+   */
   static final class Child implements AutoCloseable {
-    private static final String MAIN = ShutdownDemo.class.getName();
     private static Boolean defaultSignalWorks; // guarded by Child.class
 
     private final Process process;
+    private final String app;
     private final boolean signalsReset;
     private final Thread reader;
     private final List<Line> lines = new ArrayList<>(); // guarded by lines
     private boolean ended; // guarded by lines
     long exitedNanos;
 
-    private Child(Process process, boolean signalsReset) {
+    private Child(Process process, String app, boolean signalsReset) {
       this.process = process;
+      this.app = app;
       this.signalsReset = signalsReset;
       this.reader = Thread.ofPlatform().name("demo output " + process.pid()).start(this::read);
     }
 
+    /** Starts the shutdown demo, whose application is called {@code worker}. */
     static Child start(List<String> args) throws IOException {
+      return start(ShutdownDemo.class, "worker", args);
+    }
+
+    /** Starts demo {@code main}, whose application is called {@code app}, with {@code args}. */
+    static Child start(Class<?> main, String app, List<String> args) throws IOException {
       List<String> cmd = new ArrayList<>();
       boolean reset = defaultSignalWorks();
       if (reset) cmd.addAll(List.of("env", "--default-signal=INT,TERM"));
       cmd.add(javaBinary());
       // A quick start on a small machine: no optimizing compiler, a small heap.
       cmd.addAll(List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx64m"));
-      cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), MAIN));
+      cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
       cmd.addAll(args);
       Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-      return new Child(p, reset);
+      return new Child(p, app, reset);
     }
 
     private static String javaBinary() {
@@ -448,7 +458,7 @@ class ShutdownDemoProcessTest {
     void assertStoppedLine(String outcome) {
       List<Line> all = lines();
       List<Line> stopped =
-          all.stream().filter(l -> l.text.startsWith("lifespan [worker] stopped ")).toList();
+          all.stream().filter(l -> l.text.startsWith("lifespan [" + app + "] stopped ")).toList();
       assertEquals(1, stopped.size(), "one 'stopped' line; output:\n" + output());
       assertEquals(all.getLast(), stopped.getFirst(), "the 'stopped' line is the last one");
       assertTrue(stopped.getFirst().text.endsWith(": " + outcome), stopped.getFirst().text);
