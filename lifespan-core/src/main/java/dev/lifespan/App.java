@@ -243,6 +243,14 @@ public final class App {
     return runner.name();
   }
 
+  /**
+   * How long the application has been running: since {@link #start} or {@link #runAndExit}, on its
+   * clock ({@link Options#withClock}). The runner's progress lines are stamped with it.
+   */
+  public Duration uptime() {
+    return runner.uptime();
+  }
+
   /** The application's readiness and liveness now. */
   public State state() {
     return runner.state();
@@ -317,6 +325,7 @@ public final class App {
     final Duration grace, teardownTimeout, killTimeout, drainDelay, progressInterval;
     final Consumer<String> progress;
     final int[] exitCodes;
+    final TimeSource clock;
 
     private Options(
         String name,
@@ -326,7 +335,8 @@ public final class App {
         Duration drainDelay,
         Duration progressInterval,
         Consumer<String> progress,
-        int[] exitCodes) {
+        int[] exitCodes,
+        TimeSource clock) {
       this.name = name;
       this.grace = grace;
       this.teardownTimeout = teardownTimeout;
@@ -335,6 +345,7 @@ public final class App {
       this.progressInterval = progressInterval;
       this.progress = progress;
       this.exitCodes = exitCodes;
+      this.clock = clock;
     }
 
     /** Default options for an application called {@code name}. */
@@ -350,7 +361,8 @@ public final class App {
           Duration.ZERO,
           Duration.ofSeconds(1),
           null,
-          codes);
+          codes,
+          TimeSource.system());
     }
 
     /** A copy whose must-finish work may run until {@code grace} after the shutdown request. */
@@ -363,7 +375,8 @@ public final class App {
           drainDelay,
           progressInterval,
           progress,
-          exitCodes);
+          exitCodes,
+          clock);
     }
 
     /** A copy whose layers get {@code timeout} after the grace period to tear down. */
@@ -376,7 +389,8 @@ public final class App {
           drainDelay,
           progressInterval,
           progress,
-          exitCodes);
+          exitCodes,
+          clock);
     }
 
     /** A copy that waits {@code timeout} for cancelled work to end before giving up on it. */
@@ -389,7 +403,8 @@ public final class App {
           drainDelay,
           progressInterval,
           progress,
-          exitCodes);
+          exitCodes,
+          clock);
     }
 
     /** A copy that waits {@code delay} in {@link State#DRAINING} before cancelling the body. */
@@ -402,7 +417,8 @@ public final class App {
           check("drainDelay", delay),
           progressInterval,
           progress,
-          exitCodes);
+          exitCodes,
+          clock);
     }
 
     /** A copy that repeats a waiting phase's progress line every {@code interval}. */
@@ -413,14 +429,80 @@ public final class App {
             "progressInterval must be positive: " + interval + " (app '" + name + "')");
       }
       return new Options(
-          name, grace, teardownTimeout, killTimeout, drainDelay, interval, progress, exitCodes);
+          name,
+          grace,
+          teardownTimeout,
+          killTimeout,
+          drainDelay,
+          interval,
+          progress,
+          exitCodes,
+          clock);
     }
 
     /** A copy whose progress lines go to {@code sink} instead of {@code System.err}. */
     public Options withProgress(Consumer<String> sink) {
       Objects.requireNonNull(sink, "sink");
       return new Options(
-          name, grace, teardownTimeout, killTimeout, drainDelay, progressInterval, sink, exitCodes);
+          name,
+          grace,
+          teardownTimeout,
+          killTimeout,
+          drainDelay,
+          progressInterval,
+          sink,
+          exitCodes,
+          clock);
+    }
+
+    /**
+     * A copy whose application runs on {@code clock}: every wait of the runner and of the scopes,
+     * groups, supervisors and tasks of the application reads it (see {@link TimeSource}). For
+     * tests, a fake clock makes a shutdown a timeline. Default {@link TimeSource#system()}.
+     */
+    public Options withClock(TimeSource clock) {
+      Objects.requireNonNull(clock, "clock");
+      return new Options(
+          name,
+          grace,
+          teardownTimeout,
+          killTimeout,
+          drainDelay,
+          progressInterval,
+          progress,
+          exitCodes,
+          clock);
+    }
+
+    /**
+     * Checks that the options fit together, and returns them. {@link App#start} and {@link
+     * App#runAndExit} call it before anything starts; call it yourself to refuse bad settings
+     * earlier (a command line, say). The {@code with} methods check each value alone; this checks
+     * combinations, which a chain of {@code with} calls may pass through on its way to a valid
+     * result (raising the grace after the drain delay, say):
+     *
+     * <ul>
+     *   <li>the drain delay must be shorter than the grace period, because the grace period
+     *       includes it: the main body is cancelled at the end of the drain, and must-finish work
+     *       needs the rest of the grace. A drain delay of 0 fits any grace.
+     * </ul>
+     *
+     * @return these options
+     * @throws IllegalArgumentException with one line that names both values, e.g. {@code drain
+     *     delay PT40S must be shorter than the grace period PT5S (app 'orders')}
+     */
+    public Options validate() {
+      if (!drainDelay.isZero() && drainDelay.compareTo(grace) >= 0) {
+        throw new IllegalArgumentException(
+            "drain delay "
+                + drainDelay
+                + " must be shorter than the grace period "
+                + grace
+                + " (app '"
+                + name
+                + "')");
+      }
+      return this;
     }
 
     /** A copy that exits with {@code code} (0 to 255) for {@code outcome}. */
@@ -433,7 +515,15 @@ public final class App {
       int[] codes = exitCodes.clone();
       codes[outcome.ordinal()] = code;
       return new Options(
-          name, grace, teardownTimeout, killTimeout, drainDelay, progressInterval, progress, codes);
+          name,
+          grace,
+          teardownTimeout,
+          killTimeout,
+          drainDelay,
+          progressInterval,
+          progress,
+          codes,
+          clock);
     }
 
     private Duration check(String what, Duration d) {
@@ -445,10 +535,12 @@ public final class App {
     }
 
     AppRunner newRunner(Lifespan lifespan, CheckedRunnable body) {
+      validate();
       return new AppRunner(
           name,
           lifespan,
           body,
+          dev.lifespan.internal.Clocks.timerOf(clock),
           grace,
           teardownTimeout,
           killTimeout,

@@ -26,8 +26,10 @@ final class AppFixtures {
     }
 
     /** Waits (bounded) until a line containing {@code text} was printed. */
-    void awaitLine(String text) throws InterruptedException {
+    /** Waits (bounded) until a line containing {@code text} was printed; returns the first. */
+    String awaitLine(String text) throws InterruptedException {
       awaitLines(text, 1);
+      return lines.stream().filter(l -> l.contains(text)).findFirst().orElseThrow();
     }
 
     /** Waits (bounded) until {@code count} lines containing {@code text} were printed. */

@@ -295,7 +295,8 @@ class AppTest {
     assertTrue(app.awaitReady());
     app.signal(App.Signal.TERM);
     app.signal(App.Signal.TERM);
-    progress.awaitLine("SIGTERM received: already shutting down");
+    String again = progress.awaitLine("SIGTERM received again: already shutting down");
+    assertTrue(again.contains("of grace left") && again.contains("exit in at most"), again);
     release.countDown();
     assertEquals(App.Outcome.TERMINATED, result(app).outcome());
     assertEquals(List.of("job done"), log, "the second SIGTERM did not force");

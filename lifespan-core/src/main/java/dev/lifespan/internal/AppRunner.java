@@ -8,92 +8,79 @@ import dev.lifespan.Lifespan;
 import dev.lifespan.ShutdownFailedException;
 import dev.lifespan.ShutdownReport;
 import dev.lifespan.StartupFailedException;
-import dev.lifespan.Supervisor;
 import dev.lifespan.SupervisorFailedException;
 import dev.lifespan.TaskDump;
+import dev.lifespan.internal.ShutdownState.StopCause;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 
 /**
- * The application runner behind {@link App}: runs the layers and the main body on its own thread,
- * and the shutdown's clock (drain delay, progress, hard deadline, giving up) on a monitor thread
- * started by the first shutdown request.
+ * The application runner behind {@link App}: runs the layers and the main body on its own thread
+ * ({@code app '<name>'}), and starts a {@link ShutdownMonitor} with the first shutdown request.
  *
  * <p>Scopes on the runner thread: {@code app} (cancelled, shields included, at the hard deadline)
- * holding the background supervisor; inside it one scope per layer (cancelled if a shutdown request
- * arrives while that layer starts) holding the layer's supervisor; innermost {@code main}
- * (cancelled by the shutdown request, after the drain delay).
+ * holding the background supervisor; inside it one scope per layer ({@link LayerContext}),
+ * cancelled if a shutdown request arrives while that layer starts, holding the layer's supervisor;
+ * innermost {@code main} (cancelled by the monitor after the drain delay).
  *
- * <p>{@link #lock} guards the shutdown's state: the cause, the layer starting, the main scope, the
- * hard deadline, the supervisors to force and the result. The runner thread alone touches the
- * failures and the progress phase it publishes; the monitor reads the phase.
+ * <p>State: the lifecycle is one {@link ShutdownState} in {@link #snap}, replaced whole under
+ * {@link #writeLock} and read without locks; each replacement wakes the threads in {@link
+ * #awaitChange}. The scopes a shutdown acts on ({@link #starting}, {@link #main}, {@link
+ * #supervisors}) are published separately; {@link #starting} is handed over under {@link
+ * #startLock} so that a layer either sees the request or is cancelled by it, never neither.
+ * Failures and the JFR phase belong to the runner thread. No lock is held while printing or calling
+ * user code.
  */
 public final class AppRunner {
-  private static final int INT = 1, TERM = 2, REQUESTED = 3, BODY_ENDED = 4, FAILURE = 5;
-
   private final String name;
   private final List<Layers.Layer> layers;
   private final CheckedRunnable body; // null: serve until shutdown
   private final long grace, teardown, kill, drain, interval;
-  private final Consumer<String> sink;
   private final int[] exitCodes;
   private final AppContext context;
-  private final Object printLock = new Object();
+  private final Timer timer;
+  private final Progress progress;
+  private final long startedAt; // timer.nanoTime() at creation
+  final long createdAt = System.nanoTime(); // for the ages in task dumps
 
-  private final Object lock = new Object();
-  private volatile State state = State.STARTING;
-  private int cause; // guarded by lock; 0 until a shutdown request
-  private long stopAt; // guarded by lock; nanoTime of the request
-  private long hardDeadline; // guarded by lock
-  private int interrupts; // guarded by lock: SIGINTs received
-  private boolean forced; // guarded by lock
-  private boolean gaveUp; // guarded by lock
-  private ScopeNode starting; // guarded by lock: the scope of the layer starting
-  private ScopeNode main; // guarded by lock: the main body's scope while it runs
-  private final List<SupervisorImpl> supervisors = new ArrayList<>(); // guarded by lock
-  private final List<ShutdownReport> reports = new ArrayList<>(); // guarded by lock
-  private App.Result result; // guarded by lock
-  private boolean finishing; // guarded by lock: the result is being made
-  private Thread monitor; // guarded by lock
+  private final Object writeLock = new Object();
+  private volatile ShutdownState snap;
+  private final ConcurrentLinkedQueue<Thread> waiters = new ConcurrentLinkedQueue<>();
+  private volatile App.Result result;
+  private volatile boolean readyReached;
+  private final AtomicBoolean finishing = new AtomicBoolean();
+
+  private final Object startLock = new Object();
+  private ScopeNode starting; // guarded by startLock: the scope of the layer starting
+  private volatile ScopeNode main; // the main body's scope while it runs
+  private final List<SupervisorImpl> supervisors = new CopyOnWriteArrayList<>(); // open ones
+  private final List<ShutdownReport> reports = new CopyOnWriteArrayList<>();
+  private final List<Throwable> shutdownFailures = new CopyOnWriteArrayList<>();
 
   private volatile Thread thread;
   private volatile ScopeNode root;
-  final long createdAt = System.nanoTime();
 
   // Runner thread only.
   private SupervisorImpl background;
   private boolean backgroundStopped;
-  private StartupFailedException startupFailure;
-  private Throwable mainFailure;
-  private final List<Throwable> shutdownFailures = new ArrayList<>();
-
-  /** What the runner is doing, for progress lines; written by the runner thread. */
-  private volatile String phase = "starting";
-
-  /** The JFR event of the shutdown phase in progress; runner thread only. */
+  private volatile StartupFailedException startupFailure;
+  private volatile Throwable mainFailure;
   private Events.Phase jfrPhase;
-
-  /** When {@link #phase} last changed, {@link System#nanoTime()}; the monitor repeats from it. */
-  private volatile long phaseSince;
-
-  /** Runner thread: enters shutdown phase {@code p} (progress text and JFR event). */
-  private void shutdownPhase(String p, String event) {
-    phaseSince = System.nanoTime();
-    phase = p;
-    jfrPhase = Events.phase(jfrPhase, "app " + name, event);
-  }
-
-  /** What the current phase waits for, if anything: a supervisor or the main scope. */
-  private volatile ScopeNode waitingOn;
 
   public AppRunner(
       String name,
       Lifespan lifespan,
       CheckedRunnable body,
+      Timer timer,
       Duration grace,
       Duration teardown,
       Duration kill,
@@ -104,14 +91,17 @@ public final class AppRunner {
     this.name = name;
     this.layers = Layers.flatten(lifespan);
     this.body = body;
-    this.grace = Timer.saturatedNanos(grace);
-    this.teardown = Timer.saturatedNanos(teardown);
-    this.kill = Timer.saturatedNanos(kill);
-    this.drain = Timer.saturatedNanos(drain);
-    this.interval = Timer.saturatedNanos(interval);
-    this.sink = sink;
+    this.timer = timer;
+    this.grace = Timer.clampOffset(grace);
+    this.teardown = Timer.clampOffset(teardown);
+    this.kill = Timer.clampOffset(kill);
+    this.drain = Timer.clampOffset(drain);
+    this.interval = Timer.clampOffset(interval);
     this.exitCodes = exitCodes;
     this.context = new AppContext(name);
+    this.startedAt = timer.nanoTime();
+    this.progress = new Progress(name, sink, timer, startedAt);
+    this.snap = ShutdownState.starting(startedAt);
   }
 
   public String name() {
@@ -123,294 +113,214 @@ public final class AppRunner {
     return context;
   }
 
-  /**
-   * When the shutdown's grace period ends (now, if the shutdown was forced); empty before the
-   * shutdown began.
-   */
-  public Optional<Instant> graceDeadline() {
-    long end;
-    synchronized (lock) {
-      if (cause == 0) return Optional.empty();
-      end = forced ? System.nanoTime() : Timer.saturatedAdd(stopAt, grace);
-    }
-    return Optional.of(Instant.now().plusNanos(end - System.nanoTime()));
+  public State state() {
+    return snap.state();
   }
 
-  /** The root scope of the runner thread, or null before it started. */
+  ShutdownState snapshot() {
+    return snap;
+  }
+
+  Thread thread() {
+    return thread;
+  }
+
   ScopeNode root() {
     return root;
   }
 
-  public State state() {
-    return state;
+  ScopeNode mainScope() {
+    return main;
   }
 
-  // ---- starting and waiting
-
-  /** Starts the runner thread. */
-  public void start() {
-    Thread t =
-        Thread.ofPlatform()
-            .name("app '" + name + "'")
-            .unstarted(() -> ScopedValue.where(AppContext.CURRENT, context).run(this::run));
-    thread = t;
-    t.start();
+  boolean ended() {
+    return result != null;
   }
 
-  public boolean awaitReady() throws InterruptedException {
-    synchronized (lock) {
-      while (!readyReached && result == null) lock.wait();
-      return readyReached;
-    }
+  void print(String line) {
+    progress.print(line);
   }
 
-  private boolean readyReached; // guarded by lock
-
-  /** Waits for the result; {@code timeoutNanos} negative for no limit. */
-  /** Waits at most {@code timeout} (null: no limit) for the result. */
-  public Optional<App.Result> await(Duration timeout) throws InterruptedException {
-    return await(timeout == null ? -1 : Timer.saturatedNanos(timeout));
+  /** Since the application was created, on its clock. */
+  public Duration uptime() {
+    return Duration.ofNanos(timer.nanoTime() - startedAt);
   }
 
-  private Optional<App.Result> await(long timeoutNanos) throws InterruptedException {
-    long deadline = System.nanoTime() + Math.max(0, timeoutNanos);
-    synchronized (lock) {
-      while (result == null) {
-        if (timeoutNanos < 0) {
-          lock.wait();
-        } else {
-          long left = deadline - System.nanoTime();
-          if (left <= 0) return Optional.empty();
-          lock.wait(left / 1_000_000, (int) (left % 1_000_000));
-        }
-      }
-      return Optional.of(result);
-    }
+  /** When the grace period ends (now, once forced); empty before the shutdown began. */
+  public Optional<Instant> graceDeadline() {
+    ShutdownState s = snap;
+    return s.stopping() ? Optional.of(timer.toInstant(s.graceEnd())) : Optional.empty();
   }
 
   /** The application's live tree. */
   public TaskDump dump(boolean stacks) {
-    ScopeNode r = root;
-    return new TaskDump(Instant.now(), stacks, List.of(Dumper.of(this, stacks)));
+    return new TaskDump(timer.now(), stacks, List.of(Dumper.of(this, stacks)));
+  }
+
+  // ---- state changes and waiting for them
+
+  private ShutdownState update(UnaryOperator<ShutdownState> change) {
+    ShutdownState s;
+    synchronized (writeLock) {
+      s = change.apply(snap);
+      snap = s;
+    }
+    for (Thread t : waiters) LockSupport.unpark(t);
+    return s;
+  }
+
+  /** Parks until the state is no longer {@code seen}, the application ended, or {@code until}. */
+  void awaitChange(ShutdownState seen, long until) {
+    Thread me = Thread.currentThread();
+    waiters.add(me);
+    Timer.Alarm alarm = timer.alarm(until);
+    try {
+      while (snap == seen && result == null && !alarm.fired()) LockSupport.park(this);
+    } finally {
+      timer.cancel(alarm);
+      waiters.remove(me);
+    }
+  }
+
+  /** Waits, interruptibly, until {@code done} holds or {@code until} (null: no limit) passes. */
+  private boolean await(java.util.function.BooleanSupplier done, Duration until)
+      throws InterruptedException {
+    Thread me = Thread.currentThread();
+    waiters.add(me);
+    Timer.Alarm alarm = until == null ? null : timer.alarm(timer.after(until));
+    try {
+      while (!done.getAsBoolean()) {
+        if (alarm != null && alarm.fired()) return false;
+        if (Thread.interrupted()) throw new InterruptedException();
+        LockSupport.park(this);
+      }
+      return true;
+    } finally {
+      if (alarm != null) timer.cancel(alarm);
+      waiters.remove(me);
+    }
+  }
+
+  public boolean awaitReady() throws InterruptedException {
+    await(() -> readyReached || result != null, null);
+    return readyReached;
+  }
+
+  /** Waits at most {@code timeout} (null: no limit), on the application's clock, for the result. */
+  public Optional<App.Result> await(Duration timeout) throws InterruptedException {
+    await(() -> result != null, timeout);
+    return Optional.ofNullable(result);
+  }
+
+  void shutdownPhase(String p, String jfrEvent, ScopeNode waitingOn) {
+    long now = timer.nanoTime();
+    update(s -> s.inPhase(p, now, waitingOn));
+    if (jfrEvent != null) jfrPhase = Events.phase(jfrPhase, "app " + name, jfrEvent);
+    print(p);
+  }
+
+  /** The running tasks below the current phase's scope, or null if it waits for no tasks. */
+  List<TaskImpl<?>> waitingFor(ShutdownState s) {
+    ScopeNode w = s.waitingOn();
+    if (w == null) return null;
+    List<TaskImpl<?>> tasks = new ArrayList<>();
+    w.walk(
+        n -> {
+          if (n instanceof TaskImpl<?> t && !t.isDone()) tasks.add(t);
+        });
+    return tasks;
   }
 
   // ---- shutdown requests, from any thread
 
   public void requestShutdown() {
-    stop(REQUESTED, null);
+    stop(StopCause.REQUESTED);
   }
 
   /** A signal arrived: SIGINT if {@code interrupt}, else SIGTERM. */
   public void signal(boolean interrupt) {
+    if (result != null) return;
+    if (stop(interrupt ? StopCause.SIGINT : StopCause.SIGTERM)) return;
     String sig = interrupt ? "SIGINT" : "SIGTERM";
-    boolean force = false, giveUp = false;
-    long left;
-    synchronized (lock) {
-      if (result != null) return;
-      if (interrupt) interrupts++;
-      if (cause == 0) {
-        // first request: below
-      } else if (interrupt && !forced) {
-        force = true;
-      } else if (interrupt) {
-        giveUp = true;
-      }
-      left = cause == 0 ? 0 : hardDeadline - System.nanoTime();
-    }
-    if (force) {
-      print(sig + " received again: forcing the shutdown (must-finish work is cancelled)");
+    ShutdownState s = snap;
+    if (interrupt && !s.forced()) {
+      print(sig + " received again: forcing the shutdown (must-finish work and shields cancelled)");
       force();
-    } else if (giveUp) {
+    } else if (interrupt) {
       print(sig + " received a third time: giving up at once");
-      giveUp();
-    } else if (!stop(interrupt ? INT : TERM, sig + " received")) {
+      update(ShutdownState::withGaveUp);
+    } else {
+      long now = timer.nanoTime();
       print(
           sig
-              + " received: already shutting down, at most "
-              + seconds(Math.max(0, left) + kill)
-              + " left; a second SIGINT forces");
+              + " received again: already shutting down, "
+              + Progress.timeLeft(s, now)
+              + ", exit in at most "
+              + Progress.seconds(Math.max(0, s.giveUpAt() - now))
+              + "; a second SIGINT forces");
     }
   }
 
-  /**
-   * Starts the shutdown if it has not started; returns whether this call started it. A layer still
-   * starting is cancelled at once; the main body after the drain delay, by the monitor.
-   */
-  private boolean stop(int why, String announce) {
-    ScopeNode cancelNow;
-    long now = System.nanoTime();
-    synchronized (lock) {
-      if (cause != 0 || result != null) return false;
-      cause = why;
-      stopAt = now;
-      hardDeadline = Timer.saturatedAdd(now, Timer.saturatedAdd(grace, teardown));
-      if (state != State.STOPPED) state = State.DRAINING;
-      cancelNow = starting;
-      lock.notifyAll();
+  /** Starts the shutdown if it has not started; returns whether this call started it. */
+  private boolean stop(StopCause why) {
+    long now = timer.nanoTime();
+    ShutdownState s;
+    synchronized (writeLock) {
+      if (snap.stopping() || result != null) return false;
+      s = snap.stop(why, now, grace, teardown, kill);
+      snap = s;
     }
-    String what =
-        switch (why) {
-          case INT, TERM -> announce;
-          case REQUESTED -> "shutdown requested";
-          case BODY_ENDED -> "main body ended";
-          default -> "a failure stops the application";
-        };
+    for (Thread t : waiters) LockSupport.unpark(t);
+    boolean drains = drain > 0 && why.external() && main != null;
     print(
-        what
+        why.announcement
             + ": shutting down; readiness DRAINING; grace "
-            + seconds(grace)
+            + Progress.seconds(grace)
+            + (drains ? " (drain delay " + Progress.seconds(drain) + " included)" : "")
             + ", hard deadline in "
-            + seconds(Timer.saturatedAdd(grace, teardown)));
-    if (cancelNow != null) cancelNow.cancel("shutdown requested during startup");
-    Thread m =
-        Thread.ofPlatform().daemon().name("app '" + name + "' shutdown").unstarted(this::watch);
-    synchronized (lock) {
-      monitor = m;
+            + Progress.seconds(s.hardDeadline() - now)
+            + ", exit in at most "
+            + Progress.seconds(s.giveUpAt() - now));
+    synchronized (startLock) {
+      if (starting != null) starting.cancel("shutdown requested during startup");
     }
-    m.start();
+    Thread.ofPlatform()
+        .daemon()
+        .name("app '" + name + "' shutdown")
+        .start(new ShutdownMonitor(this, timer, drain, interval));
     return true;
   }
 
-  /** Second SIGINT: cancels must-finish work and shields now; short budget for the rest. */
+  /** Second SIGINT: cancels must-finish work and shields now; one kill timeout for the rest. */
   private void force() {
-    List<ScopeNode> targets = new ArrayList<>();
-    synchronized (lock) {
-      if (forced) return;
-      forced = true;
-      hardDeadline = Math.min(hardDeadline, Timer.saturatedAdd(System.nanoTime(), kill));
-      if (main != null) targets.add(main);
-      targets.addAll(supervisors);
-      lock.notifyAll();
+    long now = timer.nanoTime();
+    synchronized (writeLock) {
+      if (snap.forced()) return;
+      snap = snap.force(now);
     }
-    for (ScopeNode s : targets) s.forceCancel("shutdown forced");
+    for (Thread t : waiters) LockSupport.unpark(t);
+    ScopeNode m = main;
+    if (m != null) m.forceCancel("shutdown forced");
+    for (SupervisorImpl s : supervisors) s.forceCancel("shutdown forced");
   }
 
-  private void giveUp() {
-    synchronized (lock) {
-      if (gaveUp || result != null) return;
-      gaveUp = true;
-      lock.notifyAll();
-    }
+  /** For the monitor: the hard deadline passed; cancel everything, shields included. */
+  void hardDeadlineReached() {
+    update(ShutdownState::withHardReached);
+    print("hard deadline reached: cancelling everything still running, shields included");
+    ScopeNode r = root;
+    if (r != null) r.forceCancel("hard deadline of application '" + name + "'");
   }
 
-  // ---- the monitor: drain delay, progress, hard deadline, giving up
-
-  private void watch() {
-    ScopeNode m;
-    synchronized (lock) {
-      m = main;
-    }
-    long start;
-    synchronized (lock) {
-      start = stopAt;
-    }
-    if (m != null && drain > 0) {
-      print("draining for " + seconds(drain) + " before stopping the main body");
-      waitUntil(Timer.saturatedAdd(start, drain));
-    }
-    synchronized (lock) {
-      m = main;
-    }
-    if (m != null) {
-      waitingOn = m;
-      phaseSince = System.nanoTime();
-      phase = "stopping the main body";
-      print(phase);
-      m.cancel("application '" + name + "' is shutting down");
-    }
-    boolean hardFired = false;
-    long giveUpAt = Long.MAX_VALUE;
-    String lastPhase = null;
-    long lastPrint = System.nanoTime();
-    while (true) {
-      long hard;
-      boolean quit;
-      synchronized (lock) {
-        if (result != null) return;
-        hard = hardDeadline;
-        quit = gaveUp;
-      }
-      long now = System.nanoTime();
-      if (!hardFired && now - hard >= 0) {
-        hardFired = true;
-        giveUpAt = Timer.saturatedAdd(now, kill);
-        print("hard deadline reached: cancelling everything still running, shields included");
-        ScopeNode r = root;
-        if (r != null) r.forceCancel("hard deadline of application '" + name + "'");
-      }
-      if (quit || now - giveUpAt >= 0) {
-        abandon();
-        return;
-      }
-      String p = phase;
-      if (!p.equals(lastPhase)) {
-        lastPhase = p;
-        lastPrint = phaseSince; // the runner printed the phase when it began
-      }
-      if (now - lastPrint >= interval) {
-        lastPrint = now;
-        print(progressLine(p, now));
-      }
-      long next = Math.min(lastPrint + interval, hardFired ? giveUpAt : hard);
-      waitUntil(next);
-    }
-  }
-
-  /** Waits on the lock until {@code deadline}, a result, a force or giving up. */
-  private void waitUntil(long deadline) {
-    synchronized (lock) {
-      boolean wasForced = forced;
-      while (result == null && !gaveUp && forced == wasForced) {
-        long left = deadline - System.nanoTime();
-        if (left <= 0) return;
-        try {
-          lock.wait(Math.max(1, left / 1_000_000));
-        } catch (InterruptedException e) {
-          return; // nobody interrupts the monitor; end the wait
-        }
-      }
-    }
-  }
-
-  private String progressLine(String p, long now) {
-    StringBuilder sb = new StringBuilder(p);
-    ScopeNode w = waitingOn;
-    if (w != null) {
-      List<TaskImpl<?>> tasks = new ArrayList<>();
-      w.walk(
-          n -> {
-            if (n instanceof TaskImpl<?> t && !t.isDone()) tasks.add(t);
-          });
-      long mustFinish = tasks.stream().filter(t -> t.shield).count();
-      sb.append(": waiting for ")
-          .append(tasks.size())
-          .append(tasks.size() == 1 ? " task" : " tasks");
-      if (mustFinish > 0) sb.append(" (").append(mustFinish).append(" must-finish)");
-      appendNames(sb, tasks);
-    }
-    long graceEnd, hard;
-    boolean f;
-    synchronized (lock) {
-      graceEnd = Timer.saturatedAdd(stopAt, grace);
-      hard = hardDeadline;
-      f = forced;
-    }
-    if (!f && graceEnd - now > 0) {
-      sb.append("; ").append(seconds(graceEnd - now)).append(" of grace left");
-    } else {
-      sb.append("; ").append(seconds(Math.max(0, hard - now))).append(" to the hard deadline");
-    }
-    return sb.toString();
-  }
-
-  /** Gives up waiting: prints what still runs and ends with the result so far. */
-  private void abandon() {
+  /** For the monitor: gives up waiting; prints what still runs and ends with the result so far. */
+  void abandon() {
     Thread t = thread;
     StringBuilder sb =
         new StringBuilder("giving up: the application has not ended; still running:");
     sb.append("\n").append(dump(true).toText().stripTrailing().indent(2).stripTrailing());
     if (t != null && t.isAlive()) {
-      sb.append("\n  runner thread '").append(t.getName()).append("' (").append(phase).append(")");
+      sb.append("\n  runner thread '").append(t.getName()).append("' (").append(snap.phase());
+      sb.append(")");
       for (StackTraceElement e : t.getStackTrace()) sb.append("\n      at ").append(e);
     }
     print(sb.toString());
@@ -418,6 +328,26 @@ public final class AppRunner {
   }
 
   // ---- the runner thread
+
+  /** Starts the runner thread. */
+  public void start() {
+    Thread t =
+        Thread.ofPlatform()
+            .name("app '" + name + "'")
+            .unstarted(
+                () ->
+                    ScopedValue.where(AppContext.CURRENT, context)
+                        .run(
+                            () ->
+                                ThreadFrame.withTimer(
+                                    timer,
+                                    x -> {
+                                      run();
+                                      return null;
+                                    })));
+    thread = t;
+    t.start();
+  }
 
   private void run() {
     ScopeNode r = ScopeNode.nested("app '" + name + "'", false);
@@ -442,20 +372,18 @@ public final class AppRunner {
     finish(false);
   }
 
-  private SupervisorImpl open(ScopeNode parent, String supName) {
+  SupervisorImpl open(ScopeNode parent, String supName) {
     SupervisorImpl s =
         SupervisorImpl.openIn(
             parent, context, supName, Duration.ofNanos(grace), Duration.ofNanos(kill));
     s.onAbort = this::supervisorAborted;
-    synchronized (lock) {
-      supervisors.add(s);
-    }
+    supervisors.add(s);
     return s;
   }
 
   private void supervisorAborted(SupervisorImpl s) {
     print("supervisor '" + s.name() + "' failed; stopping the application");
-    stop(FAILURE, null);
+    stop(StopCause.FAILURE);
   }
 
   /** Runs layer {@code i} and everything inside it; the main body if {@code i} is past the last. */
@@ -464,16 +392,24 @@ public final class AppRunner {
     else runLayer(i);
   }
 
+  /** For {@link LayerContext#proceed()}: false if a shutdown request cancelled the startup. */
+  boolean layerStarted(ScopeNode s) {
+    synchronized (startLock) {
+      if (starting == s) starting = null;
+      return !s.isCancelCalled();
+    }
+  }
+
   private void runLayer(int i) {
     Layers.Layer layer = layers.get(i);
     ScopeNode s = ScopeNode.nested("layer '" + layer.name() + "'", false);
-    LayerContext ctx = new LayerContext(i, layer.name(), s);
-    synchronized (lock) {
-      if (cause != 0) return; // shutdown requested before this layer started
+    LayerContext ctx = new LayerContext(this, i, layer.name(), s);
+    synchronized (startLock) {
+      if (snap.stopping()) return; // shutdown requested before this layer started
       starting = s;
     }
-    phase = "starting layer '" + layer.name() + "'";
-    print(phase);
+    update(x -> x.inPhase("starting layer '" + layer.name() + "'", timer.nanoTime(), null));
+    print("starting layer '" + layer.name() + "'");
     Roots.layerStarted(s, layer.name());
     Throwable thrown = null;
     try {
@@ -490,7 +426,7 @@ public final class AppRunner {
       thrown = t;
     }
     Roots.layerEnded(s);
-    synchronized (lock) {
+    synchronized (startLock) {
       if (starting == s) starting = null;
     }
     if (!ctx.proceeded) {
@@ -505,8 +441,13 @@ public final class AppRunner {
                   "Lifespan layer '" + layer.name() + "' returned without calling proceed()");
         }
         startupFailure = new StartupFailedException(name, layer.name(), thrown);
-        print("startup failed in layer '" + layer.name() + "': " + thrown);
-        stop(FAILURE, null);
+        print("startup failed in layer '" + layer.name() + "': " + Progress.oneLine(thrown));
+        System.getLogger("dev.lifespan")
+            .log(
+                System.Logger.Level.DEBUG,
+                "startup of application '" + name + "' failed in layer '" + layer.name() + "'",
+                thrown);
+        stop(StopCause.FAILURE);
       }
     } else {
       if (thrown != null && thrown != ctx.misuse) failed("layer '" + layer.name() + "'", thrown);
@@ -520,17 +461,16 @@ public final class AppRunner {
 
   private void runMain() {
     ScopeNode m = ScopeNode.nested("main", false);
-    long readyAfter;
-    synchronized (lock) {
-      if (cause != 0) return;
-      main = m;
-      state = State.READY;
-      readyReached = true;
-      lock.notifyAll();
-      readyAfter = System.nanoTime() - createdAt;
+    main = m;
+    if (snap.stopping()) { // the monitor reads main after the request: one of us sees the other
+      main = null;
+      return;
     }
-    phase = "running";
-    print("ready in " + millis(readyAfter));
+    long now = timer.nanoTime();
+    update(s -> s.stopping() ? s : s.withState(State.READY).inPhase("running", now, null));
+    readyReached = true;
+    for (Thread t : waiters) LockSupport.unpark(t);
+    print("ready in " + Progress.millis(System.nanoTime() - createdAt));
     Throwable thrown = null;
     try {
       m.runBody(
@@ -542,144 +482,79 @@ public final class AppRunner {
     } catch (Throwable t) {
       thrown = t;
     }
-    synchronized (lock) {
-      main = null;
-    }
-    waitingOn = null;
+    main = null;
     if (thrown != null) {
       mainFailure = thrown;
       print("main body failed: " + thrown);
-      stop(FAILURE, null);
+      stop(StopCause.FAILURE);
     } else {
-      stop(BODY_ENDED, null);
+      stop(StopCause.BODY_ENDED);
     }
   }
 
   /** Innermost first: the application's background work stops before any layer tears down. */
-  private void stopBackground() {
+  void stopBackground() {
     if (backgroundStopped) return;
     backgroundStopped = true;
     stopSupervisor(background);
   }
 
-  private void stopSupervisor(SupervisorImpl s) {
-    shutdownPhase("stopping supervisor '" + s.name() + "'", "stop supervisor '" + s.name() + "'");
-    waitingOn = s;
+  void stopSupervisor(SupervisorImpl s) {
+    String p = "stopping supervisor '" + s.name() + "'";
+    long now = timer.nanoTime();
+    ShutdownState st = update(x -> x.inPhase(p, now, s));
+    jfrPhase = Events.phase(jfrPhase, "app " + name, "stop supervisor '" + s.name() + "'");
     List<TaskImpl<?>> tasks = s.running();
-    int running = tasks.size();
-    if (running > 0) print(stoppingLine(tasks));
+    if (!tasks.isEmpty()) print(Progress.stopping(p, tasks, st, now));
     ShutdownReport r;
     try {
-      r = s.shutdown(Duration.ofNanos(graceLeft()));
+      r = s.shutdownOrThrow(st.stopping() ? st.graceEnd() : now);
     } catch (SupervisorFailedException | VirtualMachineError e) {
       failed("supervisor '" + s.name() + "'", e);
       r = s.report();
-    } finally {
-      waitingOn = null;
     }
-    synchronized (lock) {
-      supervisors.remove(s);
-      if (r != null) reports.add(r);
-    }
-    if (r != null && (running > 0 || !r.clean())) print(r.toString());
+    update(x -> x.inPhase(p, x.phaseSince(), null));
+    supervisors.remove(s);
+    if (r != null) reports.add(r);
+    if (r != null && (!tasks.isEmpty() || !r.clean())) print(r.toString());
   }
 
-  /** The first line of a supervisor's stop: what is cancelled and what is waited for. */
-  private String stoppingLine(List<TaskImpl<?>> tasks) {
-    List<TaskImpl<?>> mustFinish = tasks.stream().filter(t -> t.shield).toList();
-    long ordinary = tasks.size() - mustFinish.size();
-    StringBuilder sb = new StringBuilder(phase).append(": ");
-    if (ordinary > 0) {
-      sb.append("cancelling ").append(ordinary).append(ordinary == 1 ? " task" : " tasks");
-      if (!mustFinish.isEmpty()) sb.append(", ");
-    }
-    if (!mustFinish.isEmpty()) {
-      sb.append("waiting for ").append(mustFinish.size()).append(" must-finish");
-      appendNames(sb, mustFinish);
-      sb.append("; ").append(seconds(graceLeft())).append(" of grace left");
-    }
-    return sb.toString();
-  }
-
-  private static void appendNames(StringBuilder sb, List<TaskImpl<?>> tasks) {
-    int shown = 0;
-    for (TaskImpl<?> t : tasks) {
-      sb.append(shown == 0 ? ": '" : ", '").append(t.name()).append('\'');
-      if (++shown == 5) break;
-    }
-    if (tasks.size() > shown) sb.append(", +").append(tasks.size() - shown).append(" more");
-  }
-
-  private long graceLeft() {
-    synchronized (lock) {
-      if (cause == 0 || forced) return 0;
-      return Math.max(0, Timer.saturatedAdd(stopAt, grace) - System.nanoTime());
-    }
-  }
-
-  private void failed(String where, Throwable t) {
+  void failed(String where, Throwable t) {
     shutdownFailures.add(new ShutdownFailedException(name, where, t));
   }
 
   /** Ends the application with its result, once. */
-  private void finish(boolean abandoned) {
-    if (!abandoned) {
+  private void finish(boolean gaveUp) {
+    if (!gaveUp) {
       context.end();
       jfrPhase = Events.phase(jfrPhase, "app " + name, null);
     }
-    App.Result res;
-    synchronized (lock) {
-      if (finishing) return;
-      finishing = true;
-      Throwable failure;
-      Outcome o;
-      List<Throwable> later = new ArrayList<>(shutdownFailures);
-      if (startupFailure != null) {
-        o = Outcome.STARTUP_FAILED;
-        failure = startupFailure;
-      } else if (mainFailure != null) {
-        o = Outcome.FAILED;
-        failure = mainFailure;
-      } else if (!later.isEmpty()) {
-        o = Outcome.FAILED;
-        failure = later.removeFirst();
-      } else if (abandoned || reports.stream().anyMatch(r -> !r.clean())) {
-        o = Outcome.WORK_ABANDONED;
-        failure = null;
-      } else {
-        o =
-            switch (cause) {
-              case INT -> Outcome.INTERRUPTED;
-              case TERM -> Outcome.TERMINATED;
-              default -> Outcome.SUCCEEDED;
-            };
-        failure = null;
+    if (!finishing.compareAndSet(false, true)) return;
+    ShutdownState s = snap;
+    List<ShutdownReport> done = List.copyOf(reports);
+    List<Throwable> later = new ArrayList<>(shutdownFailures);
+    Throwable failure = startupFailure != null ? startupFailure : mainFailure;
+    if (failure == null && !later.isEmpty()) failure = later.removeFirst();
+    Outcome o;
+    if (startupFailure != null) o = Outcome.STARTUP_FAILED;
+    else if (failure != null) o = Outcome.FAILED;
+    else if (gaveUp || done.stream().anyMatch(r -> !r.clean())) o = Outcome.WORK_ABANDONED;
+    else o = s.stopping() ? s.cause().cleanOutcome() : Outcome.SUCCEEDED;
+    if (failure != null) {
+      for (Throwable t : later) {
+        if (t != failure) failure.addSuppressed(t);
       }
-      if (failure != null) {
-        for (Throwable t : later) {
-          if (t != failure) failure.addSuppressed(t);
-        }
-      }
-      long took = cause == 0 ? 0 : System.nanoTime() - stopAt;
-      res =
-          new App.Result(
-              name, o, exitCodes[o.ordinal()], failure, reports, Duration.ofNanos(took), abandoned);
     }
-    print(
-        "stopped"
-            + (res.shutdownTime().isZero()
-                ? ""
-                : " " + millis(res.shutdownTime().toNanos()) + " after the shutdown request")
-            + ": "
-            + res.outcome()
-            + ", exit code "
-            + res.exitCode()
-            + (abandoned ? " (gave up waiting)" : ""));
-    synchronized (lock) {
+    long took = s.stopping() ? timer.nanoTime() - s.requestedAt() : 0;
+    App.Result res =
+        new App.Result(
+            name, o, exitCodes[o.ordinal()], failure, done, Duration.ofNanos(took), gaveUp);
+    print(Progress.stopped(res));
+    synchronized (writeLock) {
       result = res;
-      state = State.STOPPED;
-      lock.notifyAll();
+      snap = snap.withState(State.STOPPED);
     }
+    for (Thread t : waiters) LockSupport.unpark(t);
   }
 
   // ---- process mode
@@ -689,187 +564,37 @@ public final class AppRunner {
     Signals signals = Signals.install(this);
     start();
     App.Result r;
-    try {
-      r = await(-1).orElseThrow();
-    } catch (InterruptedException e) {
-      signal(false);
-      r = awaitUninterruptibly();
+    boolean interrupted = false;
+    while (true) {
+      try {
+        r = await(null).orElseThrow();
+        break;
+      } catch (InterruptedException e) {
+        if (!interrupted) signal(false);
+        interrupted = true;
+      }
     }
     boolean jvmExiting = signals.close();
-    if (r.failure() != null) {
+    if (r.failure() != null && r.outcome() != Outcome.STARTUP_FAILED) {
       var w = new java.io.StringWriter();
       r.failure().printStackTrace(new java.io.PrintWriter(w));
       print("failure:\n" + w.toString().stripTrailing());
     }
+    if (interrupted) Thread.currentThread().interrupt();
     if (!jvmExiting) System.exit(r.exitCode());
-  }
-
-  private App.Result awaitUninterruptibly() {
-    boolean interrupted = false;
-    try {
-      while (true) {
-        try {
-          return await(-1).orElseThrow();
-        } catch (InterruptedException e) {
-          interrupted = true;
-        }
-      }
-    } finally {
-      if (interrupted) Thread.currentThread().interrupt();
-    }
   }
 
   /** For the JVM shutdown hook: requests a shutdown and waits until the runner is done. */
   void stopForJvmExit() {
-    if (!stop(TERM, "JVM shutting down")) {
-      // already stopping
-    }
-    awaitUninterruptibly();
-  }
-
-  // ---- output
-
-  void print(String line) {
-    String out = "lifespan [" + name + "] " + line;
-    synchronized (printLock) {
-      if (sink != null) {
-        try {
-          sink.accept(out);
-        } catch (RuntimeException e) {
-          System.err.println(out);
-        }
-      } else {
-        System.err.println(out);
+    stop(StopCause.JVM_EXIT);
+    boolean interrupted = false;
+    while (result == null) {
+      try {
+        await(null);
+      } catch (InterruptedException e) {
+        interrupted = true;
       }
     }
-  }
-
-  /**
-   * {@code nanos} as seconds with one decimal ("12.3 s"), rounded half up. Integer arithmetic, not
-   * {@code String.format}: the first format call in a JVM loads some 90 classes (about 20 ms), and
-   * the first shutdown line is often the first formatted text of an idle service.
-   */
-  static String seconds(long nanos) {
-    long tenths = Math.round(nanos / 1e8);
-    long abs = Math.abs(tenths);
-    return (tenths < 0 ? "-" : "") + abs / 10 + "." + abs % 10 + " s";
-  }
-
-  private static String millis(long nanos) {
-    return (nanos / 1_000_000) + " ms";
-  }
-
-  // ---- the layers' view
-
-  /** {@link Lifespan.Context} of one layer. */
-  private final class LayerContext implements Lifespan.Context {
-    private final int index;
-    private final String layerName;
-    private final ScopeNode scope;
-    boolean proceeded; // runner thread
-    private boolean returned; // guarded by AppRunner.this.lock
-    private SupervisorImpl supervisor; // guarded by AppRunner.this.lock
-    private boolean supervisorStopped; // guarded by AppRunner.this.lock
-    Throwable misuse; // runner thread: the misuse error already reported
-
-    LayerContext(int index, String layerName, ScopeNode scope) {
-      this.index = index;
-      this.layerName = layerName;
-      this.scope = scope;
-    }
-
-    @Override
-    public String name() {
-      return layerName;
-    }
-
-    @Override
-    public String applicationName() {
-      return name;
-    }
-
-    @Override
-    public void proceed() {
-      if (Thread.currentThread() != thread) {
-        throw new IllegalStateException(
-            "Lifespan layer '"
-                + layerName
-                + "' must call proceed() on the thread running it ('"
-                + thread.getName()
-                + "'), not on '"
-                + Thread.currentThread().getName()
-                + "'");
-      }
-      if (proceeded || returnedNow()) {
-        IllegalStateException e =
-            new IllegalStateException(
-                "Lifespan layer '"
-                    + layerName
-                    + "' called proceed() "
-                    + (proceeded ? "twice" : "after it returned"));
-        if (misuse == null) {
-          misuse = e;
-          failed("layer '" + layerName + "'", e);
-        }
-        throw e;
-      }
-      boolean cancelled;
-      synchronized (lock) {
-        cancelled = scope.isCancelCalled();
-        if (!cancelled && starting == scope) starting = null;
-      }
-      if (cancelled) {
-        ScopeNode.checkpoint();
-        throw scope.cancelledException();
-      }
-      proceeded = true;
-      print("layer '" + layerName + "' started");
-      runFrom(index + 1);
-      stopBackground();
-      SupervisorImpl s;
-      synchronized (lock) {
-        s = supervisor;
-        supervisorStopped = true;
-      }
-      if (s != null) stopSupervisor(s);
-      shutdownPhase(
-          "tearing down layer '" + layerName + "'", "tear down layer '" + layerName + "'");
-      waitingOn = null;
-      print(phase);
-    }
-
-    private boolean returnedNow() {
-      synchronized (lock) {
-        return returned;
-      }
-    }
-
-    @Override
-    public Supervisor supervisor() {
-      synchronized (lock) {
-        if (supervisorStopped || returned) {
-          throw new IllegalStateException(
-              "The supervisor of lifespan layer '" + layerName + "' has been shut down");
-        }
-        if (supervisor == null) supervisor = open(scope, name + "/" + layerName);
-        return supervisor;
-      }
-    }
-
-    /** The layer's code returned: shut down a supervisor still open (its startup failed). */
-    void returned() {
-      SupervisorImpl s;
-      synchronized (lock) {
-        returned = true;
-        s = supervisorStopped ? null : supervisor;
-        supervisorStopped = true;
-      }
-      if (s != null) stopSupervisor(s);
-    }
-
-    @Override
-    public String toString() {
-      return "Lifespan.Context[" + layerName + "]";
-    }
+    if (interrupted) Thread.currentThread().interrupt();
   }
 }

@@ -174,7 +174,15 @@ public final class SupervisorImpl extends TaskOwner implements Supervisor {
       throw new IllegalArgumentException("grace < 0: " + grace + " (supervisor '" + name() + "')");
     }
     refuseFromOwnTask("shut down");
-    ShutdownReport r = shutdownOnce(grace);
+    return shutdownOrThrow(timer.after(grace));
+  }
+
+  /**
+   * Shuts down with the grace ending at {@code graceEnd} on this supervisor's timer, then throws
+   * what made it fail (an escalation or a fatal error), if anything did.
+   */
+  ShutdownReport shutdownOrThrow(long graceEnd) {
+    ShutdownReport r = shutdownUntil(graceEnd);
     Throwable f = fatal();
     if (f != null) throw Exceptions.sneaky(f);
     return r;

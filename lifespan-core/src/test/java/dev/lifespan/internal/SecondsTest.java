@@ -8,12 +8,12 @@ import org.junit.jupiter.api.Test;
 class SecondsTest {
   @Test
   void secondsHaveOneDecimalRoundedHalfUp() {
-    assertEquals("0.0 s", AppRunner.seconds(0));
-    assertEquals("0.0 s", AppRunner.seconds(49_999_999));
-    assertEquals("0.1 s", AppRunner.seconds(50_000_000));
-    assertEquals("1.3 s", AppRunner.seconds(1_250_000_000));
-    assertEquals("20.0 s", AppRunner.seconds(20_000_000_000L));
-    assertEquals("3600.0 s", AppRunner.seconds(3_600_000_000_000L));
-    assertEquals("-1.5 s", AppRunner.seconds(-1_500_000_000));
+    assertEquals("0.0 s", Progress.seconds(0));
+    assertEquals("0.0 s", Progress.seconds(49_999_999));
+    assertEquals("0.1 s", Progress.seconds(50_000_000));
+    assertEquals("1.3 s", Progress.seconds(1_250_000_000));
+    assertEquals("20.0 s", Progress.seconds(20_000_000_000L));
+    assertEquals("3600.0 s", Progress.seconds(3_600_000_000_000L));
+    assertEquals("-1.5 s", Progress.seconds(-1_500_000_000));
   }
 }

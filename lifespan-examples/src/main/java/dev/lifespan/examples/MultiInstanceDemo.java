@@ -345,16 +345,8 @@ public final class MultiInstanceDemo {
                   app + " stopped with " + result.outcome() + ", exit code " + result.exitCode());
             }
             if (result.failure() != null) problems.add(app + " failed: " + result.failure());
-            if (!result.stragglers().isEmpty()
-                || !result.abandoned().isEmpty()
-                || result.gaveUp()) {
-              problems.add(
-                  app
-                      + " left work undone: stragglers "
-                      + result.stragglers()
-                      + ", abandoned "
-                      + result.abandoned()
-                      + (result.gaveUp() ? ", gave up" : ""));
+            if (!result.stragglers().isEmpty() || result.gaveUp()) {
+              problems.add(app + " left tasks running: " + result.stragglers());
             }
             for (ShutdownReport report : result.reports()) {
               if (report.failed() > 0) problems.add(app + ": tasks failed: " + report);

@@ -58,7 +58,7 @@ import java.util.function.Consumer;
  *
  * <p>The JDBC URL is configuration ({@code --db=}); the SQL is plain and runs on Postgres as well.
  * The service's own lines go to standard output, prefixed with the time since start; the {@link
- * App}'s progress lines ({@code lifespan [orders] ...}) to standard error.
+ * App}'s progress lines ({@code [ 1.25 s] orders: ...}) to standard error.
  */
 public final class OrdersService {
   /** This application's connection pool, set by the {@code database} layer. */

@@ -50,8 +50,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * atomically; and <em>ordinary</em> jobs ({@code preview-N}), which a shutdown cancels at once.
  * When every job is done the worker exits with code 0. On the first Ctrl-C or SIGTERM it stops
  * gracefully; a second Ctrl-C forces it (must-finish jobs are cancelled too); a third gives up. The
- * progress lines prefixed {@code lifespan [worker]} are printed by {@link App} on standard error;
- * the demo's own lines, on standard output, show the elapsed time.
+ * progress lines ({@code [ 1.25 s] worker: ...}) are printed by {@link App} on standard error; the
+ * demo's own lines, on standard output, show the elapsed time.
  *
  * <p>Arguments, all optional, as {@code --key=value}: {@code --results=DIR}, {@code
  * --job-seconds=N}, {@code --must-finish=N}, {@code --ordinary=N}, {@code --grace=DURATION}, {@code

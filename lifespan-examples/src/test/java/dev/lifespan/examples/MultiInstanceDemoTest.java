@@ -62,7 +62,7 @@ class MultiInstanceDemoTest {
       assertTrue(later.getMessage().contains("'tenant'"), later.getMessage());
       assertTrue(later.getMessage().contains("'" + app + "' ended"), later.getMessage());
 
-      assertTrue(out.contains("lifespan [" + app + "] ready in "), out);
+      assertTrue(out.contains("] " + app + ": ready in "), out);
       assertTrue(out.contains("SUCCEEDED, exit code 0"), out);
     }
     assertEquals(n * planned, summary.observations().size(), out);

@@ -239,7 +239,7 @@ public final class ExitTimeHarness {
   }
 
   private static boolean isReadyLine(String line) {
-    return line.equals("ready") || (line.startsWith("lifespan [") && line.contains("] ready in "));
+    return line.equals("ready") || (line.startsWith("[") && line.contains(": ready in "));
   }
 
   private static double reportedStopMillis(Run r) {

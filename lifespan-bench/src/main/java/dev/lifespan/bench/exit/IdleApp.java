@@ -6,7 +6,7 @@ import dev.lifespan.Lifespan;
 /**
  * The measured child of {@link ExitTimeHarness}: an idle application with three lifespan layers
  * that only proceed, and no main body, so it serves until a signal. {@link App#runAndExit} prints
- * {@code lifespan [idle] ready in N ms} to {@code System.err} when the layers have started; on
+ * {@code [ 0.05 s] idle: ready in N ms} to {@code System.err} when the layers have started; on
  * SIGTERM it shuts down and exits with 143.
  */
 public final class IdleApp {

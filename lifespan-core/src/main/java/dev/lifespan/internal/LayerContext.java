@@ -1,0 +1,118 @@
+package dev.lifespan.internal;
+
+import dev.lifespan.Lifespan;
+import dev.lifespan.Supervisor;
+
+/**
+ * {@link Lifespan.Context} of one layer: {@link #proceed()} runs the layers inside this one and the
+ * main body, then stops the background supervisor (once, innermost layer first) and this layer's
+ * supervisor, so that background work stops before this layer's resources close.
+ *
+ * <p>{@link #proceeded} and {@link #misuse} belong to the runner thread; {@link #returned}, {@link
+ * #supervisor} and {@link #supervisorStopped} are guarded by this object, because {@link
+ * #supervisor()} may be called from any thread of the application.
+ */
+final class LayerContext implements Lifespan.Context {
+  private final AppRunner runner;
+  private final int index;
+  private final String layerName;
+  private final ScopeNode scope;
+  boolean proceeded; // runner thread
+  Throwable misuse; // runner thread: the misuse error already reported
+  private boolean returned; // guarded by this
+  private SupervisorImpl supervisor; // guarded by this
+  private boolean supervisorStopped; // guarded by this
+
+  LayerContext(AppRunner runner, int index, String layerName, ScopeNode scope) {
+    this.runner = runner;
+    this.index = index;
+    this.layerName = layerName;
+    this.scope = scope;
+  }
+
+  @Override
+  public String name() {
+    return layerName;
+  }
+
+  @Override
+  public String applicationName() {
+    return runner.name();
+  }
+
+  @Override
+  public void proceed() {
+    Thread runnerThread = runner.thread();
+    if (Thread.currentThread() != runnerThread) {
+      throw new IllegalStateException(
+          "Lifespan layer '"
+              + layerName
+              + "' must call proceed() on the thread running it ('"
+              + runnerThread.getName()
+              + "'), not on '"
+              + Thread.currentThread().getName()
+              + "'");
+    }
+    if (proceeded || returnedNow()) {
+      IllegalStateException e =
+          new IllegalStateException(
+              "Lifespan layer '"
+                  + layerName
+                  + "' called proceed() "
+                  + (proceeded ? "twice" : "after it returned"));
+      if (misuse == null) {
+        misuse = e;
+        runner.failed("layer '" + layerName + "'", e);
+      }
+      throw e;
+    }
+    if (!runner.layerStarted(scope)) { // a shutdown request cancelled this layer's startup
+      ScopeNode.checkpoint();
+      throw scope.cancelledException();
+    }
+    proceeded = true;
+    runner.print("layer '" + layerName + "' started");
+    runner.runFrom(index + 1);
+    runner.stopBackground();
+    SupervisorImpl s;
+    synchronized (this) {
+      s = supervisor;
+      supervisorStopped = true;
+    }
+    if (s != null) runner.stopSupervisor(s);
+    runner.shutdownPhase(
+        "tearing down layer '" + layerName + "'", "tear down layer '" + layerName + "'", null);
+  }
+
+  private synchronized boolean returnedNow() {
+    return returned;
+  }
+
+  @Override
+  public Supervisor supervisor() {
+    synchronized (this) {
+      if (supervisorStopped || returned) {
+        throw new IllegalStateException(
+            "The supervisor of lifespan layer '" + layerName + "' has been shut down");
+      }
+      if (supervisor == null) supervisor = runner.open(scope, runner.name() + "/" + layerName);
+      return supervisor;
+    }
+  }
+
+  /** The layer's code returned: shut down a supervisor still open (its startup failed). */
+  void returned() {
+    SupervisorImpl s;
+    synchronized (this) {
+      returned = true;
+      s = supervisorStopped ? null : supervisor;
+      supervisorStopped = true;
+    }
+    if (s != null) runner.stopSupervisor(s);
+  }
+
+  @Override
+  public String toString() {
+    return "Lifespan.Context[" + layerName + "]";
+  }
+}
