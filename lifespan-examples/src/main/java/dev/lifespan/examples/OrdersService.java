@@ -96,7 +96,7 @@ public final class OrdersService {
   /** Runs the service until SIGTERM or Ctrl-C, then exits; {@code --help} lists the arguments. */
   public static void main(String[] args) {
     OrdersConfig config =
-        Args.parseOrExit("OrdersService", OrdersConfig.USAGE, args, OrdersConfig::parse);
+        Args.parseOrExit("OrdersService", OrdersConfig.USAGE, args, OrdersService::validConfig);
     if (config == null) return;
     if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
       // one line per log record (the server's "listening on", a restarted flusher)
@@ -124,7 +124,24 @@ public final class OrdersService {
         service.routes());
   }
 
+  /**
+   * The settings {@code args} ask for, if they also fit together as the application's options (a
+   * drain delay shorter than the grace period, say); null for {@code --help}.
+   *
+   * @throws IllegalArgumentException with one line naming the bad argument, or the two values that
+   *     do not fit together
+   */
+  static OrdersConfig validConfig(String... args) {
+    OrdersConfig config = OrdersConfig.parse(args);
+    if (config != null) appOptions(config).validate();
+    return config;
+  }
+
   App.Options appOptions() {
+    return appOptions(config);
+  }
+
+  private static App.Options appOptions(OrdersConfig config) {
     return App.Options.named("orders")
         .withGrace(config.grace())
         // 0 by default; on Kubernetes a few seconds (e.g. 5s), so that the endpoints stop routing

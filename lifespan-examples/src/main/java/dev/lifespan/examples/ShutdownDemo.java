@@ -81,7 +81,16 @@ public final class ShutdownDemo {
    * description for the arguments.
    */
   public static void main(String[] args) throws IOException {
-    Config config = Args.parseOrExit("ShutdownDemo", Config.USAGE_TEXT, args, Config::parse);
+    Config config =
+        Args.parseOrExit(
+            "ShutdownDemo",
+            Config.USAGE_TEXT,
+            args,
+            a -> {
+              Config c = Config.parse(a);
+              if (c != null) appOptions(c).validate(); // the values that must fit together
+              return c;
+            });
     if (config == null) return;
     Path results =
         config.results != null ? config.results : Files.createTempDirectory("lifespan-demo-");
@@ -99,13 +108,15 @@ public final class ShutdownDemo {
         "on shutdown, ordinary jobs are cancelled at once and must-finish jobs get %s of grace;"
             + " the last line tells why the worker stopped and its exit code",
         Stamped.seconds(config.grace));
-    App.Options options =
-        App.Options.named("worker")
-            .withGrace(config.grace)
-            .withTeardownTimeout(config.teardownTimeout)
-            .withKillTimeout(config.killTimeout)
-            .withProgressInterval(config.progressInterval);
-    App.runAndExit(options, Lifespan.of(journal(), jobs(), intake()), this::work);
+    App.runAndExit(appOptions(config), Lifespan.of(journal(), jobs(), intake()), this::work);
+  }
+
+  private static App.Options appOptions(Config config) {
+    return App.Options.named("worker")
+        .withGrace(config.grace)
+        .withTeardownTimeout(config.teardownTimeout)
+        .withKillTimeout(config.killTimeout)
+        .withProgressInterval(config.progressInterval);
   }
 
   // ---- the layers

@@ -486,26 +486,64 @@ class OrdersServiceTest {
   }
 
   @Test
+  void aDrainDelayNotShorterThanTheGraceIsRefusedWithOneLineNamingBoth() {
+    IllegalArgumentException x =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> OrdersService.validConfig("--drain-delay=40s", "--grace=5s"));
+    assertEquals(
+        "drain delay PT40S must be shorter than the grace period PT5S (app 'orders')",
+        x.getMessage());
+    assertEquals(
+        Duration.ofSeconds(4),
+        OrdersService.validConfig("--drain-delay=4s", "--grace=5s").drainDelay());
+    assertNull(OrdersService.validConfig("--help"));
+  }
+
+  @Test
   void aBadArgumentExitsWithCode2AndOneLine() throws Exception {
+    assertEquals(
+        "OrdersService: bad argument '--port=eighty': must be a whole number from 0 to 65535",
+        runExpectingExit(2, "--port=eighty"));
+  }
+
+  @Test
+  void aDrainDelayNotShorterThanTheGraceExitsWithCode2AndOneLineBeforeOpeningAnything()
+      throws Exception {
+    Path db = dir.resolve("never-created");
+    assertEquals(
+        "OrdersService: drain delay PT40S must be shorter than the grace period PT5S (app"
+            + " 'orders')",
+        runExpectingExit(2, "--drain-delay=40s", "--grace=5s", "--db=jdbc:h2:file:" + db));
+    assertFalse(Files.exists(db.getParent().resolve("never-created.mv.db")), "no database opened");
+  }
+
+  @Test
+  void helpListsTheOptionsAndExitCodesAndExitsWith0() throws Exception {
+    String help = runExpectingExit(0, "--help");
+    assertEquals(OrdersConfig.USAGE.strip(), help);
+    for (String option : List.of("--port=", "--db=", "--grace=", "--drain-delay=", "--quiet")) {
+      assertTrue(help.contains(option), option);
+    }
+    assertTrue(help.contains("4 work abandoned"), help);
+  }
+
+  /** Runs the service as a process that should exit at once; returns its output, stripped. */
+  private static String runExpectingExit(int code, String... args) throws Exception {
     String java =
         ProcessHandle.current()
             .info()
             .command()
             .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    Process p =
-        new ProcessBuilder(
-                java,
-                "-cp",
-                System.getProperty("java.class.path"),
-                OrdersService.class.getName(),
-                "--port=eighty")
-            .redirectErrorStream(true)
-            .start();
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                java, "-cp", System.getProperty("java.class.path"), OrdersService.class.getName()));
+    cmd.addAll(List.of(args));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(p.waitFor(30, TimeUnit.SECONDS), out);
-    assertEquals(2, p.exitValue(), out);
-    assertEquals(
-        "OrdersService: bad argument '--port=eighty': must be a whole number from 0 to 65535",
-        out.strip());
+    assertEquals(code, p.exitValue(), out);
+    return out.strip();
   }
 }
