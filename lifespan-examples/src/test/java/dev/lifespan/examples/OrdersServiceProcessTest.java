@@ -1,28 +1,34 @@
 package dev.lifespan.examples;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lifespan.examples.ShutdownDemoProcessTest.Child;
 import dev.lifespan.examples.ShutdownDemoProcessTest.Line;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@link OrdersService} as a real process, stopped with real signals and judged by its exit code
- * and its output: a clean SIGTERM confirms every order taken; a grace period too short for the
- * pending confirmations ends with the work-abandoned exit code, within the hard deadline.
+ * and its output: a startup failure is one line and exit code 3, with nothing left open; a clean
+ * SIGTERM confirms every order taken; a grace period too short for the pending confirmations ends
+ * with the work-abandoned exit code, within the hard deadline.
  */
 class OrdersServiceProcessTest {
   private static final Pattern LISTENING = Pattern.compile("listening on http://[^:/]+:(\\d+)");
@@ -63,6 +69,54 @@ class OrdersServiceProcessTest {
             .build();
     return client.send(request, HttpResponse.BodyHandlers.ofString());
   }
+
+  // ---- startup failures: one line, exit code 3, nothing left open
+
+  @Test
+  void aDatabaseThatCannotBeOpenedExitsWith3AndOneLineNamingItsUrl() throws Exception {
+    Path notADirectory = Files.writeString(dir.resolve("a file"), "");
+    String url = "jdbc:h2:file:" + notADirectory.resolve("orders");
+    try (Child child =
+        Child.start(OrdersService.class, "orders", List.of("--port=0", "--db=" + url))) {
+      assertEquals(3, child.awaitExit(), child.output());
+      child.line("startup failed in layer 'database': database " + url + " cannot be opened: ");
+      assertNoStackTrace(child);
+      child.line("database: closed");
+      child.assertStoppedLine("STARTUP_FAILED, exit code 3");
+    }
+  }
+
+  @Test
+  void aPortInUseExitsWith3AndOneLineAndTheDatabaseIsClosedCleanly() throws Exception {
+    try (ServerSocket taken = new ServerSocket()) {
+      taken.bind(new InetSocketAddress(0));
+      try (Child child = start("--port=" + taken.getLocalPort())) {
+        assertEquals(3, child.awaitExit(), child.output());
+        child.assertLine(
+            l -> l.contains("startup failed in layer 'http listener': ") && l.contains(" in use"),
+            "one line saying the port is in use");
+        assertNoStackTrace(child);
+        child.line("database: closed");
+        child.assertStoppedLine("STARTUP_FAILED, exit code 3");
+      }
+    }
+    // the database file alone: no trace file, nothing else left behind
+    try (Stream<Path> files = Files.list(dir.resolve("db"))) {
+      assertEquals(List.of("orders.mv.db"), files.map(p -> p.getFileName().toString()).toList());
+    }
+  }
+
+  private static void assertNoStackTrace(Child child) {
+    for (Line l : child.lines()) {
+      assertFalse(
+          l.text().startsWith("\tat ")
+              || l.text().strip().startsWith("at ")
+              || l.text().startsWith("Caused by: "),
+          "a stack trace:\n" + child.output());
+    }
+  }
+
+  // ---- shutdown
 
   @Test
   void cleanSigtermConfirmsEveryOrderTakenAndExitsWith143() throws Exception {
