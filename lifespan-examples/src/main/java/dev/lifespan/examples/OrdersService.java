@@ -57,8 +57,9 @@ import java.util.function.Consumer;
  * H2, close the whole database.
  *
  * <p>The JDBC URL is configuration ({@code --db=}); the SQL is plain and runs on Postgres as well.
- * The service's own lines go to standard output, prefixed with the time since start; the {@link
- * App}'s progress lines ({@code [ 1.25 s] orders: ...}) to standard error.
+ * Every line reads the same, {@code [ 1.25 s] orders: ...} (seconds since the application started):
+ * the service's own on standard output; the {@link App}'s progress lines and the library's log
+ * records ({@code INFO dev.lifespan.http: ...}) on standard error.
  */
 public final class OrdersService {
   /** This application's connection pool, set by the {@code database} layer. */
@@ -66,6 +67,9 @@ public final class OrdersService {
 
   /** This application's counters, set by the {@code metrics} layer. */
   static final LifespanLocal<Metrics> METRICS = LifespanLocal.named("metrics");
+
+  /** The application's name, in every line it prints. */
+  static final String NAME = "orders";
 
   static final int MAX_ITEM_LENGTH = 200;
   private static final long NOT_TAKEN = -1;
@@ -90,7 +94,7 @@ public final class OrdersService {
 
   OrdersService(OrdersConfig config, PrintStream out) {
     this.config = config;
-    this.out = new Stamped(out);
+    this.out = new Stamped(out, NAME);
   }
 
   /** Runs the service until SIGTERM or Ctrl-C, then exits; {@code --help} lists the arguments. */
@@ -98,11 +102,8 @@ public final class OrdersService {
     OrdersConfig config =
         Args.parseOrExit("OrdersService", OrdersConfig.USAGE, args, OrdersService::validConfig);
     if (config == null) return;
-    if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
-      // one line per log record (the server's "listening on", a restarted flusher)
-      System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tT %4$s %3$s: %5$s%6$s%n");
-    }
     OrdersService service = new OrdersService(config, System.out);
+    service.out.installLogFormat(); // the server's "listening on", a restarted flusher, ...
     long pid = ProcessHandle.current().pid();
     service.say(
         "orders service (pid %d) starting: port %d, database %s; Ctrl-C or kill -TERM %d stops it",
@@ -142,7 +143,7 @@ public final class OrdersService {
   }
 
   private static App.Options appOptions(OrdersConfig config) {
-    return App.Options.named("orders")
+    return App.Options.named(NAME)
         .withGrace(config.grace())
         // 0 by default; on Kubernetes a few seconds (e.g. 5s), so that the endpoints stop routing
         // new connections here before the listener closes
@@ -363,7 +364,9 @@ public final class OrdersService {
       metrics.refused.incrementAndGet();
       return notTaken();
     }
-    if (!config.quiet()) say("order %d taken: %d x %s", id, order.quantity(), order.item());
+    if (!config.quiet()) {
+      say("order %d taken: %d x %s", id, order.quantity(), Stamped.escaped(order.item()));
+    }
     return Response.json(201, "{\"id\": " + id + "}\n").withHeader("Location", "/orders/" + id);
   }
 

@@ -51,7 +51,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * When every job is done the worker exits with code 0. On the first Ctrl-C or SIGTERM it stops
  * gracefully; a second Ctrl-C forces it (must-finish jobs are cancelled too); a third gives up. The
  * progress lines ({@code [ 1.25 s] worker: ...}) are printed by {@link App} on standard error; the
- * demo's own lines, on standard output, show the elapsed time.
+ * demo's own lines, in the same format, on standard output.
  *
  * <p>Arguments, all optional, as {@code --key=value}: {@code --results=DIR}, {@code
  * --job-seconds=N}, {@code --must-finish=N}, {@code --ordinary=N}, {@code --grace=DURATION}, {@code
@@ -60,6 +60,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * them. A bad argument prints one line naming it and exits with code 2.
  */
 public final class ShutdownDemo {
+  private static final String NAME = "worker";
   private static final int STEPS = 5; // progress lines at 20%, 40%, ... 100%
 
   /** The open journal of the running worker, set by the {@code journal} layer. */
@@ -73,7 +74,7 @@ public final class ShutdownDemo {
 
   private ShutdownDemo(Config config, PrintStream out) {
     this.config = config;
-    this.out = new Stamped(out);
+    this.out = new Stamped(out, NAME);
   }
 
   /**
@@ -94,7 +95,9 @@ public final class ShutdownDemo {
     if (config == null) return;
     Path results =
         config.results != null ? config.results : Files.createTempDirectory("lifespan-demo-");
-    new ShutdownDemo(config.withResults(results), System.out).run();
+    ShutdownDemo demo = new ShutdownDemo(config.withResults(results), System.out);
+    demo.out.installLogFormat();
+    demo.run();
   }
 
   private void run() {
@@ -112,7 +115,7 @@ public final class ShutdownDemo {
   }
 
   private static App.Options appOptions(Config config) {
-    return App.Options.named("worker")
+    return App.Options.named(NAME)
         .withGrace(config.grace)
         .withTeardownTimeout(config.teardownTimeout)
         .withKillTimeout(config.killTimeout)

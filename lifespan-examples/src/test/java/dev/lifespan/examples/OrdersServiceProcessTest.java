@@ -31,6 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  * with the work-abandoned exit code, within the hard deadline.
  */
 class OrdersServiceProcessTest {
+  private static final Pattern STAMPED = Pattern.compile("\\[ {0,3}\\d+\\.\\d\\d s\\] orders: .+");
   private static final Pattern LISTENING = Pattern.compile("listening on http://[^:/]+:(\\d+)");
 
   @TempDir Path dir;
@@ -133,6 +134,13 @@ class OrdersServiceProcessTest {
       child.line("final counts: orders taken 3, confirmed 3, awaiting confirmation 0;");
       child.line("database: closed");
       child.assertStoppedLine("TERMINATED, exit code 143");
+      // one format for the service's lines, the runner's and the library's log records
+      child.line("orders: INFO dev.lifespan.http: application 'orders' listening on");
+      for (Line l : child.lines()) {
+        assertTrue(
+            STAMPED.matcher(l.text()).matches() || l.text().startsWith("  "), // "try:" lines
+            "'" + l.text() + "' is not stamped:\n" + child.output());
+      }
     }
   }
 

@@ -395,8 +395,16 @@ class OrdersServiceTest {
     assertEquals(400, malformed.statusCode());
     assertTrue(malformed.body().contains("order id must be a number"), malformed.body());
 
+    HttpResponse<String> forged =
+        send("POST", base + "/orders", "{\"item\": \"a\\nb\\u001b[31m\", \"quantity\": 1}");
+    assertEquals(201, forged.statusCode(), forged.body());
+
     String out = output.toString(StandardCharsets.UTF_8);
     assertTrue(out.contains("order " + id + " taken: 3 x café \"noir\""), out);
+    assertTrue(
+        out.contains(" taken: 1 x a\\nb\\u001b[31m" + System.lineSeparator()),
+        "control characters escaped: " + out);
+    assertFalse(out.contains("\u001b"), out);
     assertTrue(out.contains("order " + id + " confirmed (delivery took 300 ms)"), out);
   }
 
