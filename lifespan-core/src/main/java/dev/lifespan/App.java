@@ -31,10 +31,12 @@ import java.util.function.Consumer;
  * background supervisor. The application ends when the main body returns or fails, or when shutdown
  * is requested.
  *
- * <h2>Shutdown</h2>
+ * <h2>Shutdown: one budget</h2>
  *
  * A shutdown request (the first SIGINT or SIGTERM, {@link #signal}, {@link #requestShutdown()}, or
- * the main body's end) starts the shutdown; {@code T} is that moment.
+ * the main body's end) starts the shutdown; {@code T} is that moment, on the application's clock
+ * ({@link Options#withClock}). Everything is counted from {@code T}, as Kubernetes counts {@code
+ * terminationGracePeriodSeconds} from the start of {@code preStop}:
  *
  * <ol>
  *   <li>Readiness becomes {@link State#DRAINING}. If the main body runs, it is cancelled after the
@@ -42,38 +44,54 @@ import java.util.function.Consumer;
  *       seconds so that endpoints stop routing first). A layer still starting is cancelled at once.
  *   <li>The background supervisor shuts down, then each layer's supervisor, innermost first:
  *       ordinary tasks are cancelled, must-finish tasks run until {@code T + grace} ({@link
- *       Options#withGrace}, default 20 s), then are cancelled and get the kill timeout ({@link
+ *       Options#withGrace}, default 20 s) — the drain delay is part of the grace, so it must be
+ *       shorter ({@link Options#validate()}) — then are cancelled and get the kill timeout ({@link
  *       Options#withKillTimeout}, default 2 s). Stragglers are printed with their stack traces.
  *   <li>The layers tear down in reverse.
  *   <li><b>Hard deadline</b>, {@code T + grace + teardown timeout} ({@link
  *       Options#withTeardownTimeout}, default 5 s): whatever still runs is cancelled, shields and
  *       must-finish tasks included. If the application has not ended one kill timeout later, the
  *       runner gives up: it prints every task still running, with its stack trace, and ends anyway
- *       ({@link Result#abandoned()}). So a process is gone at most {@code grace + teardown timeout
- *       + kill timeout} after the first signal, 27 s by default, within Kubernetes' default of 30.
+ *       ({@link Result#gaveUp()}). So a process is gone at most {@code grace + teardown timeout +
+ *       kill timeout} after the first signal, 27 s by default, within Kubernetes' default of 30.
  * </ol>
  *
- * A second SIGINT <em>forces</em>: must-finish tasks and every shield of the main body and the
- * supervisors are cancelled at once, and the hard deadline moves to one kill timeout from now. A
- * third gives up at once. A second SIGTERM only prints how long the shutdown may still take.
+ * No phase waits past the hard deadline, whatever its own setting, and every "time left" the runner
+ * prints is computed from these deadlines. A second SIGINT <em>forces</em>: must-finish tasks and
+ * every shield of the main body and the supervisors are cancelled at once, the grace ends now and
+ * the hard deadline moves to at most one kill timeout from now. A third gives up at once. A second
+ * SIGTERM only prints how much time is left.
  *
  * <h2>Progress</h2>
  *
  * The runner reports each phase (startup of each layer, ready, shutdown begun and why, each
  * supervisor stopped, each layer torn down, the end and the exit code), and while a phase waits,
  * every progress interval ({@link Options#withProgressInterval}, default 1 s): what it waits for
- * (task names, how many, how many must finish) and how much time is left. Lines go to {@link
- * Options#withProgress} (default: {@code System.err}), one call per line, never concurrently.
+ * (task names, how many, how many must finish) and how much time is left. Each line reads {@code [
+ * 1.25 s] orders: message}: the application's {@link #uptime()}, its name, the message. Lines go to
+ * {@link Options#withProgress} (default: {@code System.err}), one call per line, never
+ * concurrently.
  *
  * <h2>Outcome and exit code</h2>
  *
- * {@link Outcome#STARTUP_FAILED} (3) if a layer failed to start; {@link Outcome#FAILED} (1) if the
- * main body failed, a layer failed to tear down, or a supervisor of the application escalated
- * (which also starts the shutdown); otherwise {@link Outcome#INTERRUPTED} (130) or {@link
- * Outcome#TERMINATED} (143) if a SIGINT or SIGTERM started the shutdown, {@link Outcome#SUCCEEDED}
- * (0) if the body returned or {@link #requestShutdown()} was called. The codes are configurable
- * ({@link Options#withExitCode}). Tasks that had to be cancelled at the end of the grace period,
- * and stragglers, do not change the outcome; they are printed and reported.
+ * <ul>
+ *   <li>{@link Outcome#STARTUP_FAILED} (3) if a layer failed to start. The runner prints one line,
+ *       {@code startup failed in layer 'http listener': port 8080 is already in use
+ *       (BindException)} — the layer, the exception's message, the class of its innermost cause —
+ *       and logs the stack trace at {@code DEBUG} on {@code System.Logger} {@code dev.lifespan}.
+ *   <li>{@link Outcome#FAILED} (1) if the main body failed, a layer failed to tear down, or a
+ *       supervisor of the application escalated (which also starts the shutdown); the failure is
+ *       printed with its stack trace.
+ *   <li>{@link Outcome#WORK_ABANDONED} (4) if the shutdown did not keep its promise: must-finish
+ *       tasks were still running at the end of the grace period and were cancelled, tasks ignored
+ *       cancellation (stragglers), or the runner gave up. The last line says how many must-finish
+ *       tasks were abandoned and names up to ten; {@link Result#abandoned()} lists them.
+ *   <li>Otherwise {@link Outcome#INTERRUPTED} (130) or {@link Outcome#TERMINATED} (143) if a SIGINT
+ *       or SIGTERM started the shutdown, {@link Outcome#SUCCEEDED} (0) if the body returned or
+ *       {@link #requestShutdown()} was called.
+ * </ul>
+ *
+ * The codes are configurable ({@link Options#withExitCode}).
  *
  * <h2>Signals and exiting</h2>
  *
