@@ -218,6 +218,39 @@ class ShutdownDemoProcessTest {
   }
 
   @Test
+  void graceTooShortForAMustFinishJobExitsWith4NamingItWithinTheHardDeadline() throws Exception {
+    Duration grace = Duration.ofSeconds(1), teardown = Duration.ofSeconds(1);
+    Duration kill = Duration.ofMillis(500), margin = Duration.ofSeconds(5);
+    try (Child child =
+        Child.start(
+            args(
+                "--must-finish=1",
+                "--ordinary=0",
+                "--job-seconds=60",
+                "--grace=" + grace.toMillis() + "ms",
+                "--teardown-timeout=" + teardown.toMillis() + "ms",
+                "--kill-timeout=" + kill.toMillis() + "ms"))) {
+      child.awaitLine("job 'report-1' (must-finish): started");
+      long signalled = child.signal("TERM");
+
+      assertEquals(4, child.awaitExit(), child.output());
+      Duration took = Duration.ofNanos(child.exitedNanos - signalled);
+      Duration bound = grace.plus(teardown).plus(kill).plus(margin);
+      assertTrue(took.compareTo(bound) < 0, "exited " + took + " after SIGTERM; bound " + bound);
+      assertOrder(
+          child,
+          "SIGTERM received: shutting down",
+          "job 'report-1' (must-finish): cancelled at ",
+          "layer 'journal' torn down");
+      child.assertNoLine("job 'report-1' (must-finish): done");
+      child.assertStoppedLine(
+          "WORK_ABANDONED, exit code 4; 1 must-finish task abandoned at the end of the grace"
+              + " period: 'report-1'");
+      assertResults();
+    }
+  }
+
+  @Test
   void withoutASignalEveryJobFinishesAndTheExitCodeIsZero() throws Exception {
     try (Child child = Child.start(args("--job-seconds=0.5"))) {
       assertEquals(0, child.awaitExit(), child.output());
@@ -537,12 +570,17 @@ class ShutdownDemoProcessTest {
     }
 
     @Override
-    public void close() throws InterruptedException {
-      if (process.isAlive()) {
-        process.destroyForcibly();
-        process.waitFor(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    public void close() {
+      try {
+        if (process.isAlive()) {
+          process.destroyForcibly();
+          process.waitFor(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        }
+        reader.join(WAIT.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt(); // the test is being stopped: leave the rest to it
+        return;
       }
-      reader.join(WAIT.toMillis());
       if (reader.isAlive()) {
         throw new AssertionError(
             String.format(Locale.ROOT, "reader thread of process %d did not end", pid()));
