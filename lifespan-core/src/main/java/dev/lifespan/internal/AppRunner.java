@@ -1,7 +1,6 @@
 package dev.lifespan.internal;
 
 import dev.lifespan.App;
-import dev.lifespan.App.Outcome;
 import dev.lifespan.App.State;
 import dev.lifespan.CheckedRunnable;
 import dev.lifespan.Lifespan;
@@ -16,10 +15,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 
@@ -32,13 +29,12 @@ import java.util.function.UnaryOperator;
  * cancelled if a shutdown request arrives while that layer starts, holding the layer's supervisor;
  * innermost {@code main} (cancelled by the monitor after the drain delay).
  *
- * <p>State: the lifecycle is one {@link ShutdownState} in {@link #snap}, replaced whole under
- * {@link #writeLock} and read without locks; each replacement wakes the threads in {@link
- * #awaitChange}. The scopes a shutdown acts on ({@link #starting}, {@link #main}, {@link
- * #supervisors}) are published separately; {@link #starting} is handed over under {@link
- * #startLock} so that a layer either sees the request or is cancelled by it, never neither.
- * Failures and the JFR phase belong to the runner thread. No lock is held while printing or calling
- * user code.
+ * <p>State: the lifecycle is one {@link ShutdownState} in {@link #life}, replaced whole and read
+ * without locks; each replacement wakes the threads waiting for a change. The scopes a shutdown
+ * acts on ({@link #starting}, {@link #main}, {@link #supervisors}) are published separately; {@link
+ * #starting} is handed over under {@link #startLock} so that a layer either sees the request or is
+ * cancelled by it, never neither. Failures and the JFR phase belong to the runner thread. No lock
+ * is held while printing or calling user code.
  */
 public final class AppRunner {
   private final String name;
@@ -52,11 +48,8 @@ public final class AppRunner {
   private final long startedAt; // timer.nanoTime() at creation
   final long createdAt = System.nanoTime(); // for the ages in task dumps
 
-  private final Object writeLock = new Object();
-  private volatile ShutdownState snap;
-  private final ConcurrentLinkedQueue<Thread> waiters = new ConcurrentLinkedQueue<>();
-  private volatile App.Result result;
-  private volatile boolean readyReached;
+  final Lifecycle life;
+  private final ShutdownRequests requests;
   private final AtomicBoolean finishing = new AtomicBoolean();
 
   private final Object startLock = new Object();
@@ -101,7 +94,10 @@ public final class AppRunner {
     this.context = new AppContext(name);
     this.startedAt = timer.nanoTime();
     this.progress = new Progress(name, sink, timer, startedAt);
-    this.snap = ShutdownState.starting(startedAt);
+    this.life = new Lifecycle(timer, ShutdownState.starting(startedAt));
+    this.requests =
+        new ShutdownRequests(
+            this, timer, this.grace, this.teardown, this.kill, this.drain, this.interval);
   }
 
   public String name() {
@@ -114,11 +110,11 @@ public final class AppRunner {
   }
 
   public State state() {
-    return snap.state();
+    return life.get().state();
   }
 
   ShutdownState snapshot() {
-    return snap;
+    return life.get();
   }
 
   Thread thread() {
@@ -134,7 +130,7 @@ public final class AppRunner {
   }
 
   boolean ended() {
-    return result != null;
+    return life.result() != null;
   }
 
   void print(String line) {
@@ -148,7 +144,7 @@ public final class AppRunner {
 
   /** When the grace period ends (now, once forced); empty before the shutdown began. */
   public Optional<Instant> graceDeadline() {
-    ShutdownState s = snap;
+    ShutdownState s = life.get();
     return s.stopping() ? Optional.of(timer.toInstant(s.graceEnd())) : Optional.empty();
   }
 
@@ -160,56 +156,23 @@ public final class AppRunner {
   // ---- state changes and waiting for them
 
   private ShutdownState update(UnaryOperator<ShutdownState> change) {
-    ShutdownState s;
-    synchronized (writeLock) {
-      s = change.apply(snap);
-      snap = s;
-    }
-    for (Thread t : waiters) LockSupport.unpark(t);
-    return s;
+    ShutdownState s = life.update(change);
+    return s != null ? s : life.get();
   }
 
-  /** Parks until the state is no longer {@code seen}, the application ended, or {@code until}. */
   void awaitChange(ShutdownState seen, long until) {
-    Thread me = Thread.currentThread();
-    waiters.add(me);
-    Timer.Alarm alarm = timer.alarm(until);
-    try {
-      while (snap == seen && result == null && !alarm.fired()) LockSupport.park(this);
-    } finally {
-      timer.cancel(alarm);
-      waiters.remove(me);
-    }
-  }
-
-  /** Waits, interruptibly, until {@code done} holds or {@code until} (null: no limit) passes. */
-  private boolean await(java.util.function.BooleanSupplier done, Duration until)
-      throws InterruptedException {
-    Thread me = Thread.currentThread();
-    waiters.add(me);
-    Timer.Alarm alarm = until == null ? null : timer.alarm(timer.after(until));
-    try {
-      while (!done.getAsBoolean()) {
-        if (alarm != null && alarm.fired()) return false;
-        if (Thread.interrupted()) throw new InterruptedException();
-        LockSupport.park(this);
-      }
-      return true;
-    } finally {
-      if (alarm != null) timer.cancel(alarm);
-      waiters.remove(me);
-    }
+    life.awaitChange(seen, until);
   }
 
   public boolean awaitReady() throws InterruptedException {
-    await(() -> readyReached || result != null, null);
-    return readyReached;
+    life.await(() -> life.readyReached() || life.result() != null, null);
+    return life.readyReached();
   }
 
   /** Waits at most {@code timeout} (null: no limit), on the application's clock, for the result. */
   public Optional<App.Result> await(Duration timeout) throws InterruptedException {
-    await(() -> result != null, timeout);
-    return Optional.ofNullable(result);
+    life.await(() -> life.result() != null, timeout);
+    return Optional.ofNullable(life.result());
   }
 
   void shutdownPhase(String p, String jfrEvent, ScopeNode waitingOn) {
@@ -219,112 +182,30 @@ public final class AppRunner {
     print(p);
   }
 
-  /** The running tasks below the current phase's scope, or null if it waits for no tasks. */
-  List<TaskImpl<?>> waitingFor(ShutdownState s) {
-    ScopeNode w = s.waitingOn();
-    if (w == null) return null;
-    List<TaskImpl<?>> tasks = new ArrayList<>();
-    w.walk(
-        n -> {
-          if (n instanceof TaskImpl<?> t && !t.isDone()) tasks.add(t);
-        });
-    return tasks;
-  }
-
-  // ---- shutdown requests, from any thread
+  // ---- shutdown requests, from any thread: see ShutdownRequests
 
   public void requestShutdown() {
-    stop(StopCause.REQUESTED);
+    requests.stop(StopCause.REQUESTED);
   }
 
   /** A signal arrived: SIGINT if {@code interrupt}, else SIGTERM. */
   public void signal(boolean interrupt) {
-    if (result != null) return;
-    if (stop(interrupt ? StopCause.SIGINT : StopCause.SIGTERM)) return;
-    String sig = interrupt ? "SIGINT" : "SIGTERM";
-    ShutdownState s = snap;
-    if (interrupt && !s.forced()) {
-      print(sig + " received again: forcing the shutdown (must-finish work and shields cancelled)");
-      force();
-    } else if (interrupt) {
-      print(sig + " received a third time: giving up at once");
-      update(ShutdownState::withGaveUp);
-    } else {
-      long now = timer.nanoTime();
-      print(
-          sig
-              + " received again: already shutting down, "
-              + Progress.timeLeft(s, now)
-              + ", exit in at most "
-              + Progress.seconds(Math.max(0, s.giveUpAt() - now))
-              + "; a second SIGINT forces");
-    }
+    requests.signal(interrupt);
   }
 
-  /** Starts the shutdown if it has not started; returns whether this call started it. */
-  private boolean stop(StopCause why) {
-    long now = timer.nanoTime();
-    ShutdownState s;
-    synchronized (writeLock) {
-      if (snap.stopping() || result != null) return false;
-      s = snap.stop(why, now, grace, teardown, kill);
-      snap = s;
-    }
-    for (Thread t : waiters) LockSupport.unpark(t);
-    boolean drains = drain > 0 && why.external() && main != null;
-    print(
-        why.announcement
-            + ": shutting down; readiness DRAINING; grace "
-            + Progress.seconds(grace)
-            + (drains ? " (drain delay " + Progress.seconds(drain) + " included)" : "")
-            + ", hard deadline in "
-            + Progress.seconds(s.hardDeadline() - now)
-            + ", exit in at most "
-            + Progress.seconds(s.giveUpAt() - now));
+  /** For {@link ShutdownRequests#stop}: cancels the layer still starting, if any. */
+  void cancelStarting() {
     synchronized (startLock) {
       if (starting != null) starting.cancel("shutdown requested during startup");
     }
-    Thread.ofPlatform()
-        .daemon()
-        .name("app '" + name + "' shutdown")
-        .start(new ShutdownMonitor(this, timer, drain, interval));
-    return true;
   }
 
-  /** Second SIGINT: cancels must-finish work and shields now; one kill timeout for the rest. */
-  private void force() {
-    long now = timer.nanoTime();
-    synchronized (writeLock) {
-      if (snap.forced()) return;
-      snap = snap.force(now);
-    }
-    for (Thread t : waiters) LockSupport.unpark(t);
+  /** For a forced shutdown: the main body's scope and the supervisors still open. */
+  List<ScopeNode> forceTargets() {
+    List<ScopeNode> targets = new ArrayList<>(supervisors);
     ScopeNode m = main;
-    if (m != null) m.forceCancel("shutdown forced");
-    for (SupervisorImpl s : supervisors) s.forceCancel("shutdown forced");
-  }
-
-  /** For the monitor: the hard deadline passed; cancel everything, shields included. */
-  void hardDeadlineReached() {
-    update(ShutdownState::withHardReached);
-    print("hard deadline reached: cancelling everything still running, shields included");
-    ScopeNode r = root;
-    if (r != null) r.forceCancel("hard deadline of application '" + name + "'");
-  }
-
-  /** For the monitor: gives up waiting; prints what still runs and ends with the result so far. */
-  void abandon() {
-    Thread t = thread;
-    StringBuilder sb =
-        new StringBuilder("giving up: the application has not ended; still running:");
-    sb.append("\n").append(dump(true).toText().stripTrailing().indent(2).stripTrailing());
-    if (t != null && t.isAlive()) {
-      sb.append("\n  runner thread '").append(t.getName()).append("' (").append(snap.phase());
-      sb.append(")");
-      for (StackTraceElement e : t.getStackTrace()) sb.append("\n      at ").append(e);
-    }
-    print(sb.toString());
-    finish(true);
+    if (m != null) targets.addFirst(m);
+    return targets;
   }
 
   // ---- the runner thread
@@ -383,7 +264,7 @@ public final class AppRunner {
 
   private void supervisorAborted(SupervisorImpl s) {
     print("supervisor '" + s.name() + "' failed; stopping the application");
-    stop(StopCause.FAILURE);
+    requests.stop(StopCause.FAILURE);
   }
 
   /** Runs layer {@code i} and everything inside it; the main body if {@code i} is past the last. */
@@ -402,74 +283,51 @@ public final class AppRunner {
 
   private void runLayer(int i) {
     Layers.Layer layer = layers.get(i);
-    ScopeNode s = ScopeNode.nested("layer '" + layer.name() + "'", false);
-    LayerContext ctx = new LayerContext(this, i, layer.name(), s);
+    LayerContext ctx =
+        new LayerContext(this, i, layer, ScopeNode.nested("layer '" + layer.name() + "'", false));
+    ctx.run();
+  }
+
+  /** A layer begins to start in scope {@code s}; false if a shutdown was requested before. */
+  boolean beginStarting(ScopeNode s, String layerName) {
     synchronized (startLock) {
-      if (snap.stopping()) return; // shutdown requested before this layer started
+      if (life.get().stopping()) return false;
       starting = s;
     }
-    update(x -> x.inPhase("starting layer '" + layer.name() + "'", timer.nanoTime(), null));
-    print("starting layer '" + layer.name() + "'");
-    Roots.layerStarted(s, layer.name());
-    Throwable thrown = null;
-    try {
-      s.runBody(
-          x -> {
-            try {
-              layer.body().run(ctx);
-            } finally {
-              ctx.returned();
-            }
-            return null;
-          });
-    } catch (Throwable t) {
-      thrown = t;
-    }
-    Roots.layerEnded(s);
+    update(x -> x.inPhase("starting layer '" + layerName + "'", timer.nanoTime(), null));
+    print("starting layer '" + layerName + "'");
+    return true;
+  }
+
+  /** The layer in scope {@code s} returned, started or not. */
+  void endStarting(ScopeNode s) {
     synchronized (startLock) {
       if (starting == s) starting = null;
     }
-    if (!ctx.proceeded) {
-      boolean cancelled =
-          s.isCancelCalled() && (thrown == null || ScopeNode.isCancellation(thrown));
-      if (cancelled) {
-        print("startup of layer '" + layer.name() + "' cancelled");
-      } else {
-        if (thrown == null) {
-          thrown =
-              new IllegalStateException(
-                  "Lifespan layer '" + layer.name() + "' returned without calling proceed()");
-        }
-        startupFailure = new StartupFailedException(name, layer.name(), thrown);
-        print("startup failed in layer '" + layer.name() + "': " + Progress.oneLine(thrown));
-        System.getLogger("dev.lifespan")
-            .log(
-                System.Logger.Level.DEBUG,
-                "startup of application '" + name + "' failed in layer '" + layer.name() + "'",
-                thrown);
-        stop(StopCause.FAILURE);
-      }
-    } else {
-      if (thrown != null && thrown != ctx.misuse) failed("layer '" + layer.name() + "'", thrown);
-      print(
-          "layer '"
-              + layer.name()
-              + "' torn down"
-              + (thrown != null ? " with a failure: " + thrown : ""));
-    }
+  }
+
+  /** Layer {@code layerName} failed to start with {@code thrown}: one line, then the shutdown. */
+  void startupFailed(String layerName, Throwable thrown) {
+    startupFailure = new StartupFailedException(name, layerName, thrown);
+    print("startup failed in layer '" + layerName + "': " + Progress.oneLine(thrown));
+    System.getLogger("dev.lifespan")
+        .log(
+            System.Logger.Level.DEBUG,
+            "startup of application '" + name + "' failed in layer '" + layerName + "'",
+            thrown);
+    requests.stop(StopCause.FAILURE);
   }
 
   private void runMain() {
     ScopeNode m = ScopeNode.nested("main", false);
     main = m;
-    if (snap.stopping()) { // the monitor reads main after the request: one of us sees the other
+    if (life.get().stopping()) { // the monitor reads main after the request: one sees the other
       main = null;
       return;
     }
     long now = timer.nanoTime();
     update(s -> s.stopping() ? s : s.withState(State.READY).inPhase("running", now, null));
-    readyReached = true;
-    for (Thread t : waiters) LockSupport.unpark(t);
+    life.ready();
     print("ready in " + Progress.millis(System.nanoTime() - createdAt));
     Throwable thrown = null;
     try {
@@ -486,9 +344,9 @@ public final class AppRunner {
     if (thrown != null) {
       mainFailure = thrown;
       print("main body failed: " + thrown);
-      stop(StopCause.FAILURE);
+      requests.stop(StopCause.FAILURE);
     } else {
-      stop(StopCause.BODY_ENDED);
+      requests.stop(StopCause.BODY_ENDED);
     }
   }
 
@@ -524,71 +382,41 @@ public final class AppRunner {
   }
 
   /** Ends the application with its result, once. */
-  private void finish(boolean gaveUp) {
+  void finish(boolean gaveUp) {
     if (!gaveUp) {
       context.end();
       jfrPhase = Events.phase(jfrPhase, "app " + name, null);
     }
     if (!finishing.compareAndSet(false, true)) return;
-    ShutdownState s = snap;
-    List<ShutdownReport> done = List.copyOf(reports);
-    List<Throwable> later = new ArrayList<>(shutdownFailures);
-    Throwable failure = startupFailure != null ? startupFailure : mainFailure;
-    if (failure == null && !later.isEmpty()) failure = later.removeFirst();
-    Outcome o;
-    if (startupFailure != null) o = Outcome.STARTUP_FAILED;
-    else if (failure != null) o = Outcome.FAILED;
-    else if (gaveUp || done.stream().anyMatch(r -> !r.clean())) o = Outcome.WORK_ABANDONED;
-    else o = s.stopping() ? s.cause().cleanOutcome() : Outcome.SUCCEEDED;
-    if (failure != null) {
-      for (Throwable t : later) {
-        if (t != failure) failure.addSuppressed(t);
-      }
-    }
+    ShutdownState s = life.get();
     long took = s.stopping() ? timer.nanoTime() - s.requestedAt() : 0;
     App.Result res =
-        new App.Result(
-            name, o, exitCodes[o.ordinal()], failure, done, Duration.ofNanos(took), gaveUp);
+        Outcomes.result(
+            name,
+            s.stopping() ? s.cause() : null,
+            startupFailure,
+            mainFailure,
+            shutdownFailures,
+            reports,
+            gaveUp,
+            Duration.ofNanos(took),
+            exitCodes);
     print(Progress.stopped(res));
-    synchronized (writeLock) {
-      result = res;
-      snap = snap.withState(State.STOPPED);
-    }
-    for (Thread t : waiters) LockSupport.unpark(t);
+    life.end(res);
   }
 
   // ---- process mode
 
-  /** Runs as the process: signal handlers, wait, restore, exit. */
+  /** Runs as the process: signal handlers, wait, restore, exit; see {@link Signals#runAndExit}. */
   public void runAndExit() {
-    Signals signals = Signals.install(this);
-    start();
-    App.Result r;
-    boolean interrupted = false;
-    while (true) {
-      try {
-        r = await(null).orElseThrow();
-        break;
-      } catch (InterruptedException e) {
-        if (!interrupted) signal(false);
-        interrupted = true;
-      }
-    }
-    boolean jvmExiting = signals.close();
-    if (r.failure() != null && r.outcome() != Outcome.STARTUP_FAILED) {
-      var w = new java.io.StringWriter();
-      r.failure().printStackTrace(new java.io.PrintWriter(w));
-      print("failure:\n" + w.toString().stripTrailing());
-    }
-    if (interrupted) Thread.currentThread().interrupt();
-    if (!jvmExiting) System.exit(r.exitCode());
+    Signals.runAndExit(this);
   }
 
   /** For the JVM shutdown hook: requests a shutdown and waits until the runner is done. */
   void stopForJvmExit() {
-    stop(StopCause.JVM_EXIT);
+    requests.stop(StopCause.JVM_EXIT);
     boolean interrupted = false;
-    while (result == null) {
+    while (!ended()) {
       try {
         await(null);
       } catch (InterruptedException e) {

@@ -15,6 +15,7 @@ import dev.lifespan.Supervisor;
 final class LayerContext implements Lifespan.Context {
   private final AppRunner runner;
   private final int index;
+  private final Layers.Layer layer;
   private final String layerName;
   private final ScopeNode scope;
   boolean proceeded; // runner thread
@@ -23,11 +24,57 @@ final class LayerContext implements Lifespan.Context {
   private SupervisorImpl supervisor; // guarded by this
   private boolean supervisorStopped; // guarded by this
 
-  LayerContext(AppRunner runner, int index, String layerName, ScopeNode scope) {
+  LayerContext(AppRunner runner, int index, Layers.Layer layer, ScopeNode scope) {
     this.runner = runner;
     this.index = index;
-    this.layerName = layerName;
+    this.layer = layer;
+    this.layerName = layer.name();
     this.scope = scope;
+  }
+
+  /**
+   * Runs the layer in its scope, on the runner thread: its startup, everything inside it (through
+   * {@link #proceed()}) and its teardown; then reports how it went. A layer that did not call
+   * {@code proceed()} failed to start, unless a shutdown request cancelled its startup.
+   */
+  void run() {
+    if (!runner.beginStarting(scope, layerName)) return;
+    Roots.layerStarted(scope, layerName);
+    Throwable thrown = null;
+    try {
+      scope.runBody(
+          x -> {
+            try {
+              layer.body().run(this);
+            } finally {
+              returned();
+            }
+            return null;
+          });
+    } catch (Throwable t) {
+      thrown = t;
+    }
+    Roots.layerEnded(scope);
+    runner.endStarting(scope);
+    if (!proceeded) {
+      if (scope.isCancelCalled() && (thrown == null || ScopeNode.isCancellation(thrown))) {
+        runner.print("startup of layer '" + layerName + "' cancelled");
+        return;
+      }
+      if (thrown == null) {
+        thrown =
+            new IllegalStateException(
+                "Lifespan layer '" + layerName + "' returned without calling proceed()");
+      }
+      runner.startupFailed(layerName, thrown);
+    } else {
+      if (thrown != null && thrown != misuse) runner.failed("layer '" + layerName + "'", thrown);
+      runner.print(
+          "layer '"
+              + layerName
+              + "' torn down"
+              + (thrown != null ? " with a failure: " + thrown : ""));
+    }
   }
 
   @Override

@@ -1,5 +1,8 @@
 package dev.lifespan.internal;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * The shutdown's clock, on a daemon thread started by the first shutdown request: waits out the
  * drain delay, cancels the main body, repeats the current phase's progress line, cancels everything
@@ -12,11 +15,14 @@ package dev.lifespan.internal;
  */
 final class ShutdownMonitor implements Runnable {
   private final AppRunner runner;
+  private final ShutdownRequests requests;
   private final Timer timer;
   private final long drain, interval;
 
-  ShutdownMonitor(AppRunner runner, Timer timer, long drain, long interval) {
+  ShutdownMonitor(
+      AppRunner runner, ShutdownRequests requests, Timer timer, long drain, long interval) {
     this.runner = runner;
+    this.requests = requests;
     this.timer = timer;
     this.drain = drain;
     this.interval = interval;
@@ -50,11 +56,11 @@ final class ShutdownMonitor implements Runnable {
       if (runner.ended()) return;
       long now = timer.nanoTime();
       if (!s.hardReached() && now - s.hardDeadline() >= 0) {
-        runner.hardDeadlineReached();
+        requests.hardDeadlineReached();
         continue;
       }
       if (s.gaveUp() || (s.hardReached() && now - s.giveUpAt() >= 0)) {
-        runner.abandon();
+        requests.abandon();
         return;
       }
       if (!s.phase().equals(lastPhase)) {
@@ -63,11 +69,23 @@ final class ShutdownMonitor implements Runnable {
       }
       if (now - lastPrint >= interval) {
         lastPrint = now;
-        runner.print(Progress.waiting(s.phase(), runner.waitingFor(s), s, now));
+        runner.print(Progress.waiting(s.phase(), waitingFor(s), s, now));
       }
       long next = lastPrint + interval;
       long limit = s.hardReached() ? s.giveUpAt() : s.hardDeadline();
       runner.awaitChange(s, next - limit < 0 ? next : limit);
     }
+  }
+
+  /** The running tasks below the current phase's scope, or null if it waits for no tasks. */
+  private static List<TaskImpl<?>> waitingFor(ShutdownState s) {
+    ScopeNode w = s.waitingOn();
+    if (w == null) return null;
+    List<TaskImpl<?>> tasks = new ArrayList<>();
+    w.walk(
+        n -> {
+          if (n instanceof TaskImpl<?> t && !t.isDone()) tasks.add(t);
+        });
+    return tasks;
   }
 }

@@ -1,5 +1,6 @@
 package dev.lifespan.internal;
 
+import dev.lifespan.App;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -26,6 +27,36 @@ final class Signals {
                   hookRan = true;
                   runner.stopForJvmExit();
                 });
+  }
+
+  /**
+   * Runs {@code runner} as the process: installs the handlers, starts it, waits for its result,
+   * restores the handlers, prints a failure other than a startup failure (which was printed in one
+   * line already) with its stack trace, and exits with the exit code unless the JVM is already
+   * exiting. An interrupt of the calling thread is taken as a SIGTERM.
+   */
+  static void runAndExit(AppRunner runner) {
+    Signals signals = install(runner);
+    runner.start();
+    App.Result r;
+    boolean interrupted = false;
+    while (true) {
+      try {
+        r = runner.await(null).orElseThrow();
+        break;
+      } catch (InterruptedException e) {
+        if (!interrupted) runner.signal(false);
+        interrupted = true;
+      }
+    }
+    boolean jvmExiting = signals.close();
+    if (r.failure() != null && r.outcome() != App.Outcome.STARTUP_FAILED) {
+      var w = new java.io.StringWriter();
+      r.failure().printStackTrace(new java.io.PrintWriter(w));
+      runner.print("failure:\n" + w.toString().stripTrailing());
+    }
+    if (interrupted) Thread.currentThread().interrupt();
+    if (!jvmExiting) System.exit(r.exitCode());
   }
 
   static Signals install(AppRunner runner) {

@@ -1,0 +1,49 @@
+package dev.lifespan.internal;
+
+import dev.lifespan.App;
+import dev.lifespan.App.Outcome;
+import dev.lifespan.ShutdownReport;
+import dev.lifespan.StartupFailedException;
+import dev.lifespan.internal.ShutdownState.StopCause;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/** How an application ended, from what its runner saw; see {@link App} for the rules. */
+final class Outcomes {
+  private Outcomes() {}
+
+  /**
+   * The result: the first failure (startup, then main body, then teardown; later ones added to it
+   * as suppressed) decides a failed outcome; otherwise abandoned must-finish work, stragglers or
+   * giving up make it {@link Outcome#WORK_ABANDONED}; otherwise the cause of a clean stop decides.
+   *
+   * @param cause why the shutdown began; null if it never did
+   */
+  static App.Result result(
+      String name,
+      StopCause cause,
+      StartupFailedException startupFailure,
+      Throwable mainFailure,
+      List<Throwable> shutdownFailures,
+      List<ShutdownReport> reports,
+      boolean gaveUp,
+      Duration took,
+      int[] exitCodes) {
+    List<ShutdownReport> done = List.copyOf(reports);
+    List<Throwable> later = new ArrayList<>(shutdownFailures);
+    Throwable failure = startupFailure != null ? startupFailure : mainFailure;
+    if (failure == null && !later.isEmpty()) failure = later.removeFirst();
+    Outcome o;
+    if (startupFailure != null) o = Outcome.STARTUP_FAILED;
+    else if (failure != null) o = Outcome.FAILED;
+    else if (gaveUp || done.stream().anyMatch(r -> !r.clean())) o = Outcome.WORK_ABANDONED;
+    else o = cause != null ? cause.cleanOutcome() : Outcome.SUCCEEDED;
+    if (failure != null) {
+      for (Throwable t : later) {
+        if (t != failure) failure.addSuppressed(t);
+      }
+    }
+    return new App.Result(name, o, exitCodes[o.ordinal()], failure, done, took, gaveUp);
+  }
+}
