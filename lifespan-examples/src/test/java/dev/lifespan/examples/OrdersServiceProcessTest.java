@@ -93,9 +93,10 @@ class OrdersServiceProcessTest {
       taken.bind(new InetSocketAddress(0));
       try (Child child = start("--port=" + taken.getLocalPort())) {
         assertEquals(3, child.awaitExit(), child.output());
-        child.assertLine(
-            l -> l.contains("startup failed in layer 'http listener': ") && l.contains(" in use"),
-            "one line saying the port is in use");
+        child.line(
+            "orders: startup failed in layer 'http listener': port "
+                + taken.getLocalPort()
+                + " is already in use (BindException)");
         assertNoStackTrace(child);
         child.line("database: closed");
         child.assertStoppedLine("STARTUP_FAILED, exit code 3");
