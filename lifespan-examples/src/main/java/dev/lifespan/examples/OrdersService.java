@@ -362,6 +362,12 @@ public final class OrdersService {
     }
     if (id == NOT_TAKEN) {
       metrics.refused.incrementAndGet();
+      if (!config.quiet()) {
+        say(
+            "order not taken (503): shutting down, and what is left of the grace is less than a"
+                + " confirmation may need (%s)",
+            Stamped.seconds(confirmationBound()));
+      }
       return notTaken();
     }
     if (!config.quiet()) {

@@ -244,6 +244,7 @@ class OrdersServiceTest {
     String out = output.toString(StandardCharsets.UTF_8);
     assertTrue(out.contains("final counts: orders taken 0, confirmed 0,"), transcript());
     assertTrue(out.contains("refused while stopping 1"), transcript());
+    assertTrue(out.contains("order not taken (503): shutting down"), transcript());
     assertEquals(0, OrdersReport.read(url()).orders().size(), "nothing stored: " + transcript());
   }
 
