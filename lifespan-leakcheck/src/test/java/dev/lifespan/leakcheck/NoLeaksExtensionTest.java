@@ -174,12 +174,20 @@ class NoLeaksExtensionTest {
 
   // ---- fixtures: run only through run(), never by discovery (see Fixture) ----
 
+  /**
+   * Returns once {@code t} waits in {@code blockUntilReleased}, so that the leak report always
+   * shows that frame (on a busy machine a thread may not have run at all 50 ms later).
+   */
+  static void parked(Thread t) {
+    while (t.getState() != Thread.State.WAITING) Thread.onSpinWait();
+  }
+
   @Fixture
   @NoLeaks(graceMillis = 50)
   static class LeaksVirtualThread {
     @Test
     void leak() {
-      Thread.ofVirtual().name("leaky-virtual").start(blockUntilReleased());
+      parked(Thread.ofVirtual().name("leaky-virtual").start(blockUntilReleased()));
     }
   }
 
@@ -188,7 +196,7 @@ class NoLeaksExtensionTest {
   static class LeaksPlatformThread {
     @Test
     void leak() {
-      Thread.ofPlatform().daemon().name("leaky-platform").start(blockUntilReleased());
+      parked(Thread.ofPlatform().daemon().name("leaky-platform").start(blockUntilReleased()));
     }
   }
 
@@ -270,7 +278,7 @@ class NoLeaksExtensionTest {
     @Test
     @NoLeaks(graceMillis = 30)
     void leak() {
-      Thread.ofVirtual().name("leaky-virtual").start(blockUntilReleased());
+      parked(Thread.ofVirtual().name("leaky-virtual").start(blockUntilReleased()));
     }
   }
 
@@ -291,7 +299,7 @@ class NoLeaksExtensionTest {
 
     @Test
     void leak() {
-      Thread.ofVirtual().name("leaky-virtual").start(blockUntilReleased());
+      parked(Thread.ofVirtual().name("leaky-virtual").start(blockUntilReleased()));
     }
   }
 
@@ -307,7 +315,7 @@ class NoLeaksExtensionTest {
   static class LeaksWithoutAnnotation {
     @Test
     void leak() {
-      Thread.ofVirtual().name("leaky-virtual").start(blockUntilReleased());
+      parked(Thread.ofVirtual().name("leaky-virtual").start(blockUntilReleased()));
     }
   }
 
@@ -331,7 +339,7 @@ class NoLeaksExtensionTest {
   static class InheritsGrace extends Grace40 {
     @Test
     void leak() {
-      Thread.ofVirtual().name("leaky-virtual").start(blockUntilReleased());
+      parked(Thread.ofVirtual().name("leaky-virtual").start(blockUntilReleased()));
     }
   }
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lifespan.App;
+import dev.lifespan.CheckedRunnable;
 import dev.lifespan.Lifespan;
 import java.time.Duration;
 import java.util.List;
@@ -46,8 +47,8 @@ class ShutdownTimelineTest {
         .withProgress(this::record);
   }
 
-  /** A layer whose supervisor runs one must-finish task, 'flush', that ends only if cancelled. */
-  private Lifespan flushForever() {
+  /** A layer whose supervisor runs one must-finish task, 'flush': {@code body} after running. */
+  private Lifespan flush(CheckedRunnable body) {
     return Lifespan.named(
         "jobs",
         ctx -> {
@@ -56,10 +57,15 @@ class ShutdownTimelineTest {
                   "flush",
                   () -> {
                     running.countDown();
-                    Thread.sleep(FOREVER);
+                    body.run();
                   });
           ctx.proceed();
         });
+  }
+
+  /** {@link #flush} that ends only if cancelled. */
+  private Lifespan flushForever() {
+    return flush(() -> Thread.sleep(FOREVER));
   }
 
   private boolean printed(String text) {
@@ -122,20 +128,7 @@ class ShutdownTimelineTest {
   @Test
   void aCleanStopKeepsItsSignalsOutcome() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
-    Lifespan finishes =
-        Lifespan.named(
-            "jobs",
-            ctx -> {
-              ctx.supervisor()
-                  .spawnMustFinish(
-                      "flush",
-                      () -> {
-                        running.countDown();
-                        release.await();
-                      });
-              ctx.proceed();
-            });
-    App app = App.start(options("orders"), finishes, null);
+    App app = App.start(options("orders"), flush(release::await), null);
     running.await();
     app.signal(App.Signal.TERM);
     clock.advance(Duration.ofSeconds(9));
