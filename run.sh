@@ -6,15 +6,31 @@
 #   ./run.sh demo multi    one application run five times side by side in one JVM
 #   ./run.sh demo first    the first demo: a task group, a deadline, a shielded cleanup
 #                          (the orders and shutdown demos list their options with --help)
-#   ./run.sh test        format check, compile and run every module's tests
-#   ./run.sh bench ...   build the JMH benchmarks and run them (arguments go to JMH)
-#   ./run.sh mvn ...     any Maven command, with the JDK this script selects
-#   ./run.sh java ...    the selected JDK's java (for the harnesses in BENCHMARKS.md)
+#   ./run.sh test          format check, compile and run every module's tests
+#   ./run.sh bench ...     build the JMH benchmarks and run them (arguments go to JMH)
+#   ./run.sh mvn ...       any Maven command, with the JDK this script selects
+#   ./run.sh java ...      the selected JDK's java (for the harnesses in BENCHMARKS.md)
+#   ./run.sh help          this text (also: no argument, --help, -h)
 #
 # JDK selection: JAVA_HOME if it is 25 or newer; otherwise the newest JDK >= 25 found in the
 # usual JVM directories; otherwise one line saying what is missing.
 set -euo pipefail
 cd "$(dirname "$0")"
+
+usage() { # the comment block at the top of this file
+  awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
+}
+
+cmd=${1:-help}
+[ $# -gt 0 ] && shift
+case "$cmd" in
+  help | --help | -h) usage; exit 0 ;;
+  demo | test | bench | mvn | java) ;;
+  *)
+    { echo "run.sh: unknown command '$cmd'"; usage; } >&2
+    exit 2
+    ;;
+esac
 
 java_major() { # prints the feature version of the JDK at $1, or nothing
   local home=$1 v=""
@@ -53,8 +69,6 @@ export JAVA_HOME=$JDK
 export PATH="$JAVA_HOME/bin:$PATH"
 MVN=(./mvnw -B --no-transfer-progress)
 
-cmd=${1:-help}
-[ $# -gt 0 ] && shift
 case "$cmd" in
   demo)
     main=dev.lifespan.examples.OrdersService
@@ -80,9 +94,5 @@ case "$cmd" in
     ;;
   java)
     exec java "$@"
-    ;;
-  *)
-    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
-    [ "$cmd" = help ] || exit 2
     ;;
 esac

@@ -120,7 +120,10 @@ report=$?
 set -e
 
 if [ "$report" -ne 0 ]; then exit 1; fi
-if [ "$exit_code" -ne 143 ]; then
+if [ "$exit_code" -eq 4 ]; then
+  say "expected exit code 143 (SIGTERM), got 4: confirmations were abandoned at the end of the grace ($GRACE)"
+  exit 1
+elif [ "$exit_code" -ne 143 ]; then
   say "expected exit code 143 (SIGTERM), got $exit_code"
   exit 1
 fi

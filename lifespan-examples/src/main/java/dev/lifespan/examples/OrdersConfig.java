@@ -50,19 +50,23 @@ record OrdersConfig(
                                the schema is created if absent; plain JDBC, so Postgres works too
                                with its driver on the classpath
         --confirm-ms=MIN[-MAX] simulated delivery of each order's confirmation (default 1000-2000)
-        --grace=DURATION       how long in-flight requests and confirmations may still run after
-                               SIGTERM or Ctrl-C (default 20s)
+        --grace=DURATION       the shutdown's budget, from SIGTERM or Ctrl-C: the drain delay, then
+                               in-flight requests and confirmations (default 20s); orders that
+                               could not be confirmed within what is left get 503
         --drain-delay=DURATION how long to keep serving, not ready, before closing the listener
                                (default 0; on Kubernetes a few seconds, e.g. 5s, so that the
-                               endpoints stop routing to the pod before it stops accepting)
+                               endpoints stop routing to the pod before it stops accepting);
+                               part of the grace, so it must be shorter
         --dump-port=N          serve the task dump on 127.0.0.1:N/tasks (default: off)
         --metrics-every=DURATION how often the metrics flusher logs the counts (default 5s)
         --max-body-bytes=N     larger request bodies get 413 (default 4096)
         --pool-size=N          most database connections at once (default 16)
         --quiet                no line per order (for load tests)
       DURATION: 1.5s, 500ms, 2m, a number of seconds, or ISO-8601 (PT2S).
-      Exit codes: 0 stopped on request, 1 failure, 2 bad argument, 3 startup failed (e.g. the port
-      is in use or the database cannot be opened), 130 SIGINT, 143 SIGTERM.
+      Exit codes: 0 stopped on request, 1 failure, 2 bad argument (or a drain delay not shorter
+      than the grace), 3 startup failed (e.g. the port is in use or the database cannot be opened),
+      4 work abandoned (confirmations still pending when the grace ran out), 130 SIGINT (all
+      confirmations done), 143 SIGTERM (all confirmations done).
       """
           .formatted(DEFAULT_DB);
 

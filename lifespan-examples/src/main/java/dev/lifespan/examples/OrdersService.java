@@ -21,10 +21,12 @@ import java.sql.SQLException;
 import java.sql.SQLTransientException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
@@ -55,8 +57,9 @@ import java.util.function.Consumer;
  * H2, close the whole database.
  *
  * <p>The JDBC URL is configuration ({@code --db=}); the SQL is plain and runs on Postgres as well.
- * The service's own lines go to standard output, prefixed with the time since start; the {@link
- * App}'s progress lines ({@code [ 1.25 s] orders: ...}) to standard error.
+ * Every line reads the same, {@code [ 1.25 s] orders: ...} (seconds since the application started):
+ * the service's own on standard output; the {@link App}'s progress lines and the library's log
+ * records ({@code INFO dev.lifespan.http: ...}) on standard error.
  */
 public final class OrdersService {
   /** This application's connection pool, set by the {@code database} layer. */
@@ -65,7 +68,11 @@ public final class OrdersService {
   /** This application's counters, set by the {@code metrics} layer. */
   static final LifespanLocal<Metrics> METRICS = LifespanLocal.named("metrics");
 
+  /** The application's name, in every line it prints. */
+  static final String NAME = "orders";
+
   static final int MAX_ITEM_LENGTH = 200;
+  private static final long NOT_TAKEN = -1;
   static final int MAX_QUANTITY = 1_000_000;
 
   private static final String SCHEMA_ORDERS =
@@ -87,23 +94,20 @@ public final class OrdersService {
 
   OrdersService(OrdersConfig config, PrintStream out) {
     this.config = config;
-    this.out = new Stamped(out);
+    this.out = new Stamped(out, NAME);
   }
 
   /** Runs the service until SIGTERM or Ctrl-C, then exits; {@code --help} lists the arguments. */
   public static void main(String[] args) {
     OrdersConfig config =
-        Args.parseOrExit("OrdersService", OrdersConfig.USAGE, args, OrdersConfig::parse);
+        Args.parseOrExit("OrdersService", OrdersConfig.USAGE, args, OrdersService::validConfig);
     if (config == null) return;
-    if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
-      // one line per log record (the server's "listening on", a restarted flusher)
-      System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tT %4$s %3$s: %5$s%6$s%n");
-    }
     OrdersService service = new OrdersService(config, System.out);
+    service.out.installLogFormat(); // the server's "listening on", a restarted flusher, ...
     long pid = ProcessHandle.current().pid();
     service.say(
         "orders service (pid %d) starting: port %d, database %s; Ctrl-C or kill -TERM %d stops it",
-        pid, config.port(), redacted(service.url()), pid);
+        pid, config.port(), redacted(config.db()), pid);
     HttpApp.runAndExit(
         service.appOptions(), service.lifespan(), service.httpOptions(), service.routes());
   }
@@ -121,8 +125,25 @@ public final class OrdersService {
         service.routes());
   }
 
+  /**
+   * The settings {@code args} ask for, if they also fit together as the application's options (a
+   * drain delay shorter than the grace period, say); null for {@code --help}.
+   *
+   * @throws IllegalArgumentException with one line naming the bad argument, or the two values that
+   *     do not fit together
+   */
+  static OrdersConfig validConfig(String... args) {
+    OrdersConfig config = OrdersConfig.parse(args);
+    if (config != null) appOptions(config).validate();
+    return config;
+  }
+
   App.Options appOptions() {
-    return App.Options.named("orders")
+    return appOptions(config);
+  }
+
+  private static App.Options appOptions(OrdersConfig config) {
+    return App.Options.named(NAME)
         .withGrace(config.grace())
         // 0 by default; on Kubernetes a few seconds (e.g. 5s), so that the endpoints stop routing
         // new connections here before the listener closes
@@ -147,14 +168,19 @@ public final class OrdersService {
   }
 
   /**
-   * The JDBC URL as configured; for H2, with {@code DB_CLOSE_ON_EXIT=FALSE} added unless set: the
-   * database closes when the {@code database} layer closes it, not when the JVM begins to exit
-   * while confirmations may still be writing.
+   * The JDBC URL as configured; for H2, with two settings added unless set: {@code
+   * DB_CLOSE_ON_EXIT=FALSE}, so that the database closes when the {@code database} layer closes it,
+   * not when the JVM begins to exit while confirmations may still be writing; and {@code
+   * TRACE_LEVEL_FILE=0}, so that H2 keeps no trace file of its own: the service reports its
+   * database errors itself, and a trace file that cannot be written (the database's directory
+   * cannot be created) would make H2 print its stack traces to standard output.
    */
   String url() {
     String url = config.db();
-    if (url.startsWith("jdbc:h2:") && !url.toUpperCase(Locale.ROOT).contains("DB_CLOSE_ON_EXIT")) {
-      url += ";DB_CLOSE_ON_EXIT=FALSE";
+    if (url.startsWith("jdbc:h2:")) {
+      String upper = url.toUpperCase(Locale.ROOT);
+      if (!upper.contains("DB_CLOSE_ON_EXIT")) url += ";DB_CLOSE_ON_EXIT=FALSE";
+      if (!upper.contains("TRACE_LEVEL_FILE")) url += ";TRACE_LEVEL_FILE=0";
     }
     return url;
   }
@@ -166,7 +192,11 @@ public final class OrdersService {
 
   // ---- the layers
 
-  /** Opens the pool and creates the schema; closes every connection after all work stopped. */
+  /**
+   * Opens the pool and creates the schema; closes every connection after all work stopped. A
+   * database that cannot be opened fails the startup with one line naming its URL and the driver's
+   * reason ({@link #cannotOpen}).
+   */
   private Lifespan database() {
     return Lifespan.named(
         "database",
@@ -175,15 +205,21 @@ public final class OrdersService {
           say("database: opening %s", redacted(url));
           try (ConnectionPool pool =
               new ConnectionPool(url, config.poolSize(), Duration.ofSeconds(5))) {
-            long[] counts = db(pool, "create schema", c -> createSchema(c));
+            long[] counts;
+            try {
+              counts = db(pool, "create schema", c -> createSchema(c));
+            } catch (SQLException e) {
+              throw cannotOpen(config.db(), e);
+            }
             DB.set(pool);
             say("database: schema ready; it holds %d order(s), %d confirmed", counts[0], counts[1]);
             ctx.proceed();
             say(
                 "database: requests and confirmations have all ended; closing %d connection(s)",
                 pool.openConnections());
+          } finally {
+            say("database: closed"); // also after a failed startup: nothing is left open
           }
-          say("database: closed");
         });
   }
 
@@ -248,7 +284,39 @@ public final class OrdersService {
 
   // ---- the routes
 
-  /** {@code POST /orders}: stores the order, answers 201, and confirms it in the background. */
+  /**
+   * How long a confirmation may need once its order is taken: the longest simulated delivery
+   * ({@code --confirm-ms}) plus {@link #CONFIRMATION_WRITE} for writing it. Once a shutdown has
+   * begun, an order is taken only while the grace period leaves at least this much, so that every
+   * 201 is a promise the service can still keep.
+   */
+  Duration confirmationBound() {
+    return Duration.ofMillis(config.confirmMaxMillis()).plus(CONFIRMATION_WRITE);
+  }
+
+  /** The time allowed for a confirmation's database write, on top of its delivery. */
+  static final Duration CONFIRMATION_WRITE = Duration.ofMillis(500);
+
+  /**
+   * Whether a confirmation that needs {@code needed} can still finish by {@code graceDeadline} (the
+   * application's {@link App#graceDeadline()}: empty while no shutdown has begun) at {@code now}.
+   */
+  static boolean canConfirmInTime(Optional<Instant> graceDeadline, Instant now, Duration needed) {
+    return graceDeadline.isEmpty()
+        || Duration.between(now, graceDeadline.get()).compareTo(needed) >= 0;
+  }
+
+  /** The answer to an order the service cannot confirm in time: it is not taken. */
+  private static Response notTaken() {
+    return Response.text(503, "shutting down: order not taken, retry elsewhere\n")
+        .withHeader("Connection", "close");
+  }
+
+  /**
+   * {@code POST /orders}: stores the order, answers 201, and confirms it in the background; during
+   * a shutdown that leaves too little of the grace period for its confirmation ({@link
+   * #confirmationBound()}), answers 503 and stores nothing.
+   */
   Response create(Request request) throws SQLException {
     Metrics metrics = METRICS.get();
     NewOrder order;
@@ -259,6 +327,7 @@ public final class OrdersService {
       throw e;
     }
     ConnectionPool pool = DB.get();
+    App app = App.current().orElseThrow();
     CompletableFuture<Boolean> committed = new CompletableFuture<>();
     long id;
     try {
@@ -269,12 +338,17 @@ public final class OrdersService {
               c -> {
                 c.setAutoCommit(false);
                 long newId = insert(c, order);
+                // decided as late as possible: just before the promise is made
+                if (!canConfirmInTime(app.graceDeadline(), Instant.now(), confirmationBound())) {
+                  c.rollback();
+                  return NOT_TAKEN;
+                }
                 try {
                   Supervisor.background()
                       .spawnMustFinish("confirm order " + newId, () -> confirm(newId, committed));
                 } catch (IllegalStateException shuttingDown) {
                   c.rollback(); // nobody would confirm it
-                  throw new HttpException(503, "shutting down: order not taken, retry elsewhere");
+                  return NOT_TAKEN;
                 }
                 c.commit();
                 metrics.taken.incrementAndGet(); // before the confirmation can count it
@@ -286,7 +360,19 @@ public final class OrdersService {
     } finally {
       committed.complete(false); // no effect once completed: rolled back, nothing to confirm
     }
-    if (!config.quiet()) say("order %d taken: %d x %s", id, order.quantity(), order.item());
+    if (id == NOT_TAKEN) {
+      metrics.refused.incrementAndGet();
+      if (!config.quiet()) {
+        say(
+            "order not taken (503): shutting down, and what is left of the grace is less than a"
+                + " confirmation may need (%s)",
+            Stamped.seconds(confirmationBound()));
+      }
+      return notTaken();
+    }
+    if (!config.quiet()) {
+      say("order %d taken: %d x %s", id, order.quantity(), Stamped.escaped(order.item()));
+    }
     return Response.json(201, "{\"id\": " + id + "}\n").withHeader("Location", "/orders/" + id);
   }
 
@@ -384,6 +470,20 @@ public final class OrdersService {
             return work.run(lease.connection());
           }
         });
+  }
+
+  /**
+   * The startup failure for database {@code url} that could not be opened, or whose schema could
+   * not be created: {@code database jdbc:h2:/proc/nope/orders cannot be opened: Error while
+   * creating file "/proc/nope" [90062-252]}, with {@code e} as its cause. Only the first line of
+   * the driver's message is kept (some drivers add the SQL or hints on further lines); passwords in
+   * the URL are hidden.
+   */
+  static SQLException cannotOpen(String url, SQLException e) {
+    String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    reason = reason.lines().findFirst().orElse("").strip();
+    return new SQLException(
+        "database " + redacted(url) + " cannot be opened: " + reason, e.getSQLState(), e);
   }
 
   /** Work with one connection. */
@@ -499,6 +599,7 @@ public final class OrdersService {
     final AtomicLong taken = new AtomicLong();
     final AtomicLong confirmed = new AtomicLong();
     final AtomicLong rejected = new AtomicLong();
+    final AtomicLong refused = new AtomicLong();
 
     /**
      * The counters at one moment.
@@ -506,23 +607,27 @@ public final class OrdersService {
      * @param taken orders stored and answered 201
      * @param confirmed orders confirmed
      * @param rejected order requests answered 400
+     * @param refused orders not taken because the shutdown left too little time to confirm them
+     *     (503)
      */
-    record Snapshot(long taken, long confirmed, long rejected) {
+    record Snapshot(long taken, long confirmed, long rejected, long refused) {
       @Override
       public String toString() {
         return String.format(
             Locale.ROOT,
-            "orders taken %d, confirmed %d, awaiting confirmation %d; bad requests %d",
+            "orders taken %d, confirmed %d, awaiting confirmation %d; bad requests %d;"
+                + " refused while stopping %d",
             taken,
             confirmed,
             taken - confirmed,
-            rejected);
+            rejected,
+            refused);
       }
     }
 
     Snapshot snapshot() {
       long c = confirmed.get(); // before taken: never more confirmed than taken
-      return new Snapshot(taken.get(), c, rejected.get());
+      return new Snapshot(taken.get(), c, rejected.get(), refused.get());
     }
   }
 

@@ -51,7 +51,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * When every job is done the worker exits with code 0. On the first Ctrl-C or SIGTERM it stops
  * gracefully; a second Ctrl-C forces it (must-finish jobs are cancelled too); a third gives up. The
  * progress lines ({@code [ 1.25 s] worker: ...}) are printed by {@link App} on standard error; the
- * demo's own lines, on standard output, show the elapsed time.
+ * demo's own lines, in the same format, on standard output.
  *
  * <p>Arguments, all optional, as {@code --key=value}: {@code --results=DIR}, {@code
  * --job-seconds=N}, {@code --must-finish=N}, {@code --ordinary=N}, {@code --grace=DURATION}, {@code
@@ -60,6 +60,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * them. A bad argument prints one line naming it and exits with code 2.
  */
 public final class ShutdownDemo {
+  private static final String NAME = "worker";
   private static final int STEPS = 5; // progress lines at 20%, 40%, ... 100%
 
   /** The open journal of the running worker, set by the {@code journal} layer. */
@@ -73,7 +74,7 @@ public final class ShutdownDemo {
 
   private ShutdownDemo(Config config, PrintStream out) {
     this.config = config;
-    this.out = new Stamped(out);
+    this.out = new Stamped(out, NAME);
   }
 
   /**
@@ -81,11 +82,22 @@ public final class ShutdownDemo {
    * description for the arguments.
    */
   public static void main(String[] args) throws IOException {
-    Config config = Args.parseOrExit("ShutdownDemo", Config.USAGE_TEXT, args, Config::parse);
+    Config config =
+        Args.parseOrExit(
+            "ShutdownDemo",
+            Config.USAGE_TEXT,
+            args,
+            a -> {
+              Config c = Config.parse(a);
+              if (c != null) appOptions(c).validate(); // the values that must fit together
+              return c;
+            });
     if (config == null) return;
     Path results =
         config.results != null ? config.results : Files.createTempDirectory("lifespan-demo-");
-    new ShutdownDemo(config.withResults(results), System.out).run();
+    ShutdownDemo demo = new ShutdownDemo(config.withResults(results), System.out);
+    demo.out.installLogFormat();
+    demo.run();
   }
 
   private void run() {
@@ -99,13 +111,15 @@ public final class ShutdownDemo {
         "on shutdown, ordinary jobs are cancelled at once and must-finish jobs get %s of grace;"
             + " the last line tells why the worker stopped and its exit code",
         Stamped.seconds(config.grace));
-    App.Options options =
-        App.Options.named("worker")
-            .withGrace(config.grace)
-            .withTeardownTimeout(config.teardownTimeout)
-            .withKillTimeout(config.killTimeout)
-            .withProgressInterval(config.progressInterval);
-    App.runAndExit(options, Lifespan.of(journal(), jobs(), intake()), this::work);
+    App.runAndExit(appOptions(config), Lifespan.of(journal(), jobs(), intake()), this::work);
+  }
+
+  private static App.Options appOptions(Config config) {
+    return App.Options.named(NAME)
+        .withGrace(config.grace)
+        .withTeardownTimeout(config.teardownTimeout)
+        .withKillTimeout(config.killTimeout)
+        .withProgressInterval(config.progressInterval);
   }
 
   // ---- the layers
@@ -242,8 +256,8 @@ public final class ShutdownDemo {
 
   /**
    * {@code --stubborn}: an ordinary job that swallows interrupts, so cancellation cannot stop it.
-   * The shutdown reports it as a straggler, with its stack trace, and the worker exits anyway; on
-   * its own it would stop after two minutes.
+   * The shutdown reports it as a straggler, with its stack trace, and the worker exits anyway, with
+   * exit code 4 (work abandoned); on its own it would stop after two minutes.
    */
   private void stubbornJob() {
     say("job 'stubborn': started; it ignores cancellation (--stubborn)");
@@ -340,7 +354,8 @@ public final class ShutdownDemo {
           --slow-startup              a layer whose startup blocks until cancelled
           --stubborn                  add an ordinary job that ignores cancellation
         DURATION: 1.5s, 500ms, 2m, a number of seconds, or ISO-8601 (PT2S).
-        Exit codes: 0 all jobs done, 1 failure, 2 bad argument, 3 startup failed, 130 SIGINT, 143 SIGTERM.
+        Exit codes: 0 all jobs done, 1 failure, 2 bad argument, 3 startup failed, 4 must-finish jobs
+        abandoned at the end of the grace or a job ignored cancellation, 130 SIGINT, 143 SIGTERM.
         """;
 
     Config withResults(Path dir) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lifespan.App;
+import dev.lifespan.StartupFailedException;
 import dev.lifespan.examples.OrdersLoad.Outcome;
 import dev.lifespan.http.HttpApp;
 import java.io.ByteArrayOutputStream;
@@ -16,11 +17,14 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -195,6 +199,85 @@ class OrdersServiceTest {
     }
   }
 
+  // ---- startup failures
+
+  @Test
+  void aDatabaseThatCannotBeOpenedFailsTheStartupWithOneLineNamingItsUrlAndTheReason()
+      throws Exception {
+    Path notADirectory = Files.writeString(dir.resolve("a file"), "");
+    String url = "jdbc:h2:file:" + notADirectory.resolve("orders");
+    OrdersConfig config = OrdersConfig.parse("--port=0", "--db=" + url);
+    HttpApp app =
+        OrdersService.start(
+            config, new PrintStream(output, true, StandardCharsets.UTF_8), progress::add);
+    apps.add(app);
+
+    App.Result result = app.app().await(WAIT).orElseThrow(() -> new AssertionError(transcript()));
+    assertEquals(App.Outcome.STARTUP_FAILED, result.outcome(), transcript());
+    StartupFailedException failure = (StartupFailedException) result.failure();
+    assertEquals("database", failure.layer());
+    String message = failure.getCause().getMessage();
+    assertTrue(message.startsWith("database " + url + " cannot be opened: "), message);
+    assertEquals(1, message.lines().count(), message);
+    assertTrue(output.toString(StandardCharsets.UTF_8).contains("database: closed"), transcript());
+  }
+
+  // ---- order-taking during a shutdown
+
+  @Test
+  void duringTheDrainAnOrderIsRefusedWhenTheGraceLeftIsShorterThanItsConfirmation()
+      throws Exception {
+    // a confirmation needs up to 3 s + CONFIRMATION_WRITE; the grace gives 2 s from the signal
+    HttpApp app = start("--confirm-ms=3000", "--grace=2s", "--drain-delay=1s");
+    client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    String base = "http://127.0.0.1:" + app.port();
+    app.app().signal(App.Signal.TERM); // the shutdown has begun when signal returns
+
+    HttpResponse<String> r = send("POST", base + "/orders", "{\"item\": \"a\", \"quantity\": 1}");
+    assertEquals(503, r.statusCode(), r.body() + transcript());
+    assertEquals("shutting down: order not taken, retry elsewhere\n", r.body());
+    assertEquals("close", r.headers().firstValue("Connection").orElse(""), r.headers().toString());
+
+    App.Result result = app.app().await(WAIT).orElseThrow(() -> new AssertionError(transcript()));
+    assertEquals(143, result.exitCode(), transcript());
+    assertEquals(List.of(), result.abandoned(), transcript());
+    String out = output.toString(StandardCharsets.UTF_8);
+    assertTrue(out.contains("final counts: orders taken 0, confirmed 0,"), transcript());
+    assertTrue(out.contains("refused while stopping 1"), transcript());
+    assertTrue(out.contains("order not taken (503): shutting down"), transcript());
+    assertEquals(0, OrdersReport.read(url()).orders().size(), "nothing stored: " + transcript());
+  }
+
+  @Test
+  void duringTheDrainAnOrderIsTakenAndConfirmedWhileTheGraceLeftSufficesForIt() throws Exception {
+    HttpApp app = start("--confirm-ms=100", "--grace=5s", "--drain-delay=1s");
+    client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    String base = "http://127.0.0.1:" + app.port();
+    app.app().signal(App.Signal.TERM);
+
+    HttpResponse<String> r = send("POST", base + "/orders", "{\"item\": \"a\", \"quantity\": 1}");
+    assertEquals(201, r.statusCode(), r.body() + transcript());
+
+    App.Result result = app.app().await(WAIT).orElseThrow(() -> new AssertionError(transcript()));
+    assertEquals(143, result.exitCode(), transcript());
+    assertEquals(List.of(), result.abandoned(), transcript());
+    assertTrue(output.toString(StandardCharsets.UTF_8).contains("order 1 confirmed"), transcript());
+  }
+
+  @Test
+  void anOrderIsTakenOnlyIfItsConfirmationFitsInTheGraceLeft() {
+    Instant now = Instant.parse("2026-01-01T00:00:00Z");
+    Duration needed = Duration.ofMillis(2500);
+    assertTrue(OrdersService.canConfirmInTime(Optional.empty(), now, needed), "no shutdown yet");
+    assertTrue(OrdersService.canConfirmInTime(Optional.of(now.plus(needed)), now, needed));
+    assertFalse(
+        OrdersService.canConfirmInTime(Optional.of(now.plus(needed).minusMillis(1)), now, needed));
+    assertFalse(OrdersService.canConfirmInTime(Optional.of(now.minusSeconds(1)), now, needed));
+    assertEquals(
+        Duration.ofMillis(2000).plus(OrdersService.CONFIRMATION_WRITE),
+        new OrdersService(OrdersConfig.defaults(), System.out).confirmationBound());
+  }
+
   // ---- the API
 
   @Test
@@ -313,8 +396,16 @@ class OrdersServiceTest {
     assertEquals(400, malformed.statusCode());
     assertTrue(malformed.body().contains("order id must be a number"), malformed.body());
 
+    HttpResponse<String> forged =
+        send("POST", base + "/orders", "{\"item\": \"a\\nb\\u001b[31m\", \"quantity\": 1}");
+    assertEquals(201, forged.statusCode(), forged.body());
+
     String out = output.toString(StandardCharsets.UTF_8);
     assertTrue(out.contains("order " + id + " taken: 3 x café \"noir\""), out);
+    assertTrue(
+        out.contains(" taken: 1 x a\\nb\\u001b[31m" + System.lineSeparator()),
+        "control characters escaped: " + out);
+    assertFalse(out.contains("\u001b"), out);
     assertTrue(out.contains("order " + id + " confirmed (delivery took 300 ms)"), out);
   }
 
@@ -404,26 +495,64 @@ class OrdersServiceTest {
   }
 
   @Test
+  void aDrainDelayNotShorterThanTheGraceIsRefusedWithOneLineNamingBoth() {
+    IllegalArgumentException x =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> OrdersService.validConfig("--drain-delay=40s", "--grace=5s"));
+    assertEquals(
+        "drain delay PT40S must be shorter than the grace period PT5S (app 'orders')",
+        x.getMessage());
+    assertEquals(
+        Duration.ofSeconds(4),
+        OrdersService.validConfig("--drain-delay=4s", "--grace=5s").drainDelay());
+    assertNull(OrdersService.validConfig("--help"));
+  }
+
+  @Test
   void aBadArgumentExitsWithCode2AndOneLine() throws Exception {
+    assertEquals(
+        "OrdersService: bad argument '--port=eighty': must be a whole number from 0 to 65535",
+        runExpectingExit(2, "--port=eighty"));
+  }
+
+  @Test
+  void aDrainDelayNotShorterThanTheGraceExitsWithCode2AndOneLineBeforeOpeningAnything()
+      throws Exception {
+    Path db = dir.resolve("never-created");
+    assertEquals(
+        "OrdersService: drain delay PT40S must be shorter than the grace period PT5S (app"
+            + " 'orders')",
+        runExpectingExit(2, "--drain-delay=40s", "--grace=5s", "--db=jdbc:h2:file:" + db));
+    assertFalse(Files.exists(db.getParent().resolve("never-created.mv.db")), "no database opened");
+  }
+
+  @Test
+  void helpListsTheOptionsAndExitCodesAndExitsWith0() throws Exception {
+    String help = runExpectingExit(0, "--help");
+    assertEquals(OrdersConfig.USAGE.strip(), help);
+    for (String option : List.of("--port=", "--db=", "--grace=", "--drain-delay=", "--quiet")) {
+      assertTrue(help.contains(option), option);
+    }
+    assertTrue(help.contains("4 work abandoned"), help);
+  }
+
+  /** Runs the service as a process that should exit at once; returns its output, stripped. */
+  private static String runExpectingExit(int code, String... args) throws Exception {
     String java =
         ProcessHandle.current()
             .info()
             .command()
             .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    Process p =
-        new ProcessBuilder(
-                java,
-                "-cp",
-                System.getProperty("java.class.path"),
-                OrdersService.class.getName(),
-                "--port=eighty")
-            .redirectErrorStream(true)
-            .start();
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                java, "-cp", System.getProperty("java.class.path"), OrdersService.class.getName()));
+    cmd.addAll(List.of(args));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(p.waitFor(30, TimeUnit.SECONDS), out);
-    assertEquals(2, p.exitValue(), out);
-    assertEquals(
-        "OrdersService: bad argument '--port=eighty': must be a whole number from 0 to 65535",
-        out.strip());
+    assertEquals(code, p.exitValue(), out);
+    return out.strip();
   }
 }

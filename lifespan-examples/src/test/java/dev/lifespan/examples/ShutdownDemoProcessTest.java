@@ -179,7 +179,8 @@ class ShutdownDemoProcessTest {
   }
 
   @Test
-  void stubbornTaskIsPrintedAsStragglerWithItsStackAndTheProcessExitsAnyway() throws Exception {
+  void stubbornTaskIsPrintedAsStragglerWithItsStackAndTheProcessExitsAnywayWithCode4()
+      throws Exception {
     Duration grace = Duration.ofSeconds(2), teardown = Duration.ofSeconds(1);
     Duration kill = Duration.ofMillis(500), margin = Duration.ofSeconds(5);
     try (Child child =
@@ -213,6 +214,39 @@ class ShutdownDemoProcessTest {
       child.line("job 'preview-1': cancelled at ");
       child.assertStoppedLine("WORK_ABANDONED, exit code 4");
       assertResults("report-1");
+    }
+  }
+
+  @Test
+  void graceTooShortForAMustFinishJobExitsWith4NamingItWithinTheHardDeadline() throws Exception {
+    Duration grace = Duration.ofSeconds(1), teardown = Duration.ofSeconds(1);
+    Duration kill = Duration.ofMillis(500), margin = Duration.ofSeconds(5);
+    try (Child child =
+        Child.start(
+            args(
+                "--must-finish=1",
+                "--ordinary=0",
+                "--job-seconds=60",
+                "--grace=" + grace.toMillis() + "ms",
+                "--teardown-timeout=" + teardown.toMillis() + "ms",
+                "--kill-timeout=" + kill.toMillis() + "ms"))) {
+      child.awaitLine("job 'report-1' (must-finish): started");
+      long signalled = child.signal("TERM");
+
+      assertEquals(4, child.awaitExit(), child.output());
+      Duration took = Duration.ofNanos(child.exitedNanos - signalled);
+      Duration bound = grace.plus(teardown).plus(kill).plus(margin);
+      assertTrue(took.compareTo(bound) < 0, "exited " + took + " after SIGTERM; bound " + bound);
+      assertOrder(
+          child,
+          "SIGTERM received: shutting down",
+          "job 'report-1' (must-finish): cancelled at ",
+          "layer 'journal' torn down");
+      child.assertNoLine("job 'report-1' (must-finish): done");
+      child.assertStoppedLine(
+          "WORK_ABANDONED, exit code 4; 1 must-finish task abandoned at the end of the grace"
+              + " period: 'report-1'");
+      assertResults();
     }
   }
 
@@ -294,35 +328,45 @@ class ShutdownDemoProcessTest {
   /** One line of the child's output (standard output and error merged), when it was read. */
   record Line(int index, String text, long nanos) {}
 
-  /** A running {@link ShutdownDemo} process with a thread reading its output. */
+  /**
+   * A running demo process ({@link ShutdownDemo} unless said otherwise) with a thread reading its
+   * output.
+   */
   static final class Child implements AutoCloseable {
-    private static final String MAIN = ShutdownDemo.class.getName();
     private static Boolean defaultSignalWorks; // guarded by Child.class
 
     private final Process process;
+    private final String app;
     private final boolean signalsReset;
     private final Thread reader;
     private final List<Line> lines = new ArrayList<>(); // guarded by lines
     private boolean ended; // guarded by lines
     long exitedNanos;
 
-    private Child(Process process, boolean signalsReset) {
+    private Child(Process process, String app, boolean signalsReset) {
       this.process = process;
+      this.app = app;
       this.signalsReset = signalsReset;
       this.reader = Thread.ofPlatform().name("demo output " + process.pid()).start(this::read);
     }
 
+    /** Starts the shutdown demo, whose application is called {@code worker}. */
     static Child start(List<String> args) throws IOException {
+      return start(ShutdownDemo.class, "worker", args);
+    }
+
+    /** Starts demo {@code main}, whose application is called {@code app}, with {@code args}. */
+    static Child start(Class<?> main, String app, List<String> args) throws IOException {
       List<String> cmd = new ArrayList<>();
       boolean reset = defaultSignalWorks();
       if (reset) cmd.addAll(List.of("env", "--default-signal=INT,TERM"));
       cmd.add(javaBinary());
       // A quick start on a small machine: no optimizing compiler, a small heap.
       cmd.addAll(List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx64m"));
-      cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), MAIN));
+      cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
       cmd.addAll(args);
       Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-      return new Child(p, reset);
+      return new Child(p, app, reset);
     }
 
     private static String javaBinary() {
@@ -445,7 +489,8 @@ class ShutdownDemoProcessTest {
     /** The output ends with App's line "stopped ...: OUTCOME, exit code N", and has it once. */
     void assertStoppedLine(String outcome) {
       List<Line> all = lines();
-      List<Line> stopped = all.stream().filter(l -> l.text.contains("] worker: stopped ")).toList();
+      List<Line> stopped =
+          all.stream().filter(l -> l.text.contains("] " + app + ": stopped ")).toList();
       assertEquals(1, stopped.size(), "one 'stopped' line; output:\n" + output());
       assertEquals(all.getLast(), stopped.getFirst(), "the 'stopped' line is the last one");
       assertTrue(stopped.getFirst().text.contains(": " + outcome), stopped.getFirst().text);
@@ -525,12 +570,17 @@ class ShutdownDemoProcessTest {
     }
 
     @Override
-    public void close() throws InterruptedException {
-      if (process.isAlive()) {
-        process.destroyForcibly();
-        process.waitFor(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    public void close() {
+      try {
+        if (process.isAlive()) {
+          process.destroyForcibly();
+          process.waitFor(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        }
+        reader.join(WAIT.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt(); // the test is being stopped: leave the rest to it
+        return;
       }
-      reader.join(WAIT.toMillis());
       if (reader.isAlive()) {
         throw new AssertionError(
             String.format(Locale.ROOT, "reader thread of process %d did not end", pid()));
