@@ -269,6 +269,15 @@ public final class App {
     return runner.uptime();
   }
 
+  /**
+   * The clock the application runs on ({@link Options#withClock}; by default {@link
+   * TimeSource#system()}): compare {@link #graceDeadline()} with its {@link TimeSource#instant()},
+   * not with {@code Instant.now()}, so that the comparison holds under a fake clock too.
+   */
+  public TimeSource clock() {
+    return runner.clock();
+  }
+
   /** The application's readiness and liveness now. */
   public State state() {
     return runner.state();
@@ -558,7 +567,7 @@ public final class App {
           name,
           lifespan,
           body,
-          dev.lifespan.internal.Clocks.timerOf(clock),
+          clock,
           grace,
           teardownTimeout,
           killTimeout,

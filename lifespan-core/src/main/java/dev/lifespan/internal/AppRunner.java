@@ -9,6 +9,7 @@ import dev.lifespan.ShutdownReport;
 import dev.lifespan.StartupFailedException;
 import dev.lifespan.SupervisorFailedException;
 import dev.lifespan.TaskDump;
+import dev.lifespan.TimeSource;
 import dev.lifespan.internal.ShutdownState.StopCause;
 import java.time.Duration;
 import java.time.Instant;
@@ -43,6 +44,7 @@ public final class AppRunner {
   private final long grace, teardown, kill, drain, interval;
   private final int[] exitCodes;
   private final AppContext context;
+  private final TimeSource clock;
   private final Timer timer;
   private final Progress progress;
   private final long startedAt; // timer.nanoTime() at creation
@@ -73,7 +75,7 @@ public final class AppRunner {
       String name,
       Lifespan lifespan,
       CheckedRunnable body,
-      Timer timer,
+      TimeSource clock,
       Duration grace,
       Duration teardown,
       Duration kill,
@@ -84,7 +86,8 @@ public final class AppRunner {
     this.name = name;
     this.layers = Layers.flatten(lifespan);
     this.body = body;
-    this.timer = timer;
+    this.clock = clock;
+    this.timer = Clocks.timerOf(clock);
     this.grace = Timer.clampOffset(grace);
     this.teardown = Timer.clampOffset(teardown);
     this.kill = Timer.clampOffset(kill);
@@ -135,6 +138,16 @@ public final class AppRunner {
 
   void print(String line) {
     progress.print(line);
+  }
+
+  /** A repeated progress line of the monitor; dropped once the last line was printed. */
+  void printProgress(String line) {
+    progress.printProgress(line);
+  }
+
+  /** The application's clock. */
+  public TimeSource clock() {
+    return clock;
   }
 
   /** Since the application was created, on its clock. */
@@ -309,7 +322,9 @@ public final class AppRunner {
   /** Layer {@code layerName} failed to start with {@code thrown}: one line, then the shutdown. */
   void startupFailed(String layerName, Throwable thrown) {
     startupFailure = new StartupFailedException(name, layerName, thrown);
-    print("startup failed in layer '" + layerName + "': " + Progress.oneLine(thrown));
+    String line = "startup failed in layer '" + layerName + "': " + Progress.oneLine(thrown);
+    update(x -> x.inPhase("stopping after a failed startup", timer.nanoTime(), null));
+    print(line);
     System.getLogger("dev.lifespan")
         .log(
             System.Logger.Level.DEBUG,
@@ -401,7 +416,7 @@ public final class AppRunner {
             gaveUp,
             Duration.ofNanos(took),
             exitCodes);
-    print(Progress.stopped(res));
+    progress.printLast(Progress.stopped(res));
     life.end(res);
   }
 

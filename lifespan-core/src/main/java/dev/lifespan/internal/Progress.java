@@ -22,6 +22,7 @@ final class Progress {
   private final Consumer<String> sink; // null: System.err
   private final Timer timer;
   private final long startedAt;
+  private boolean ended; // guarded by this: the last line was printed
 
   Progress(String app, Consumer<String> sink, Timer timer, long startedAt) {
     this.app = app;
@@ -32,18 +33,42 @@ final class Progress {
 
   /** Prints {@code message} as one line; a sink that throws is replaced by {@code System.err}. */
   void print(String message) {
-    synchronized (this) { // the clock read inside the lock: times in the output never go back
-      String out = stamp(timer.nanoTime() - startedAt) + app + ": " + message;
-      if (sink != null) {
-        try {
-          sink.accept(out);
-          return;
-        } catch (RuntimeException e) {
-          // fall through to System.err
-        }
-      }
-      System.err.println(out);
+    synchronized (this) {
+      write(message);
     }
+  }
+
+  /**
+   * Prints a repeated progress line, unless the last line was printed: the monitor may compute one
+   * while the application ends (regression: a "tearing down" line once followed the "stopped"
+   * line).
+   */
+  void printProgress(String message) {
+    synchronized (this) {
+      if (!ended) write(message);
+    }
+  }
+
+  /** Prints the last line; later progress lines are dropped. */
+  void printLast(String message) {
+    synchronized (this) {
+      write(message);
+      ended = true;
+    }
+  }
+
+  /** Called holding this object's lock, so the clock is read in order: times never go back. */
+  private void write(String message) {
+    String out = stamp(timer.nanoTime() - startedAt) + app + ": " + message;
+    if (sink != null) {
+      try {
+        sink.accept(out);
+        return;
+      } catch (RuntimeException e) {
+        // fall through to System.err
+      }
+    }
+    System.err.println(out);
   }
 
   /** {@code [ 1.25 s] }: seconds with two decimals, right-aligned in six characters. */

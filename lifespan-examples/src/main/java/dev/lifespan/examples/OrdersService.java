@@ -339,7 +339,8 @@ public final class OrdersService {
                 c.setAutoCommit(false);
                 long newId = insert(c, order);
                 // decided as late as possible: just before the promise is made
-                if (!canConfirmInTime(app.graceDeadline(), Instant.now(), confirmationBound())) {
+                if (!canConfirmInTime(
+                    app.graceDeadline(), app.clock().instant(), confirmationBound())) {
                   c.rollback();
                   return NOT_TAKEN;
                 }
