@@ -69,7 +69,9 @@ import javax.sql.DataSource;
  * At startup the journal claims every pending entry that is due and not leased by a live instance.
  * Entries leased by an instance that died are claimed after their lease expired; entries leased to
  * this instance's own owner name (a restart with a stable {@link Options#withOwner owner}) are
- * taken back at once.
+ * taken back at once. Recovery can only run what the database kept: on H2, open the database with
+ * {@code WRITE_DELAY=0} in its URL, or a crash may lose the last commits (business rows and entries
+ * alike) that the application already reported as done to its clients.
  *
  * <h2>Failures</h2>
  *
