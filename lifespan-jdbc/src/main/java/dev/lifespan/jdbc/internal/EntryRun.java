@@ -1,0 +1,127 @@
+package dev.lifespan.jdbc.internal;
+
+import dev.lifespan.CancelScope;
+import dev.lifespan.CancelledException;
+import dev.lifespan.jdbc.Entry;
+import dev.lifespan.jdbc.Journal;
+import dev.lifespan.jdbc.Kind;
+import java.lang.System.Logger.Level;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+
+/**
+ * One run of one claimed entry, as a must-finish task of the application's background supervisor.
+ */
+final class EntryRun {
+  private final Claimer claimer;
+  private final JournalImpl journal;
+  private final Sql.Claim claim;
+
+  EntryRun(Claimer claimer, Sql.Claim claim) {
+    this.claimer = claimer;
+    this.journal = claimer.journal;
+    this.claim = claim;
+  }
+
+  String taskName() {
+    return "journal '" + journal.name() + "' " + claim.entry().kind() + "/" + claim.entry().key();
+  }
+
+  /** The task's body. */
+  void run() {
+    try {
+      Throwable failure = attempt();
+      if (failure == null) return;
+      try {
+        CancelScope.checkpoint();
+      } catch (CancelledException cancelled) { // the grace period ended: not a failure
+        claimer.releaseForNextStart(claim);
+        throw cancelled;
+      }
+      if (failure instanceof VirtualMachineError fatal) throw fatal;
+      recordFailure(failure);
+    } finally {
+      claimer.ended();
+    }
+  }
+
+  /** Runs the handler and the done mark in one transaction; returns what failed, or null. */
+  private Throwable attempt() {
+    Kind kind = journal.kind(claim.entry().kind());
+    try (Connection c = journal.dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        kind.handler().handle(claim.entry(), c);
+        if (claimer.sql.done(c, claim, journal.owner)) {
+          c.commit();
+        } else {
+          c.rollback();
+          journal.log(
+              Level.WARNING,
+              claim.entry() + ": lease lost to another instance; this run is rolled back");
+        }
+        return null;
+      } catch (Throwable t) {
+        Claimer.rollbackQuietly(c, t);
+        return t;
+      }
+    } catch (Throwable t) { // getConnection, setAutoCommit or close
+      return t;
+    }
+  }
+
+  private void recordFailure(Throwable failure) {
+    Entry entry = claim.entry();
+    Kind kind = journal.kind(entry.kind());
+    String error = describe(failure);
+    try (Connection c = journal.dataSource.getConnection()) {
+      c.setAutoCommit(true);
+      if (entry.attempt() >= kind.maxAttempts()) {
+        if (claimer.sql.fail(c, claim, journal.owner, error)) report(entry, failure);
+      } else {
+        Duration backoff = kind.backoff(entry.attempt());
+        long next = claimer.time.nowMillis() + backoff.toMillis();
+        if (claimer.sql.retryAt(c, claim, journal.owner, next, error)) {
+          journal.log(
+              Level.WARNING,
+              entry
+                  + " failed (of at most "
+                  + kind.maxAttempts()
+                  + "), retry in "
+                  + backoff
+                  + ": "
+                  + error);
+        }
+      }
+    } catch (SQLException e) {
+      e.addSuppressed(failure);
+      journal.log(
+          Level.WARNING,
+          entry + " failed, and recording it failed too; it runs again when its lease expires",
+          e);
+    }
+  }
+
+  private void report(Entry entry, Throwable failure) {
+    Journal.FailureHandler handler = journal.options.failureHandler().orElse(null);
+    if (handler == null) {
+      journal.log(
+          Level.ERROR,
+          entry + " failed for good after " + entry.attempt() + " attempts; marked FAILED",
+          failure);
+      return;
+    }
+    try {
+      handler.failed(entry, failure);
+    } catch (Throwable t) {
+      t.addSuppressed(failure);
+      journal.log(Level.ERROR, "the failure handler threw for " + entry, t);
+    }
+  }
+
+  private static String describe(Throwable t) {
+    String s = t.getClass().getName() + (t.getMessage() != null ? ": " + t.getMessage() : "");
+    return s.length() <= 2000 ? s : s.substring(0, 1997) + "...";
+  }
+}

@@ -1,0 +1,356 @@
+package dev.lifespan.jdbc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lifespan.App;
+import dev.lifespan.TimeSource;
+import dev.lifespan.jdbc.internal.JournalImpl;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import org.junit.jupiter.api.Test;
+
+/** The journal's behaviour, run on each database by a subclass. */
+abstract class JournalTests extends JournalContract {
+  private static final Kind.Handler CONFIRM = JournalContract::confirm;
+
+  @Test
+  void anEntryEnqueuedInACommittedTransactionRunsOnceAfterTheCommit() throws Exception {
+    JournalImpl j = journal("a", recording("confirm", "a", CONFIRM));
+    start(j);
+    Journal.Enqueued e;
+    try (Connection c = dataSource().getConnection()) {
+      c.setAutoCommit(false);
+      exec(c, "INSERT INTO orders VALUES (7)");
+      e = j.enqueue(c, "confirm", "7", "{\"order\":7}");
+      assertTrue(e.isNew());
+      c.commit();
+    }
+    e.start();
+    awaitStatus(j, "confirm", "7", Entry.Status.DONE);
+    assertEquals(1, runs("7"));
+    assertEquals(1, confirmations("7"));
+  }
+
+  @Test
+  void aCommittedEntryRunsAtTheNextPollWithoutStart() throws Exception {
+    JournalImpl j = journal("a", recording("confirm", "a", CONFIRM));
+    start(j);
+    try (Connection c = dataSource().getConnection()) {
+      c.setAutoCommit(false);
+      j.enqueue(c, "confirm", "7", "");
+      c.commit();
+    }
+    advance(j, POLL);
+    assertStatus(j, "confirm", "7", Entry.Status.DONE);
+    assertEquals(1, runs("7"));
+  }
+
+  @Test
+  void anEntryOfARolledBackTransactionNeverRuns() throws Exception {
+    JournalImpl j = journal("a", recording("confirm", "a", CONFIRM));
+    start(j);
+    try (Connection c = dataSource().getConnection()) {
+      c.setAutoCommit(false);
+      exec(c, "INSERT INTO orders VALUES (7)");
+      j.enqueue(c, "confirm", "7", "").start(); // start before the end: harmless
+      c.rollback();
+    }
+    j.enqueueAndCommit("confirm", "8", "").start(); // enqueued after 7: claimed after it
+    awaitStatus(j, "confirm", "8", Entry.Status.DONE);
+    advance(j, POLL);
+    assertNoEntry(j, "confirm", "7");
+    assertEquals(0, runs("7"));
+    assertEquals(0, count("SELECT COUNT(*) FROM orders"));
+  }
+
+  @Test
+  void theSameKindAndKeyTwiceIsOneEntry() throws Exception {
+    JournalImpl j = journal("a", recording("confirm", "a", CONFIRM));
+    try (Connection c = dataSource().getConnection()) {
+      c.setAutoCommit(false);
+      assertTrue(j.enqueue(c, "confirm", "7", "first").isNew());
+      assertFalse(j.enqueue(c, "confirm", "7", "second").isNew()); // the transaction goes on
+      exec(c, "INSERT INTO orders VALUES (7)");
+      c.commit();
+    }
+    assertFalse(j.enqueueAndCommit("confirm", "7", "third").isNew());
+    start(j);
+    awaitStatus(j, "confirm", "7", Entry.Status.DONE);
+    assertFalse(j.enqueueAndCommit("confirm", "7", "after done").isNew());
+    advance(j, POLL);
+    assertEquals(1, runs("7"));
+    assertEquals(1, count("SELECT COUNT(*) FROM lifespan_journal"));
+    assertEquals("first", string("SELECT payload FROM lifespan_journal"));
+    assertEquals(1, count("SELECT COUNT(*) FROM orders"));
+  }
+
+  @Test
+  void theHandlersWorkAndTheDoneMarkCommitTogether() throws Exception {
+    JournalImpl j =
+        journal(
+            "a",
+            recording(
+                    "confirm",
+                    "a",
+                    (entry, c) -> {
+                      confirm(entry, c);
+                      if (entry.attempt() == 1) throw new IllegalStateException("after the work");
+                    })
+                .withBackoff(Duration.ofSeconds(10), Duration.ofSeconds(10)));
+    start(j);
+    j.enqueueAndCommit("confirm", "7", "");
+    await(() -> j.claimer().polls() > 1 && j.claimer().inFlight() == 0, "the first run");
+    assertEquals(1, runs("7"));
+    assertEquals(0, confirmations("7"), "the failed run's work was committed");
+    assertStatus(j, "confirm", "7", Entry.Status.PENDING);
+    advance(j, Duration.ofSeconds(10));
+    assertStatus(j, "confirm", "7", Entry.Status.DONE);
+    assertEquals(2, runs("7"));
+    assertEquals(1, confirmations("7"));
+  }
+
+  @Test
+  void aFailingEntryIsRetriedWithBackoffThenMarkedFailedAndReportedOnce() throws Exception {
+    List<String> failures = new CopyOnWriteArrayList<>();
+    Kind failing =
+        recording(
+                "confirm",
+                "a",
+                (entry, c) -> {
+                  throw new IllegalStateException("no stock");
+                })
+            .withMaxAttempts(3)
+            .withBackoff(Duration.ofSeconds(10), Duration.ofSeconds(15));
+    JournalImpl j =
+        journal(
+            Journal.Options.named("a")
+                .withLease(LEASE)
+                .withPollInterval(POLL)
+                .withFailureHandler((entry, t) -> failures.add(entry + ": " + t.getMessage())),
+            failing);
+    start(j);
+    j.enqueueAndCommit("confirm", "7", "");
+    await(() -> j.claimer().polls() > 1 && j.claimer().inFlight() == 0, "the first run");
+    for (int s = 1; s <= 30; s++) advance(j, Duration.ofSeconds(1));
+    // attempt 1 at 0 s, attempt 2 a backoff of 10 s later, attempt 3 after 20 s capped at 15 s
+    assertEquals(
+        "0,10000,25000", string(dialectConcat("SELECT %s FROM runs WHERE entry_key = '7'")));
+    assertStatus(j, "confirm", "7", Entry.Status.FAILED);
+    assertEquals(List.of("confirm/7 (attempt 3): no stock"), failures);
+    assertEquals(
+        "java.lang.IllegalStateException: no stock",
+        string("SELECT last_error FROM lifespan_journal"));
+    assertEquals(2, log.stream().filter(l -> l.contains("retry in")).count(), log.toString());
+  }
+
+  /** The times of the runs, in order, comma-separated: an aggregate both databases know. */
+  String dialectConcat(String select) {
+    return select.formatted("STRING_AGG(CAST(at_ms AS VARCHAR), ',' ORDER BY at_ms)");
+  }
+
+  @Test
+  void anEntryLeasedByADeadInstanceIsTakenOverWhenTheLeaseExpires() throws Exception {
+    JournalImpl j = journal("b", recording("confirm", "b", CONFIRM));
+    j.enqueueAndCommit("confirm", "7", "");
+    long leaseEnd = clock.instant().plus(LEASE).toEpochMilli();
+    exec(
+        "UPDATE lifespan_journal SET lease_owner = 'dead', lease_until = "
+            + leaseEnd
+            + ", attempts = 1, claim_seq = 1");
+    start(j);
+    for (int s = 1; s <= 30; s++) {
+      advance(j, Duration.ofSeconds(1));
+      if (s < 30) assertEquals(0, runs("7"), "taken over after " + s + " s");
+    }
+    advance(j, Duration.ofSeconds(1));
+    assertStatus(j, "confirm", "7", Entry.Status.DONE);
+    assertEquals(1, runs("7"));
+    assertEquals(2, count("SELECT attempts FROM lifespan_journal"));
+  }
+
+  @Test
+  void aRunningEntrysLeaseIsRenewedSoASecondInstanceNeverTakesIt() throws Exception {
+    CountDownLatch running = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    JournalImpl a =
+        journal(
+            "a",
+            recording(
+                "confirm",
+                "a",
+                (entry, c) -> {
+                  running.countDown();
+                  release.await();
+                  confirm(entry, c);
+                }));
+    JournalImpl b = journal("b", recording("confirm", "b", CONFIRM));
+    start(a);
+    a.enqueueAndCommit("confirm", "7", "");
+    running.await();
+    start(b);
+    Duration renewal = LEASE.dividedBy(3);
+    for (int i = 1; i <= 9; i++) { // three leases long
+      long polls = b.claimer().polls();
+      clock.advance(renewal);
+      long expected = clock.instant().plus(LEASE).toEpochMilli();
+      await(
+          () -> leaseUntil() == expected && b.claimer().polls() > polls,
+          "renewal " + i + " and a poll of b");
+    }
+    release.countDown();
+    awaitStatus(a, "confirm", "7", Entry.Status.DONE);
+    assertEquals(1, runs("7"));
+    assertEquals("a", string("SELECT owner FROM runs"));
+    assertEquals(1, confirmations("7"));
+  }
+
+  private long leaseUntil() {
+    try {
+      String s = string("SELECT lease_until FROM lifespan_journal");
+      return s == null ? -1 : Long.parseLong(s);
+    } catch (SQLException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  @Test
+  void shutdownLeavesRunningEntriesPendingWithTheirLeasesReleased() throws Exception {
+    CountDownLatch running = new CountDownLatch(2);
+    JournalImpl j =
+        journal(
+            "a",
+            recording(
+                "confirm",
+                "a",
+                (entry, c) -> {
+                  confirm(entry, c);
+                  running.countDown();
+                  Thread.sleep(Duration.ofDays(1)); // until cancelled
+                }));
+    App app = start(j);
+    j.enqueueAndCommit("confirm", "7", "");
+    j.enqueueAndCommit("confirm", "8", "");
+    running.await();
+    app.signal(App.Signal.TERM);
+    await(() -> app.state() == App.State.DRAINING, "readiness to drop");
+    assertEquals(Journal.State.DRAINING, j.state());
+    j.enqueueAndCommit("confirm", "9", "").start(); // wakes the journal, which does not claim
+    clock.advance(Duration.ofSeconds(10)); // the grace period ends
+    App.Result r = app.await();
+    assertEquals(App.Outcome.WORK_ABANDONED, r.outcome());
+    assertEquals(
+        List.of("journal 'a' confirm/7", "journal 'a' confirm/8"),
+        r.abandoned().stream().sorted().toList());
+    assertEquals(Journal.State.STOPPED, j.state());
+    assertEquals(3, count("SELECT COUNT(*) FROM lifespan_journal WHERE status = 'PENDING'"));
+    assertEquals(0, count("SELECT COUNT(*) FROM lifespan_journal WHERE lease_owner IS NOT NULL"));
+    assertEquals(0, runs("9"));
+    assertEquals(0, count("SELECT COUNT(*) FROM confirmations"), "a cancelled run committed");
+    assertEquals(2, j.claimer().leftPending());
+    assertTrue(
+        log.contains(
+            "WARNING journal 'a': 2 durable entries left pending for the next start"
+                + " (leases released)"),
+        log.toString());
+  }
+
+  @Test
+  void twoInstancesOnOneDatabaseNeverRunOneEntryTwice() throws Exception {
+    JournalImpl a = journal(realTime("a"), recording("confirm", "a", CONFIRM));
+    JournalImpl b = journal(realTime("b"), recording("confirm", "b", CONFIRM));
+    start(a, TimeSource.system());
+    start(b, TimeSource.system());
+    int n = 60;
+    for (int i = 0; i < n; i++) {
+      try (Connection c = dataSource().getConnection()) {
+        c.setAutoCommit(false);
+        Journal.Enqueued e = (i % 2 == 0 ? a : b).enqueue(c, "confirm", "k" + i, "");
+        c.commit();
+        e.start();
+        (i % 2 == 0 ? b : a).claimer().wake(); // both race for every entry
+      }
+    }
+    await(
+        () -> {
+          try {
+            return count("SELECT COUNT(*) FROM lifespan_journal WHERE status = 'DONE'") == n;
+          } catch (SQLException e) {
+            throw new AssertionError(e);
+          }
+        },
+        n + " entries done");
+    assertEquals(n, count("SELECT COUNT(*) FROM runs"));
+    assertEquals(n, count("SELECT COUNT(DISTINCT entry_key) FROM runs"));
+    assertEquals(n, count("SELECT COUNT(DISTINCT entry_key) FROM confirmations"));
+    assertEquals(n, count("SELECT COUNT(*) FROM confirmations"));
+  }
+
+  /** Options for a journal on the system clock: short polls, few connections. */
+  private static Journal.Options realTime(String name) {
+    return Journal.Options.named(name)
+        .withLease(Duration.ofSeconds(30))
+        .withPollInterval(Duration.ofMillis(100))
+        .withMaxConcurrency(4);
+  }
+
+  @Test
+  void pendingEntriesAreClaimedAtStartup() throws Exception {
+    JournalImpl j = journal("a", recording("confirm", "a", CONFIRM));
+    for (int i = 1; i <= 5; i++) j.enqueueAndCommit("confirm", "k" + i, ""); // not running yet
+    assertEquals(Journal.State.NEW, j.state());
+    start(j);
+    for (int i = 1; i <= 5; i++) awaitStatus(j, "confirm", "k" + i, Entry.Status.DONE);
+    assertEquals(5, count("SELECT COUNT(*) FROM runs"));
+    assertEquals(5, count("SELECT COUNT(*) FROM confirmations"));
+  }
+
+  @Test
+  void aRestartWithTheSameOwnerTakesItsEntriesBackAtOnce() throws Exception {
+    Journal.Options options =
+        Journal.Options.named("a").withOwner("pod-1").withLease(LEASE).withPollInterval(POLL);
+    JournalImpl j = journal(options, recording("confirm", "a", CONFIRM));
+    j.enqueueAndCommit("confirm", "7", "");
+    exec(
+        "UPDATE lifespan_journal SET lease_owner = 'pod-1', lease_until = "
+            + clock.instant().plus(LEASE).toEpochMilli());
+    start(j);
+    awaitStatus(j, "confirm", "7", Entry.Status.DONE);
+    assertEquals(0, clock.elapsed().toMillis());
+  }
+
+  @Test
+  void badInputIsRefusedWithOneLine() throws Exception {
+    JournalImpl j = journal("a", Kind.of("confirm", CONFIRM));
+    var unknown =
+        assertThrows(IllegalArgumentException.class, () -> j.enqueueAndCommit("ship", "7", ""));
+    assertEquals("kind 'ship' is not registered (journal 'a': [confirm])", unknown.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> j.enqueueAndCommit("confirm", " ", ""));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> j.enqueueAndCommit("confirm", "7", "x".repeat(Journal.MAX_PAYLOAD_LENGTH + 1)));
+    var twice =
+        assertThrows(IllegalArgumentException.class, () -> j.register(Kind.of("confirm", CONFIRM)));
+    assertEquals("kind 'confirm' is registered already (journal 'a')", twice.getMessage());
+    start(j);
+    var late =
+        assertThrows(IllegalStateException.class, () -> j.register(Kind.of("ship", CONFIRM)));
+    assertEquals(
+        "journal 'a' is RUNNING: register kinds before the application is ready (kind 'ship')",
+        late.getMessage());
+    assertNull(j.status("confirm", "nothing").orElse(null));
+  }
+
+  static void exec(Connection c, String sql) throws SQLException {
+    try (var s = c.createStatement()) {
+      s.execute(sql);
+    }
+  }
+}
