@@ -16,7 +16,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The application runner: shutdown phases, signals, progress, outcomes. Tests of what happens when
@@ -26,6 +29,7 @@ class AppTest {
   private final List<String> log = new CopyOnWriteArrayList<>();
   private final Progress progress = new Progress();
   private final TestClock clock = new TestClock();
+  @RegisterExtension final LogCapture logs = new LogCapture();
 
   @Test
   void mustFinishWorkFinishesWhileOrdinaryWorkIsCancelledAtOnce() throws Exception {
@@ -392,6 +396,11 @@ class AppTest {
     assertEquals("supervisor 'escalates/feeds'", e.where());
     assertInstanceOf(SupervisorFailedException.class, e.getCause());
     assertTrue(progress.any("supervisor 'escalates/feeds' failed; stopping the application"));
+    LogRecord restart = logs.single(Level.WARNING);
+    assertEquals(
+        "Service 'feed' of supervisor 'escalates/feeds' restarting (attempt 1) in 0 ms after"
+            + " failure: java.lang.IllegalStateException: feed down",
+        restart.getMessage());
   }
 
   @Test

@@ -21,10 +21,14 @@ import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class SupervisorTest {
   private static final Duration FOREVER = Duration.ofDays(1);
+  @RegisterExtension final LogCapture logs = new LogCapture();
 
   /** Failures the handler received, as "task: message". */
   private final List<String> reported = new CopyOnWriteArrayList<>();
@@ -117,6 +121,11 @@ class SupervisorTest {
             });
     assertEquals(1, calls.get(), "called once; its exception did not escape");
     assertTrue(report.clean());
+    LogRecord logged = logs.single(Level.SEVERE);
+    assertEquals(
+        "The failure handler of supervisor 'bad-handler' threw while reporting task 'x'",
+        logged.getMessage());
+    assertEquals("handler bug", logged.getThrown().getMessage());
   }
 
   @Test
@@ -434,6 +443,10 @@ class SupervisorTest {
         });
     assertEquals(Supervisor.State.TERMINATED, leaked.get().state());
     assertEquals(Future.State.CANCELLED, task.get().state());
+    assertEquals(
+        "Supervisor 'forgotten' was still open when the scope it was opened in ended;"
+            + " shutting it down",
+        logs.single(Level.WARNING).getMessage());
   }
 
   @Test
@@ -484,6 +497,17 @@ class SupervisorTest {
     assertEquals("feeds", e.supervisorName());
     assertTrue(e.getMessage().contains("flaky-feed"), e.getMessage());
     assertEquals(List.of(), reported, "escalated to the owner, not reported to the handler");
+    assertEquals(
+        List.of(
+            "Service 'flaky-feed' of supervisor 'feeds' restarting (attempt 1) in 0 ms after"
+                + " failure: java.io.IOException: feed down #1",
+            "Service 'flaky-feed' of supervisor 'feeds' restarting (attempt 2) in 0 ms after"
+                + " failure: java.io.IOException: feed down #2",
+            "Service 'flaky-feed' of supervisor 'feeds' restarting (attempt 3) in 0 ms after"
+                + " failure: java.io.IOException: feed down #3"),
+        logs.messages(),
+        "each restart logged once, the escalation not at all");
+    assertTrue(logs.records().stream().allMatch(r -> r.getLevel() == Level.WARNING));
   }
 
   @Test
@@ -522,6 +546,14 @@ class SupervisorTest {
                     }));
     assertEquals(1, report.cancelled(), report.toString());
     clock.advance(Duration.ofHours(1));
+    assertEquals(2, runs.get(), "no restart after shutdown");
+    assertEquals(
+        List.of(
+            "Service 'ticker' of supervisor 'ticks' restarting (attempt 1) in 1000 ms after it"
+                + " returned",
+            "Service 'ticker' of supervisor 'ticks' restarting (attempt 2) in 1000 ms after it"
+                + " returned"),
+        logs.messages());
   }
 
   @Test
