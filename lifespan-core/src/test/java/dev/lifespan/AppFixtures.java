@@ -4,7 +4,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
 
 /** Helpers for the tests of lifespans and the application runner. */
@@ -25,7 +27,6 @@ final class AppFixtures {
       }
     }
 
-    /** Waits (bounded) until a line containing {@code text} was printed. */
     /** Waits (bounded) until a line containing {@code text} was printed; returns the first. */
     String awaitLine(String text) throws InterruptedException {
       awaitLines(text, 1);
@@ -56,12 +57,15 @@ final class AppFixtures {
     }
   }
 
-  /** Options with a generous grace, progress going to {@code progress}. */
+  /**
+   * Options with a generous grace, progress going to {@code progress}, and no repeated progress
+   * lines unless a test asks for them (an interval of an hour).
+   */
   static App.Options options(String name, Progress progress) {
     return App.Options.named(name)
         .withGrace(Duration.ofSeconds(30))
         .withProgress(progress::accept)
-        .withProgressInterval(Duration.ofMillis(50));
+        .withProgressInterval(Duration.ofHours(1));
   }
 
   /** A layer that records its start and stop in {@code log}. */
@@ -75,10 +79,35 @@ final class AppFixtures {
         });
   }
 
-  /** Waits (bounded) for the application's result. */
-  static App.Result result(App app) throws InterruptedException {
-    return app.await(Duration.ofMinutes(1))
-        .orElseThrow(() -> new AssertionError("application '" + app.name() + "' did not end"));
+  /**
+   * Waits at most a minute of real time for the application's result, whatever its clock ({@link
+   * App#await(Duration)} waits on the application's clock, which on a fake one moves only when the
+   * test advances it).
+   */
+  static App.Result result(App app) throws Exception {
+    FutureTask<App.Result> result = new FutureTask<>(app::await);
+    Thread.ofVirtual().name("result of app '" + app.name() + "'").start(result);
+    try {
+      return result.get(1, TimeUnit.MINUTES);
+    } catch (TimeoutException e) {
+      throw new AssertionError("application '" + app.name() + "' did not end");
+    }
+  }
+
+  /**
+   * Waits (bounded, in real time) until {@code clock} has at least {@code count} pending deadlines
+   * and timed waits: that is, until threads have begun the timed waits a test is about to move time
+   * past (a wait that begins after the clock moved would count from then).
+   */
+  static void awaitPending(TimeSource clock, int count) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+    while (clock.pendingDeadlines() < count) {
+      if (System.nanoTime() - deadline > 0) {
+        throw new AssertionError(
+            count + " pending deadlines expected on " + clock + ": " + clock.pendingDeadlines());
+      }
+      Thread.yield(); // no event signals a new timed wait: poll
+    }
   }
 
   /** Waits for the runner thread of application {@code name} to end, after it was abandoned. */

@@ -15,14 +15,21 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** The application runner: shutdown phases, signals, progress, outcomes. */
+/**
+ * The application runner: shutdown phases, signals, progress, outcomes. Tests of what happens when
+ * time passes run the application on {@link #clock} and read as timelines.
+ */
 class AppTest {
   private final List<String> log = new CopyOnWriteArrayList<>();
   private final Progress progress = new Progress();
+  private final TestClock clock = new TestClock();
+  @RegisterExtension final LogCapture logs = new LogCapture();
 
   @Test
   void mustFinishWorkFinishesWhileOrdinaryWorkIsCancelledAtOnce() throws Exception {
@@ -74,7 +81,9 @@ class AppTest {
     CountDownLatch running = new CountDownLatch(1);
     App app =
         App.start(
-            options("worker", progress),
+            options("worker", progress)
+                .withClock(clock)
+                .withProgressInterval(Duration.ofSeconds(5)),
             Lifespan.named(
                 "jobs",
                 ctx -> {
@@ -91,16 +100,36 @@ class AppTest {
     running.await();
     assertTrue(app.awaitReady());
     app.signal(App.Signal.TERM);
-    progress.awaitLine("SIGTERM received: shutting down");
+    String signalled = progress.awaitLine("SIGTERM received: shutting down");
+    assertTrue(
+        signalled.endsWith("grace 30.0 s, hard deadline in 35.0 s, exit in at most 37.0 s"),
+        signalled);
     progress.awaitLine(
-        "stopping supervisor 'worker/jobs': waiting for 1 task (1 must-finish): 'confirm order 7';");
-    progress.awaitLines("waiting for 1 task (1 must-finish)", 3); // repeated while it waits
+        "stopping supervisor 'worker/jobs': waiting for 1 must-finish: 'confirm order 7';"
+            + " 30.0 s of grace left");
+
+    String waiting = "stopping supervisor 'worker/jobs': waiting for 1 task (1 must-finish)";
+    clock.advance(Duration.ofMillis(4999));
+    assertFalse(progress.any(waiting), "repeated before the interval: " + progress);
+    clock.advance(Duration.ofMillis(1));
+    assertEquals(
+        "[  5.00 s] worker: " + waiting + ": 'confirm order 7'; 25.0 s of grace left",
+        progress.awaitLine(waiting));
+    clock.advance(Duration.ofSeconds(5)); // repeated while it waits
+    progress.awaitLines(waiting, 2);
+    assertTrue(
+        progress.lines.contains(
+            "[ 10.00 s] worker: " + waiting + ": 'confirm order 7'; 20.0 s of grace left"),
+        progress.toString());
+
     release.countDown();
     App.Result r = result(app);
     assertEquals(App.Outcome.TERMINATED, r.outcome());
-    progress.awaitLine("tearing down layer 'jobs'");
-    progress.awaitLine("stopped");
-    assertTrue(progress.lines.getLast().contains("TERMINATED, exit code 143"), progress.toString());
+    assertTrue(progress.any("tearing down layer 'jobs'"), progress.toString());
+    assertEquals(
+        "[ 10.00 s] worker: stopped 10000 ms after the shutdown request: TERMINATED,"
+            + " exit code 143",
+        progress.lines.getLast());
   }
 
   @Test
@@ -108,7 +137,7 @@ class AppTest {
     CountDownLatch running = new CountDownLatch(1);
     App app =
         App.start(
-            options("worker", progress),
+            options("worker", progress).withClock(clock), // no time passes: the signal forces
             Lifespan.named(
                 "jobs",
                 ctx -> {
@@ -131,7 +160,8 @@ class AppTest {
     running.await();
     assertTrue(app.awaitReady());
     app.signal(App.Signal.INT);
-    progress.awaitLine("waiting for 1 task (1 must-finish)");
+    progress.awaitLine(
+        "stopping supervisor 'worker/jobs': waiting for 1 must-finish: 'long report'");
     assertEquals(App.State.DRAINING, app.state());
     assertTrue(log.isEmpty(), "the first SIGINT does not cancel must-finish work");
     app.signal(App.Signal.INT);
@@ -147,28 +177,42 @@ class AppTest {
   void aTaskIgnoringCancellationPastTheGracePeriodIsReportedAsAStragglerAndTheAppEndsAnyway()
       throws Exception {
     CountDownLatch started = new CountDownLatch(1);
+    CountDownLatch cancelled = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     AtomicReference<Task<Void>> task = new AtomicReference<>();
     App app =
         App.start(
             options("worker", progress)
-                .withGrace(Duration.ofMillis(50))
-                .withKillTimeout(Duration.ofMillis(50)),
+                .withClock(clock)
+                .withGrace(Duration.ofSeconds(10))
+                .withKillTimeout(Duration.ofSeconds(2)),
             Lifespan.named(
                 "jobs",
                 ctx -> {
                   task.set(
                       ctx.supervisor()
                           .spawnMustFinish(
-                              "stubborn", Fixtures.ignoresCancellation(started, release, null)));
+                              "stubborn",
+                              Fixtures.ignoresCancellation(started, release, cancelled)));
                   ctx.proceed();
                 }),
             null);
     started.await();
     assertTrue(app.awaitReady());
     app.signal(App.Signal.TERM);
-    App.Result r = result(app);
     try {
+      progress.awaitLine("stopping supervisor 'worker/jobs': waiting for 1 must-finish");
+      clock.advance(Duration.ofMillis(9999));
+      assertEquals(1, cancelled.getCount(), "must-finish work is not cancelled in the grace");
+      assertTrue(app.await(Duration.ZERO).isEmpty());
+      clock.advance(Duration.ofMillis(1)); // the grace ends: cancelled, and ignores it
+      cancelled.await();
+      AppFixtures.awaitPending(clock, 2); // the runner's kill timeout and the monitor's wait
+      clock.advance(Duration.ofMillis(1999));
+      assertTrue(app.await(Duration.ZERO).isEmpty(), "ended before the kill timeout");
+      assertFalse(progress.any("straggler"), progress.toString());
+      clock.advance(Duration.ofMillis(1));
+      App.Result r = result(app);
       assertEquals(App.Outcome.WORK_ABANDONED, r.outcome(), "stragglers: the promise was not kept");
       assertEquals(4, r.exitCode());
       assertFalse(r.gaveUp());
@@ -179,6 +223,7 @@ class AppTest {
       assertFalse(s.stackTrace().isEmpty());
       assertTrue(progress.any("straggler 'stubborn' (must-finish)"), progress.toString());
       assertTrue(progress.any("at java.base/"), "the straggler's stack is printed");
+      assertEquals(Duration.ofSeconds(12), r.shutdownTime(), "grace + kill timeout");
     } finally {
       release.countDown();
       task.get().join();
@@ -188,23 +233,37 @@ class AppTest {
   @Test
   void theRunnerGivesUpOnATeardownThatIgnoresTheHardDeadline() throws Exception {
     CountDownLatch started = new CountDownLatch(1);
+    CountDownLatch cancelled = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     App app =
         App.start(
             options("hung", progress)
+                .withClock(clock)
                 .withGrace(Duration.ZERO)
-                .withTeardownTimeout(Duration.ofMillis(50))
-                .withKillTimeout(Duration.ofMillis(50)),
+                .withTeardownTimeout(Duration.ofSeconds(5))
+                .withKillTimeout(Duration.ofSeconds(2)),
             Lifespan.named(
                 "sticky",
                 ctx -> {
                   ctx.proceed();
-                  Fixtures.ignoresCancellation(started, release, null).run();
+                  Fixtures.ignoresCancellation(started, release, cancelled).run();
                 }),
-            () -> {});
+            () -> {}); // the body ends at once: the shutdown starts at 0 s
     try {
+      started.await();
+      clock.advance(Duration.ofMillis(4999)); // just before the hard deadline (grace + teardown)
+      assertTrue(app.await(Duration.ZERO).isEmpty());
+      assertFalse(progress.any("hard deadline reached"), progress.toString());
+      clock.advance(Duration.ofMillis(1));
+      progress.awaitLine("hard deadline reached: cancelling everything still running");
+      cancelled.await(); // the teardown is cancelled, and ignores it
+      clock.advance(Duration.ofMillis(1999)); // the kill timeout, but for one millisecond
+      assertTrue(app.await(Duration.ZERO).isEmpty());
+      assertFalse(progress.any("giving up"), progress.toString());
+      clock.advance(Duration.ofMillis(1));
       App.Result r = result(app);
       assertTrue(r.gaveUp());
+      assertEquals(Duration.ofSeconds(7), r.shutdownTime(), "teardown + kill timeout");
       assertEquals(App.Outcome.WORK_ABANDONED, r.outcome());
       assertTrue(progress.any("giving up: the application has not ended"), progress.toString());
       assertTrue(progress.any("runner thread 'app 'hung''"), progress.toString());
@@ -221,7 +280,7 @@ class AppTest {
     CountDownLatch release = new CountDownLatch(1);
     App app =
         App.start(
-            options("impatient", progress),
+            options("impatient", progress).withClock(clock), // no time passes: it gives up
             Lifespan.named(
                 "sticky",
                 ctx -> {
@@ -244,30 +303,34 @@ class AppTest {
 
   @Test
   void theDrainDelayKeepsTheBodyRunningWhileDraining() throws Exception {
-    AtomicLong cancelledAt = new AtomicLong();
     CountDownLatch serving = new CountDownLatch(1);
-    Duration delay = Duration.ofMillis(200);
+    CountDownLatch cancelled = new CountDownLatch(1);
     App app =
         App.start(
-            options("drain", progress).withDrainDelay(delay),
+            options("drain", progress).withClock(clock).withDrainDelay(Duration.ofSeconds(4)),
             Lifespan.of(),
             () -> {
               serving.countDown();
               try {
                 CancelScope.sleep(Duration.ofDays(1));
               } finally {
-                cancelledAt.set(System.nanoTime());
+                cancelled.countDown();
               }
             });
     serving.await();
-    long signalled = System.nanoTime();
     app.signal(App.Signal.TERM);
     assertEquals(App.State.DRAINING, app.state(), "readiness drops at once");
-    result(app);
-    assertTrue(
-        cancelledAt.get() - signalled >= delay.toNanos(),
-        "the body was cancelled only after the drain delay");
-    assertTrue(progress.any("draining for 0.2 s"), progress.toString());
+    progress.awaitLine("draining for 4.0 s before stopping the main body");
+    clock.advance(Duration.ofMillis(3999));
+    assertEquals(1, cancelled.getCount(), "the body was cancelled before the drain delay ended");
+    assertFalse(
+        progress.lines.stream().anyMatch(l -> l.endsWith(": stopping the main body")),
+        progress.toString());
+    clock.advance(Duration.ofMillis(1));
+    cancelled.await();
+    App.Result r = result(app);
+    assertEquals(App.Outcome.TERMINATED, r.outcome());
+    assertEquals(Duration.ofSeconds(4), r.shutdownTime());
   }
 
   @Test
@@ -276,7 +339,7 @@ class AppTest {
     CountDownLatch release = new CountDownLatch(1);
     App app =
         App.start(
-            options("worker", progress),
+            options("worker", progress).withClock(clock),
             Lifespan.named(
                 "jobs",
                 ctx -> {
@@ -294,9 +357,14 @@ class AppTest {
     running.await();
     assertTrue(app.awaitReady());
     app.signal(App.Signal.TERM);
+    clock.advance(Duration.ofSeconds(3));
     app.signal(App.Signal.TERM);
-    String again = progress.awaitLine("SIGTERM received again: already shutting down");
-    assertTrue(again.contains("of grace left") && again.contains("exit in at most"), again);
+    String again = progress.awaitLine("SIGTERM received again");
+    assertTrue(
+        again.endsWith(
+            "already shutting down, 27.0 s of grace left, exit in at most 34.0 s;"
+                + " a second SIGINT forces"),
+        again);
     release.countDown();
     assertEquals(App.Outcome.TERMINATED, result(app).outcome());
     assertEquals(List.of("job done"), log, "the second SIGTERM did not force");
@@ -317,7 +385,7 @@ class AppTest {
                                   () -> {
                                     throw new IllegalStateException("feed down");
                                   })
-                              .withBackoff(Duration.ofMillis(1), 1.0, Duration.ofMillis(1))
+                              .withBackoff(Duration.ZERO, 1.0, Duration.ZERO)
                               .withIntensity(1, Duration.ofMinutes(1)));
                   ctx.proceed();
                 }),
@@ -328,6 +396,11 @@ class AppTest {
     assertEquals("supervisor 'escalates/feeds'", e.where());
     assertInstanceOf(SupervisorFailedException.class, e.getCause());
     assertTrue(progress.any("supervisor 'escalates/feeds' failed; stopping the application"));
+    LogRecord restart = logs.single(Level.WARNING);
+    assertEquals(
+        "Service 'feed' of supervisor 'escalates/feeds' restarting (attempt 1) in 0 ms after"
+            + " failure: java.lang.IllegalStateException: feed down",
+        restart.getMessage());
   }
 
   @Test
@@ -476,7 +549,7 @@ class AppTest {
     CountDownLatch serving = new CountDownLatch(1);
     App app =
         App.start(
-            options("finder", progress).withGrace(Duration.ofSeconds(30)),
+            options("finder", progress).withClock(clock).withGrace(Duration.ofSeconds(30)),
             Lifespan.of(),
             () -> {
               App me =
@@ -491,15 +564,13 @@ class AppTest {
               }
             });
     serving.await();
-    java.time.Instant signalled = java.time.Instant.now();
+    clock.advance(Duration.ofSeconds(7));
+    java.time.Instant signalled = clock.instant();
     app.requestShutdown();
     result(app);
     assertSame(app, found.get());
     assertTrue(before.get().isEmpty());
-    java.time.Instant end = after.get().orElseThrow();
-    assertTrue(
-        end.isAfter(signalled.plusSeconds(29)) && end.isBefore(signalled.plusSeconds(31)),
-        end + " vs " + signalled);
+    assertEquals(signalled.plusSeconds(30), after.get().orElseThrow());
     assertTrue(App.current().isEmpty());
   }
 }

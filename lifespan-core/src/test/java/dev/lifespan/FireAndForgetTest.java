@@ -13,6 +13,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -60,7 +61,12 @@ class FireAndForgetTest {
     assertEquals("done", Files.readString(out), "the task finished before the JVM exited");
   }
 
+  /**
+   * Real time: the drain at JVM exit runs in a child JVM on the system clock. Tolerant: the grace
+   * is 0.1 s and the JVM is given a minute to exit.
+   */
   @Test
+  @Tag("real-time")
   void theDrainIsBoundedByTheGrace(@TempDir Path dir) throws Exception {
     Path out = dir.resolve("result.txt");
     Process p =

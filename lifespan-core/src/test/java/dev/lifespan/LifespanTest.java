@@ -333,11 +333,14 @@ class LifespanTest {
 
   @Test
   void aHardDeadlineDuringTeardownPropagatesAfterEveryLayerHadItsChance() throws Exception {
+    TestClock clock = new TestClock();
+    CountDownLatch tearingDown = new CountDownLatch(1);
     Lifespan stuck =
         Lifespan.named(
             "stuck",
             ctx -> {
               ctx.proceed();
+              tearingDown.countDown();
               try {
                 CancelScope.sleep(Duration.ofDays(1)); // a teardown that would hang
               } catch (CancelledException e) {
@@ -348,10 +351,16 @@ class LifespanTest {
     App app =
         App.start(
             options("app", progress)
+                .withClock(clock)
                 .withGrace(Duration.ZERO)
-                .withTeardownTimeout(Duration.ofMillis(100)),
+                .withTeardownTimeout(Duration.ofSeconds(5)),
             Lifespan.of(recording("outer", log), stuck),
-            () -> {});
+            () -> {}); // the body ends at once: the shutdown starts at 0 s
+    tearingDown.await();
+    clock.advance(Duration.ofMillis(4999));
+    assertTrue(app.await(Duration.ZERO).isEmpty());
+    assertEquals(List.of("start outer"), log, "cancelled before the hard deadline");
+    clock.advance(Duration.ofMillis(1));
     App.Result r = result(app);
     assertEquals(List.of("start outer", "stuck teardown cancelled", "stop outer"), log);
     assertEquals(App.Outcome.FAILED, r.outcome());

@@ -5,45 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
-import java.util.logging.Logger;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * What the library logs through {@code System.Logger} "dev.lifespan", captured from the JDK's
  * default backend (java.util.logging).
  */
 class LoggingTest {
-  private final List<LogRecord> records = new CopyOnWriteArrayList<>();
-  private final Logger jul = Logger.getLogger("dev.lifespan");
-  private final Handler capture =
-      new Handler() {
-        @Override
-        public void publish(LogRecord r) {
-          records.add(r);
-        }
-
-        @Override
-        public void flush() {}
-
-        @Override
-        public void close() {}
-      };
-
-  @BeforeEach
-  void capture() {
-    jul.addHandler(capture);
-  }
-
-  @AfterEach
-  void release() {
-    jul.removeHandler(capture);
-  }
+  @RegisterExtension final LogCapture logs = new LogCapture();
 
   @Test
   void theDefaultHandlerLogsOneErrorWithTheTaskNameAndTheStackTrace() throws Exception {
@@ -58,9 +30,7 @@ class LoggingTest {
               });
           sup.awaitIdle();
         });
-    assertEquals(1, records.size(), records.toString());
-    LogRecord r = records.get(0);
-    assertEquals(Level.SEVERE, r.getLevel());
+    LogRecord r = logs.single(Level.SEVERE);
     assertEquals("Task 'flaky' of supervisor 'logged' failed", r.getMessage());
     assertEquals(boom, r.getThrown());
   }
@@ -82,9 +52,11 @@ class LoggingTest {
               });
           sup.awaitIdle();
         });
-    assertEquals(1, records.size(), records.toString());
-    assertTrue(records.get(0).getMessage().contains("failure handler of supervisor 'buggy'"));
-    assertEquals(bug, records.get(0).getThrown());
+    LogRecord r = logs.single(Level.SEVERE);
+    assertEquals(
+        "The failure handler of supervisor 'buggy' threw while reporting task 'flaky'",
+        r.getMessage());
+    assertEquals(bug, r.getThrown());
   }
 
   @Test
@@ -104,11 +76,11 @@ class LoggingTest {
                   .withJitter(0));
           sup.awaitIdle();
         });
-    List<String> messages = records.stream().map(LogRecord::getMessage).toList();
+    List<String> messages = logs.messages();
     assertEquals(2, messages.size(), messages.toString());
     assertTrue(messages.get(0).contains("restarting (attempt 1)"), messages.get(0));
     assertTrue(messages.get(0).contains("down 1"), messages.get(0));
     assertTrue(messages.get(1).contains("restarting (attempt 2)"), messages.get(1));
-    assertEquals(Level.WARNING, records.get(0).getLevel());
+    assertEquals(Level.WARNING, logs.records().get(0).getLevel());
   }
 }

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lifespan.internal.FakeTimer;
+import dev.lifespan.internal.ThreadFrame;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,12 +17,18 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class SupervisorTest {
   private static final Duration FOREVER = Duration.ofDays(1);
+  @RegisterExtension final LogCapture logs = new LogCapture();
 
   /** Failures the handler received, as "task: message". */
   private final List<String> reported = new CopyOnWriteArrayList<>();
@@ -113,6 +121,11 @@ class SupervisorTest {
             });
     assertEquals(1, calls.get(), "called once; its exception did not escape");
     assertTrue(report.clean());
+    LogRecord logged = logs.single(Level.SEVERE);
+    assertEquals(
+        "The failure handler of supervisor 'bad-handler' threw while reporting task 'x'",
+        logged.getMessage());
+    assertEquals("handler bug", logged.getThrown().getMessage());
   }
 
   @Test
@@ -209,15 +222,45 @@ class SupervisorTest {
   @Test
   void stragglerIgnoringCancellationIsReportedWithItsStack() throws Exception {
     CountDownLatch running = new CountDownLatch(1);
+    CountDownLatch cancelled = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
+    FakeTimer clock = new FakeTimer();
     Supervisor sup =
-        Supervisor.open(
-            options("stubborn")
-                .withGrace(Duration.ofMillis(50))
-                .withKillTimeout(Duration.ofMillis(50)));
-    Task<Void> t = sup.spawn("deaf", Fixtures.ignoresCancellation(running, release, null));
+        ThreadFrame.withTimer(
+            clock,
+            x -> Supervisor.open(options("stubborn").withKillTimeout(Duration.ofSeconds(2))));
+    Task<Void> t = sup.spawn("deaf", Fixtures.ignoresCancellation(running, release, cancelled));
     running.await();
-    ShutdownReport report = sup.shutdown(Duration.ofMillis(50));
+    FutureTask<ShutdownReport> shutdown =
+        new FutureTask<>(() -> sup.shutdown(Duration.ofSeconds(10)));
+    Thread.ofPlatform().name("shutdown").start(shutdown);
+    try {
+      shutdownTimeline(clock, sup, shutdown, cancelled);
+    } finally {
+      release.countDown();
+    }
+    t.join();
+  }
+
+  /** The shutdown of {@code sup} as a timeline: grace 10 s, kill timeout 2 s, one straggler. */
+  private static void shutdownTimeline(
+      FakeTimer clock,
+      Supervisor sup,
+      FutureTask<ShutdownReport> shutdown,
+      CountDownLatch cancelled)
+      throws Exception {
+    cancelled.await(); // cancelled at once, and ignores it: the shutdown waits out the grace
+    awaitPending(clock);
+    clock.advance(Duration.ofMillis(9999));
+    assertEquals(1, clock.pending(), "the grace period ended early");
+    assertFalse(shutdown.isDone());
+    clock.advance(Duration.ofMillis(1));
+    awaitPending(clock); // the kill timeout began
+    clock.advance(Duration.ofMillis(1999));
+    assertEquals(1, clock.pending(), "the kill timeout ended early");
+    assertFalse(shutdown.isDone());
+    clock.advance(Duration.ofMillis(1));
+    ShutdownReport report = shutdown.get(1, TimeUnit.MINUTES);
     assertEquals(1, report.stragglers().size(), report.toString());
     ShutdownReport.Straggler s = report.stragglers().get(0);
     assertEquals("deaf", s.name());
@@ -227,8 +270,11 @@ class SupervisorTest {
         report.toString());
     assertTrue(report.toString().contains("straggler 'deaf'"), report.toString());
     assertEquals(Supervisor.State.TERMINATED, sup.state());
-    release.countDown();
-    t.join();
+  }
+
+  /** Waits until a thread has begun a timed wait on {@code clock}: the test may then move it. */
+  private static void awaitPending(FakeTimer clock) {
+    while (clock.pending() == 0) Thread.yield();
   }
 
   @Test
@@ -397,6 +443,10 @@ class SupervisorTest {
         });
     assertEquals(Supervisor.State.TERMINATED, leaked.get().state());
     assertEquals(Future.State.CANCELLED, task.get().state());
+    assertEquals(
+        "Supervisor 'forgotten' was still open when the scope it was opened in ended;"
+            + " shutting it down",
+        logs.single(Level.WARNING).getMessage());
   }
 
   @Test
@@ -447,34 +497,63 @@ class SupervisorTest {
     assertEquals("feeds", e.supervisorName());
     assertTrue(e.getMessage().contains("flaky-feed"), e.getMessage());
     assertEquals(List.of(), reported, "escalated to the owner, not reported to the handler");
+    assertEquals(
+        List.of(
+            "Service 'flaky-feed' of supervisor 'feeds' restarting (attempt 1) in 0 ms after"
+                + " failure: java.io.IOException: feed down #1",
+            "Service 'flaky-feed' of supervisor 'feeds' restarting (attempt 2) in 0 ms after"
+                + " failure: java.io.IOException: feed down #2",
+            "Service 'flaky-feed' of supervisor 'feeds' restarting (attempt 3) in 0 ms after"
+                + " failure: java.io.IOException: feed down #3"),
+        logs.messages(),
+        "each restart logged once, the escalation not at all");
+    assertTrue(logs.records().stream().allMatch(r -> r.getLevel() == Level.WARNING));
   }
 
   @Test
   void shutdownStopsAServiceFromRestarting() throws Exception {
     AtomicInteger runs = new AtomicInteger();
+    CountDownLatch firstRun = new CountDownLatch(1);
     CountDownLatch secondRun = new CountDownLatch(2);
     ServiceSpec ticking =
         ServiceSpec.of(
                 "ticker",
                 () -> {
                   runs.incrementAndGet();
+                  firstRun.countDown();
                   secondRun.countDown();
                 })
             .withRestart(ServiceSpec.Restart.PERMANENT)
-            .withBackoff(Duration.ofMillis(1), 1, Duration.ofMillis(1))
+            .withBackoff(Duration.ofSeconds(1), 1, Duration.ofSeconds(1))
             .withJitter(0)
             .withIntensity(1_000_000, Duration.ofHours(1));
+    FakeTimer clock = new FakeTimer();
     ShutdownReport report =
-        Supervisor.run(
-            options("ticks"),
-            sup -> {
-              sup.startService(ticking);
-              secondRun.await();
-            });
-    int after = runs.get();
-    assertTrue(after >= 2);
+        ThreadFrame.withTimer(
+            clock,
+            x ->
+                Supervisor.run(
+                    options("ticks"),
+                    sup -> {
+                      sup.startService(ticking);
+                      firstRun.await();
+                      awaitPending(clock); // its backoff
+                      clock.advance(Duration.ofMillis(999));
+                      assertEquals(1, runs.get(), "restarted before its backoff ended");
+                      clock.advance(Duration.ofMillis(1));
+                      secondRun.await();
+                      awaitPending(clock); // waiting to restart again when the shutdown begins
+                    }));
     assertEquals(1, report.cancelled(), report.toString());
-    assertEquals(after, runs.get(), "no restart after shutdown");
+    clock.advance(Duration.ofHours(1));
+    assertEquals(2, runs.get(), "no restart after shutdown");
+    assertEquals(
+        List.of(
+            "Service 'ticker' of supervisor 'ticks' restarting (attempt 1) in 1000 ms after it"
+                + " returned",
+            "Service 'ticker' of supervisor 'ticks' restarting (attempt 2) in 1000 ms after it"
+                + " returned"),
+        logs.messages());
   }
 
   @Test

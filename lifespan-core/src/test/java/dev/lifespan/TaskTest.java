@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lifespan.internal.FakeTimer;
+import dev.lifespan.internal.ThreadFrame;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.CancellationException;
@@ -272,28 +274,47 @@ class TaskTest {
   @Test
   void cancelAndWaitTimesOutOnATaskThatIgnoresCancellation() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
-    TaskGroup.run(
-        g -> {
-          CountDownLatch shielded = new CountDownLatch(1);
-          Task<Void> stubborn =
-              g.spawn(
-                  "stubborn",
-                  () ->
-                      CancelScope.run(
-                          CancelScope.Options.DEFAULT.shielded(),
-                          s -> {
-                            shielded.countDown();
-                            release.await();
-                          }));
-          shielded.await();
-          TimeoutException e =
-              assertThrows(
-                  TimeoutException.class, () -> stubborn.cancelAndWait(Duration.ofMillis(20)));
-          assertEquals(
-              "Task 'stubborn' did not end within PT0.02S after it was cancelled", e.getMessage());
-          assertFalse(stubborn.isDone());
-          release.countDown();
-          stubborn.cancelAndWait(Duration.ofMinutes(1));
+    FakeTimer clock = new FakeTimer();
+    ThreadFrame.withTimer(
+        clock,
+        x -> {
+          TaskGroup.run(
+              g -> {
+                CountDownLatch shielded = new CountDownLatch(1);
+                Task<Void> stubborn =
+                    g.spawn(
+                        "stubborn",
+                        () ->
+                            CancelScope.run(
+                                CancelScope.Options.DEFAULT.shielded(),
+                                s -> {
+                                  shielded.countDown();
+                                  release.await();
+                                }));
+                shielded.await();
+                try {
+                  Task<TimeoutException> waiter =
+                      g.fork(
+                          "waiter",
+                          () ->
+                              assertThrows(
+                                  TimeoutException.class,
+                                  () -> stubborn.cancelAndWait(Duration.ofSeconds(5))));
+                  while (clock.pending() == 0) Thread.yield(); // the waiter's timed wait began
+                  clock.advance(Duration.ofMillis(4999));
+                  assertEquals(1, clock.pending(), "gave up before its timeout");
+                  assertFalse(waiter.isDone());
+                  clock.advance(Duration.ofMillis(1));
+                  assertEquals(
+                      "Task 'stubborn' did not end within PT5S after it was cancelled",
+                      waiter.join().getMessage());
+                  assertFalse(stubborn.isDone());
+                } finally {
+                  release.countDown();
+                }
+                stubborn.cancelAndWait(Duration.ofMinutes(1));
+              });
+          return null;
         });
   }
 

@@ -19,11 +19,14 @@ import dev.lifespan.http.HttpException;
 import dev.lifespan.http.HttpOptions;
 import dev.lifespan.http.Response;
 import dev.lifespan.http.Routes;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -255,17 +258,26 @@ class ReadmeTest {
   @Test
   void lifespansAndTheAppRunner() throws Exception {
     Pool.events.clear();
-    App app = App.start(App.Options.named("orders-test"), Lifespan.of(database, consumers), null);
-    app.awaitReady();
-    app.signal(App.Signal.TERM); // exactly what a real SIGTERM does
-    App.Result result = app.await(); // outcome TERMINATED, exit code 143, supervisor reports
-    assertEquals(App.Outcome.TERMINATED, result.outcome());
-    assertEquals(143, result.exitCode());
-    assertEquals("close", Pool.events.getLast(), "the pool closed last: " + Pool.events);
-    assertEquals("open " + url, Pool.events.getFirst());
-    ShutdownReport feed = result.reports().get(1);
-    assertEquals("orders-test/consumers", feed.supervisor());
-    assertEquals(1, feed.cancelled(), feed.toString());
+    PrintStream console = System.err; // the snippet's app has no progress sink: System.err
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(printed, true, StandardCharsets.UTF_8));
+    try {
+      App app = App.start(App.Options.named("orders-test"), Lifespan.of(database, consumers), null);
+      app.awaitReady();
+      app.signal(App.Signal.TERM); // exactly what a real SIGTERM does
+      App.Result result = app.await(); // outcome TERMINATED, exit code 143, supervisor reports
+      assertEquals(App.Outcome.TERMINATED, result.outcome());
+      assertEquals(143, result.exitCode());
+      assertEquals("close", Pool.events.getLast(), "the pool closed last: " + Pool.events);
+      assertEquals("open " + url, Pool.events.getFirst());
+      ShutdownReport feed = result.reports().get(1);
+      assertEquals("orders-test/consumers", feed.supervisor());
+      assertEquals(1, feed.cancelled(), feed.toString());
+    } finally {
+      System.setErr(console);
+    }
+    String progress = printed.toString(StandardCharsets.UTF_8).stripTrailing();
+    assertTrue(progress.endsWith(": TERMINATED, exit code 143"), progress);
   }
 
   @Test

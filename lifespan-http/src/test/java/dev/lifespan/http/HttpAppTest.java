@@ -422,6 +422,7 @@ class HttpAppTest {
     IllegalStateException boom = new IllegalStateException("secret: password=hunter2");
     Records records = new Records();
     LIFESPAN_LOG.addHandler(records);
+    LIFESPAN_LOG.setUseParentHandlers(false); // the failure is provoked: captured, not printed
     try {
       Routes routes =
           Routes.create()
@@ -466,6 +467,7 @@ class HttpAppTest {
           "an HttpException is an answer, not a failure: " + records);
     } finally {
       LIFESPAN_LOG.removeHandler(records);
+      LIFESPAN_LOG.setUseParentHandlers(true);
     }
   }
 
