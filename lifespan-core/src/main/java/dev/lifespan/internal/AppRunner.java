@@ -342,8 +342,8 @@ public final class AppRunner {
     }
     long now = timer.nanoTime();
     update(s -> s.stopping() ? s : s.withState(State.READY).inPhase("running", now, null));
+    print("ready in " + Progress.millis(now - startedAt)); // before awaitReady() returns anywhere
     life.ready();
-    print("ready in " + Progress.millis(System.nanoTime() - createdAt));
     Throwable thrown = null;
     try {
       m.runBody(

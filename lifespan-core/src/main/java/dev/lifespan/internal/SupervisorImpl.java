@@ -326,7 +326,7 @@ public final class SupervisorImpl extends TaskOwner implements Supervisor {
       if (shutdownStarted) return awaitReport();
       shutdownStarted = true;
     }
-    long start = System.nanoTime();
+    long start = timer.nanoTime(); // the report's 'took' is on the supervisor's clock
     Events.Phase phase = Events.phase(null, this, "cancel");
     if (state == State.RUNNING) state = State.SHUTTING_DOWN;
     children.close();
@@ -378,7 +378,7 @@ public final class SupervisorImpl extends TaskOwner implements Supervisor {
   private ShutdownReport summarize(List<TaskImpl<?>> all, List<String> abandoned, long start) {
     int completed = 0, cancelled = 0, failed = 0;
     List<ShutdownReport.Straggler> stragglers = new ArrayList<>();
-    long now = System.nanoTime();
+    long now = System.nanoTime(); // tasks' ages are real time, as in task dumps
     for (TaskImpl<?> t : all) {
       switch (t.outcome()) {
         case TaskImpl.SUCCESS -> completed++;
@@ -396,7 +396,13 @@ public final class SupervisorImpl extends TaskOwner implements Supervisor {
       }
     }
     return new ShutdownReport(
-        name(), completed, cancelled, failed, abandoned, stragglers, Duration.ofNanos(now - start));
+        name(),
+        completed,
+        cancelled,
+        failed,
+        abandoned,
+        stragglers,
+        Duration.ofNanos(timer.nanoTime() - start));
   }
 
   /** The scope this supervisor was opened in is ending while it is open: shut it down now. */

@@ -178,7 +178,7 @@ class OrdersServiceTest {
     assertOrder(
         progress,
         "SIGTERM received",
-        "Supervisor 'orders/background' shut down",
+        "tearing down layer 'http listener'", // after the background supervisor stopped
         "layer 'metrics' torn down",
         "layer 'database' torn down",
         "TERMINATED, exit code 143");
