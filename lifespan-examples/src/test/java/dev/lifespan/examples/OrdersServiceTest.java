@@ -308,7 +308,7 @@ class OrdersServiceTest {
 
     HttpResponse<String> missing = send("GET", base + "/orders/999999", null);
     assertEquals(404, missing.statusCode());
-    assertEquals("no order 999999", missing.body());
+    assertEquals("no order 999999\n", missing.body());
     HttpResponse<String> malformed = send("GET", base + "/orders/abc", null);
     assertEquals(400, malformed.statusCode());
     assertTrue(malformed.body().contains("order id must be a number"), malformed.body());

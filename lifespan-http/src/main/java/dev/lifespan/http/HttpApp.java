@@ -19,15 +19,20 @@ import java.util.Objects;
  * <h2>Lifecycle</h2>
  *
  * <ul>
- *   <li>The application's layers start first; the listener binds in an innermost layer, so a
- *       startup failure means the port is never opened (exit code 3), and a port already in use is
- *       itself a startup failure.
+ *   <li>The application's layers start first; the listener binds in an innermost layer (named
+ *       {@code http listener}), so a startup failure means the port is never opened (exit code 3),
+ *       and a port that cannot be bound is itself a startup failure of that layer: its cause is a
+ *       {@link java.net.BindException} whose message names the port in one line ({@code port 8080
+ *       is already in use}, {@code dump endpoint port 9090 is already in use}, {@code cannot bind
+ *       10.0.0.1:8080: Cannot assign requested address}), with the operating system's exception as
+ *       its own cause.
  *   <li>Every request runs as a task of the application: {@link dev.lifespan.LifespanLocal}s
  *       resolve and {@link dev.lifespan.Supervisor#fireAndForget} from a handler lands in the
  *       application's background supervisor (it outlives the request, not the application).
- *   <li>{@code GET /health/live} answers 200 until the application stopped; {@code GET
- *       /health/ready} answers 200 only while it is {@link App.State#READY}, 503 with the state
- *       otherwise.
+ *   <li>{@code GET /health/live} answers 200 {@code live (app DRAINING)} (the state) until the
+ *       application stopped, then 503; {@code GET /health/ready} answers 200 {@code ready} only
+ *       while it is {@link App.State#READY}, 503 {@code not ready: DRAINING} (the state) otherwise.
+ *       Each body is one line of plain text, as are the server's error answers.
  *   <li>Shutdown, in order: readiness becomes {@code DRAINING} (ready answers 503); after the drain
  *       delay the listener closes (new connections are refused by the operating system, never
  *       half-served) and in-flight requests finish until the grace period ends; then they are

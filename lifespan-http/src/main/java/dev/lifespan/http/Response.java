@@ -26,7 +26,12 @@ public record Response(int status, String contentType, byte[] body, Map<String, 
     headers = Map.copyOf(headers);
   }
 
-  /** A plain-text ({@code text/plain; charset=utf-8}) answer. */
+  /**
+   * A plain-text ({@code text/plain; charset=utf-8}) answer whose body is {@code text} as given,
+   * encoded as UTF-8: no newline is appended (a handler that answers a line ends it with {@code
+   * "\n"} itself). The server's own plain-text answers (errors, health) are each one line ending
+   * with a newline, as is the body made from an {@link HttpException}'s message.
+   */
   public static Response text(int status, String text) {
     Objects.requireNonNull(text, "text");
     return new Response(

@@ -11,7 +11,7 @@ import dev.lifespan.Supervisor;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
+import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
@@ -64,13 +64,10 @@ final class Server implements HttpHandler {
     return Lifespan.named(
         "http listener",
         ctx -> {
-          http =
-              HttpServer.create(new InetSocketAddress(options.host, options.port), options.backlog);
+          http = bind("port", options.host, options.port, options.backlog);
           try {
             if (options.dumpPort >= 0) {
-              admin =
-                  HttpServer.create(
-                      new InetSocketAddress(InetAddress.getLoopbackAddress(), options.dumpPort), 0);
+              admin = bind("dump endpoint port", "127.0.0.1", options.dumpPort, 0);
             }
             ctx.proceed();
           } finally {
@@ -80,6 +77,33 @@ final class Server implements HttpHandler {
             }
           }
         });
+  }
+
+  /**
+   * A server bound to {@code host:port}, or a {@link BindException} whose message names what could
+   * not be bound, in one line that needs no stack trace: {@code port 8080 is already in use}
+   * ({@code what} is "port" or "dump endpoint port"), or {@code cannot bind 10.0.0.1:8080: Cannot
+   * assign requested address}. The operating system's exception is its cause.
+   */
+  private static HttpServer bind(String what, String host, int port, int backlog)
+      throws BindException {
+    InetSocketAddress address = new InetSocketAddress(host, port);
+    String where = (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+    if (address.isUnresolved()) {
+      throw new BindException("cannot bind " + where + ": unknown host");
+    }
+    try {
+      return HttpServer.create(address, backlog);
+    } catch (IOException e) {
+      String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+      BindException named =
+          new BindException(
+              e instanceof BindException && reason.contains("in use")
+                  ? what + " " + port + " is already in use"
+                  : "cannot bind " + where + ": " + reason);
+      named.initCause(e);
+      throw named;
+    }
   }
 
   /**
@@ -181,7 +205,7 @@ final class Server implements HttpHandler {
     try {
       r = respond(ex);
     } catch (HttpException e) {
-      r = Response.text(e.status(), e.getMessage());
+      r = line(e.status(), e.getMessage());
     }
     Response answer = r;
     // Shielded: a request cancelled at the end of the grace period still answers (503), instead
@@ -192,7 +216,7 @@ final class Server implements HttpHandler {
   private Response respond(HttpExchange ex) throws IOException {
     String method = ex.getRequestMethod();
     String path = ex.getRequestURI().getPath();
-    if (path == null || !path.startsWith("/")) return Response.text(400, "malformed path");
+    if (path == null || !path.startsWith("/")) return line(400, "malformed path");
     if (path.equals("/health/live")) return health(method, true);
     if (path.equals("/health/ready")) return health(method, false);
     Routes.Route route = routes.exact(method, path);
@@ -202,8 +226,8 @@ final class Server implements HttpHandler {
       params = new HashMap<>();
       route = routes.find(method, Routes.segments(path), params, allowed);
       if (route == null) {
-        if (allowed.isEmpty()) return Response.text(404, "no route for " + method + " " + path);
-        return Response.text(405, "method " + method + " not allowed for " + path)
+        if (allowed.isEmpty()) return line(404, "no route for " + method + " " + path);
+        return line(405, "method " + method + " not allowed for " + path)
             .withHeader("Allow", Routes.allow(allowed));
       }
     }
@@ -224,12 +248,12 @@ final class Server implements HttpHandler {
       if (r == null) throw new IllegalStateException("handler returned null");
       return r;
     } catch (TimeoutException e) {
-      return Response.text(503, "deadline of " + deadline.toMillis() + " ms exceeded")
+      return line(503, "deadline of " + deadline.toMillis() + " ms exceeded")
           .withHeader("Retry-After", "1");
     } catch (HttpException e) {
-      return Response.text(e.status(), e.getMessage());
+      return line(e.status(), e.getMessage());
     } catch (CancelledException e) {
-      return Response.text(503, "shutting down").withHeader("Connection", "close");
+      return line(503, "shutting down").withHeader("Connection", "close");
     } catch (VirtualMachineError e) {
       throw e;
     } catch (Throwable e) {
@@ -237,18 +261,26 @@ final class Server implements HttpHandler {
           System.Logger.Level.ERROR,
           "request " + method + " " + path + " (route " + route.pattern() + ") failed",
           e);
-      return Response.text(500, "internal error");
+      return line(500, "internal error");
     }
   }
 
   private Response health(String method, boolean live) {
     if (!method.equals("GET") && !method.equals("HEAD")) {
-      return Response.text(405, "method " + method + " not allowed")
-          .withHeader("Allow", "GET, HEAD");
+      return line(405, "method " + method + " not allowed").withHeader("Allow", "GET, HEAD");
     }
     App.State state = app.state();
-    if (live) return Response.text(state == App.State.STOPPED ? 503 : 200, state.name());
-    return Response.text(state == App.State.READY ? 200 : 503, state.name());
+    if (live) {
+      return state == App.State.STOPPED
+          ? line(503, "not live (app STOPPED)")
+          : line(200, "live (app " + state.name() + ")");
+    }
+    return state == App.State.READY ? line(200, "ready") : line(503, "not ready: " + state.name());
+  }
+
+  /** The server's own plain-text answers: one line, ending with a newline. */
+  static Response line(int status, String text) {
+    return Response.text(status, text + "\n");
   }
 
   private static final byte[] NO_BODY = new byte[0];
@@ -301,13 +333,13 @@ final class Server implements HttpHandler {
     boolean stacks = "stacks=true".equals(ex.getRequestURI().getQuery());
     Response r;
     if (!ex.getRequestMethod().equals("GET")) {
-      r = Response.text(405, "method not allowed").withHeader("Allow", "GET");
+      r = line(405, "method not allowed").withHeader("Allow", "GET");
     } else if (path.equals("/tasks")) {
       r = Response.text(200, app.dump(stacks).toText());
     } else if (path.equals("/tasks.json")) {
       r = Response.json(200, app.dump(stacks).toJson());
     } else {
-      r = Response.text(404, "GET /tasks or /tasks.json (?stacks=true)");
+      r = line(404, "GET /tasks or /tasks.json (?stacks=true)");
     }
     write(ex, r);
   }

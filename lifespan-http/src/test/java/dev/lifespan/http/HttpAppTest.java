@@ -196,11 +196,33 @@ class HttpAppTest {
       assertEquals(3, result.exitCode());
       StartupFailedException e = assertInstanceOf(StartupFailedException.class, result.failure());
       assertEquals("http listener", e.layer());
-      assertInstanceOf(BindException.class, e.getCause());
+      // One line that names the port, with the operating system's exception as its cause.
+      BindException named = assertInstanceOf(BindException.class, e.getCause());
+      assertEquals("port " + taken.getLocalPort() + " is already in use", named.getMessage());
+      assertInstanceOf(BindException.class, named.getCause());
+      assertNotEquals(named.getMessage(), named.getCause().getMessage());
       assertTrue(e.getMessage().contains("'http listener'"), e.getMessage());
       // The layers outside it started and were torn down.
       assertEquals(List.of("start database", "stop database"), events);
     }
+  }
+
+  @Test
+  void anAddressThatCannotBeBoundIsNamedWithTheOperatingSystemsReason() throws Exception {
+    // 192.0.2.1 (TEST-NET-1, RFC 5737) is no address of this machine.
+    HttpApp http =
+        start(
+            options("orders"),
+            Lifespan.of(),
+            HttpOptions.defaults().withHost("192.0.2.1").withPort(8080),
+            Routes.create().get("/", r -> Response.text(200, "never")));
+    assertFalse(http.awaitReady());
+    StartupFailedException e =
+        assertInstanceOf(StartupFailedException.class, result(http).failure());
+    assertEquals("http listener", e.layer());
+    BindException named = assertInstanceOf(BindException.class, e.getCause());
+    assertEquals(
+        "cannot bind 192.0.2.1:8080: " + named.getCause().getMessage(), named.getMessage());
   }
 
   @Test
@@ -219,9 +241,12 @@ class HttpAppTest {
       assertFalse(http.awaitReady());
       App.Result result = result(http);
       assertEquals(App.Outcome.STARTUP_FAILED, result.outcome());
+      StartupFailedException e = assertInstanceOf(StartupFailedException.class, result.failure());
+      assertEquals("http listener", e.layer());
       assertEquals(
-          "http listener",
-          assertInstanceOf(StartupFailedException.class, result.failure()).layer());
+          "dump endpoint port " + taken.getLocalPort() + " is already in use",
+          e.getCause().getMessage());
+      assertInstanceOf(BindException.class, e.getCause().getCause());
     }
     assertTrue(refused(port));
     try (ServerSocket again = new ServerSocket(port, 50, LOOPBACK)) {
@@ -375,11 +400,11 @@ class HttpAppTest {
     try (HttpClient c = client()) {
       HttpResponse<String> own = get(c, http.port(), "/own");
       assertEquals(503, own.statusCode());
-      assertEquals("deadline of 150 ms exceeded", own.body());
+      assertEquals("deadline of 150 ms exceeded\n", own.body());
       assertEquals("1", own.headers().firstValue("Retry-After").orElseThrow());
       HttpResponse<String> byDefault = get(c, http.port(), "/default");
       assertEquals(503, byDefault.statusCode());
-      assertEquals("deadline of 200 ms exceeded", byDefault.body());
+      assertEquals("deadline of 200 ms exceeded\n", byDefault.body());
       HttpResponse<String> allowed = get(c, http.port(), "/slow-but-allowed");
       assertEquals(200, allowed.statusCode());
       assertEquals("done", allowed.body());
@@ -415,14 +440,14 @@ class HttpAppTest {
       try (HttpClient c = client()) {
         HttpResponse<String> r = get(c, http.port(), "/boom");
         assertEquals(500, r.statusCode());
-        assertEquals("internal error", r.body());
+        assertEquals("internal error\n", r.body());
         assertFalse(r.body().contains("hunter2"));
         assertFalse(r.body().contains("Exception"));
         assertFalse(r.body().contains("\tat "));
 
         HttpResponse<String> conflict = post(c, http.port(), "/orders/7", "{}");
         assertEquals(409, conflict.statusCode());
-        assertEquals("order 7 already shipped", conflict.body());
+        assertEquals("order 7 already shipped\n", conflict.body());
         assertEquals(
             "text/plain; charset=utf-8",
             conflict.headers().firstValue("Content-Type").orElseThrow());
@@ -461,17 +486,19 @@ class HttpAppTest {
     try (HttpClient c = client()) {
       HttpResponse<String> ready = get(c, port, "/health/ready");
       assertEquals(200, ready.statusCode());
-      assertEquals("READY", ready.body());
-      assertEquals(200, get(c, port, "/health/live").statusCode());
+      assertEquals("ready\n", ready.body());
+      HttpResponse<String> liveWhileReady = get(c, port, "/health/live");
+      assertEquals(200, liveWhileReady.statusCode());
+      assertEquals("live (app READY)\n", liveWhileReady.body());
 
       signalled = System.nanoTime();
       http.app().signal(App.Signal.TERM);
       HttpResponse<String> draining = get(c, port, "/health/ready");
       assertEquals(503, draining.statusCode());
-      assertEquals("DRAINING", draining.body());
+      assertEquals("not ready: DRAINING\n", draining.body());
       HttpResponse<String> live = get(c, port, "/health/live");
       assertEquals(200, live.statusCode());
-      assertEquals("DRAINING", live.body());
+      assertEquals("live (app DRAINING)\n", live.body());
       HttpResponse<String> served = get(c, port, "/");
       assertEquals(200, served.statusCode(), "still serving while draining");
       assertEquals("close", served.headers().firstValue("Connection").orElse(""));
@@ -585,7 +612,7 @@ class HttpAppTest {
       // Oversize, announced by Content-Length and streamed without it (chunked).
       HttpResponse<String> tooLarge = post(c, port, "/orders", "y".repeat(4096));
       assertEquals(413, tooLarge.statusCode());
-      assertEquals("request body over 1024 bytes", tooLarge.body());
+      assertEquals("request body over 1024 bytes\n", tooLarge.body());
       assertServing(c, port);
       HttpResponse<String> chunked =
           c.send(
@@ -699,7 +726,7 @@ class HttpAppTest {
           "stopped within grace + kill timeout: " + result.shutdownTime());
       for (var f : List.of(soon, late)) {
         // Never a 200. The brief allows a closed connection, but here each can still be answered.
-        assertEquals("503 shutting down", outcome(f));
+        assertEquals("503 shutting down\n", outcome(f));
       }
       assertEquals(2, cancelled.size(), "both saw their cancellation: " + cancelled);
     }
