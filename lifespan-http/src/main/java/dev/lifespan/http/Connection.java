@@ -1,0 +1,176 @@
+package dev.lifespan.http;
+
+import dev.lifespan.CancelScope;
+import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+
+/**
+ * One client connection, served by one task: requests one after the other (keep-alive), each read
+ * under the header and body timeouts, answered, and the connection closed after an error, on the
+ * client's request, or once the server drains.
+ *
+ * <p>State, written by the connection's thread but for {@link #cut} ({@code IDLE -> READING ->
+ * HANDLING -> IDLE}, and {@code IDLE | READING -> CUT} by the drain): a request is <em>in
+ * flight</em> from the moment it has been read whole ({@code HANDLING}) until its response is
+ * written; the drain waits for those, and closes the others at once.
+ */
+final class Connection {
+  /** What answers a request; it reads the body ({@link #body}) once it knows it wants it. */
+  @FunctionalInterface
+  interface Dispatch {
+    Response respond(Connection c, Wire.Head head) throws IOException, Wire.Refused;
+  }
+
+  private static final int IDLE = 0;
+  private static final int READING = 1;
+  private static final int HANDLING = 2;
+  private static final int CUT = 3;
+  private static final VarHandle STATE;
+
+  static {
+    try {
+      STATE = MethodHandles.lookup().findVarHandle(Connection.class, "state", int.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  /**
+   * How long, and how many bytes, a connection closed with some of its request unread (an error
+   * answered early, such as 413 or 414) is read and discarded after its answer: closing a socket
+   * with unread input resets it, and the reset can make the client lose the answer.
+   */
+  private static final Duration LINGER = Duration.ofSeconds(2);
+
+  private static final int LINGER_BYTES = 4 << 20;
+
+  private final Listener listener;
+  private final Socket socket;
+  private final long accepted = System.nanoTime();
+  private volatile int state; // see the class comment
+  private Wire wire; // this thread only
+  private boolean bodyRead; // the current request's body is consumed (this thread only)
+
+  Connection(Listener listener, Socket socket) {
+    this.listener = listener;
+    this.socket = socket;
+  }
+
+  InetSocketAddress remote() {
+    return (InetSocketAddress) socket.getRemoteSocketAddress();
+  }
+
+  /** Serves the connection until it closes; the body of its task. */
+  void run() {
+    HttpOptions o = listener.options;
+    try (socket) {
+      wire = new Wire(socket);
+      long head = accepted + o.headerTimeout.toNanos(); // the first request's head, from connect
+      boolean first = true;
+      while (true) {
+        try {
+          if (!wire.await(first ? head : System.nanoTime() + o.idleTimeout.toNanos())) return;
+        } catch (SocketTimeoutException nothingCame) {
+          return; // no request started: closed without an answer
+        }
+        if (!first) head = System.nanoTime() + o.headerTimeout.toNanos();
+        if (!STATE.compareAndSet(this, IDLE, READING)) return; // cut by the drain
+        Response r;
+        boolean isHead = false;
+        boolean close;
+        boolean unread = true; // some of the request may be unread: linger before closing
+        try {
+          Wire.Head h = read(wire, o, head);
+          if (h == null) return;
+          isHead = h.method().equals("HEAD");
+          bodyRead = h.length() == 0;
+          r = listener.dispatch.respond(this, h);
+          // A body not read (an error answered first) would be taken for the next request.
+          close = h.close() || !bodyRead || "close".equalsIgnoreCase(r.headers().get("Connection"));
+          unread = !bodyRead;
+        } catch (Wire.Refused e) {
+          r = Server.line(e.status, e.getMessage());
+          close = true;
+        }
+        boolean closing = close || listener.draining || listener.closeAfter();
+        Response answer = r;
+        boolean noBody = isHead;
+        // Shielded: a request cancelled at the end of the grace period still answers (503),
+        // instead of failing its write with the interrupt of the cancellation.
+        CancelScope.run(
+            CancelScope.Options.named("http response").shielded(),
+            s -> wire.write(answer, noBody, closing));
+        if ((int) STATE.compareAndExchange(this, HANDLING, IDLE) == HANDLING) listener.handled();
+        else if (!STATE.compareAndSet(this, READING, IDLE)) return; // cut
+        if (closing && unread) wire.linger(System.nanoTime() + LINGER.toNanos(), LINGER_BYTES);
+        if (closing || listener.draining) return;
+        first = false;
+      }
+    } catch (IOException e) {
+      // the client went away, or the drain closed the connection: nothing to answer
+    } finally {
+      if ((int) STATE.getAndSet(this, CUT) == HANDLING) listener.handled();
+      listener.remove(this);
+    }
+  }
+
+  private Wire.Head read(Wire wire, HttpOptions o, long deadline) throws IOException, Wire.Refused {
+    try {
+      return wire.head(o, deadline);
+    } catch (SocketTimeoutException e) {
+      throw new Wire.Refused(
+          408, "request head not received within " + o.headerTimeout.toMillis() + " ms");
+    }
+  }
+
+  /**
+   * The request's body, received by {@code deadline} ({@code System.nanoTime}); then the request is
+   * in flight (the drain waits for it), unless the drain has cut the connection, which this throws.
+   *
+   * @throws Wire.Refused 413 over {@code max} bytes, 408 past the deadline, 400 for a malformed
+   *     body
+   */
+  byte[] body(Wire.Head h, int max, long deadline, Duration budget)
+      throws IOException, Wire.Refused {
+    byte[] b;
+    try {
+      b = wire.body(h, max, deadline);
+    } catch (SocketTimeoutException e) {
+      throw new Wire.Refused(408, "request body not received within " + budget.toMillis() + " ms");
+    }
+    bodyRead = true;
+    if (!STATE.compareAndSet(this, READING, HANDLING)) {
+      throw new IOException("connection closed by the drain");
+    }
+    listener.handling();
+    return b;
+  }
+
+  /**
+   * Closes the connection at once if no request is in flight on it; called by the drain.
+   *
+   * @return true if it was closed
+   */
+  boolean cut() {
+    int s = state;
+    if ((s == IDLE || s == READING) && STATE.compareAndSet(this, s, CUT)) {
+      close();
+      return true;
+    }
+    return false;
+  }
+
+  /** Closes the socket, whatever the state; a blocked read or write fails. */
+  void close() {
+    try {
+      socket.close();
+    } catch (IOException e) {
+      // closed anyway
+    }
+  }
+}
