@@ -166,7 +166,7 @@ final class Server {
       return line(503, "deadline of " + deadline.toMillis() + " ms exceeded")
           .withHeader("Retry-After", "1");
     } catch (HttpException e) {
-      return line(e.status(), e.getMessage());
+      return line(e.status(), Text.escape(e.getMessage()));
     } catch (CancelledException e) {
       return line(503, "shutting down").withHeader("Connection", "close");
     } catch (VirtualMachineError e) {
