@@ -82,6 +82,20 @@ class HostileClientsTest {
   }
 
   @Test
+  void aKeptAliveConnectionIsClosedAfterTheIdleTimeout() throws Exception {
+    int port = start(loopback().withIdleTimeout(Duration.ofMillis(200)));
+    Socket s = connect(port);
+    send(s, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+    RawResponse r = RawResponse.read(s.getInputStream());
+    assertEquals(200, r.status());
+    assertEquals(null, r.headers().get("connection"), "kept alive");
+    long t0 = System.nanoTime();
+    assertEquals(-1, s.getInputStream().read(), "closed without an answer");
+    long ms = (System.nanoTime() - t0) / 1_000_000;
+    assertTrue(ms >= 150 && ms < 5_000, "after the idle timeout: " + ms + " ms");
+  }
+
+  @Test
   void aBodyShorterThanItsContentLengthGets408AfterTheBodyTimeout() throws Exception {
     int port = start(loopback().withBodyTimeout(Duration.ofMillis(300)));
     Socket s = connect(port);
