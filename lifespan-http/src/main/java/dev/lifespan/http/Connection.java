@@ -15,9 +15,11 @@ import java.time.Duration;
  * client's request, or once the server drains.
  *
  * <p>State, written by the connection's thread but for {@link #cut} ({@code IDLE -> READING ->
- * HANDLING -> IDLE}, and {@code IDLE | READING -> CUT} by the drain): a request is <em>in
- * flight</em> from the moment it has been read whole ({@code HANDLING}) until its response is
- * written; the drain waits for those, and closes the others at once.
+ * HANDLING -> WRITING -> IDLE}, and {@code IDLE | READING -> CUT} by the drain): a request is
+ * <em>in flight</em> from the moment it has been read whole ({@code HANDLING}) until its response
+ * is written ({@code WRITING} ends); the drain waits for those until the grace period ends, and
+ * closes the others at once. When the grace period ends, responses still being written (to a client
+ * that does not read) are cut too ({@link #cutWriting}).
  */
 final class Connection {
   /** What answers a request; it reads the body ({@link #body}) once it knows it wants it. */
@@ -30,6 +32,7 @@ final class Connection {
   private static final int READING = 1;
   private static final int HANDLING = 2;
   private static final int CUT = 3;
+  private static final int WRITING = 4;
   private static final VarHandle STATE;
 
   static {
@@ -102,11 +105,16 @@ final class Connection {
         boolean noBody = isHead;
         // Shielded: a request cancelled at the end of the grace period still answers (503),
         // instead of failing its write with the interrupt of the cancellation.
+        boolean inFlight = STATE.compareAndSet(this, HANDLING, WRITING);
         CancelScope.run(
             CancelScope.Options.named("http response").shielded(),
             s -> wire.write(answer, noBody, closing));
-        if ((int) STATE.compareAndExchange(this, HANDLING, IDLE) == HANDLING) listener.handled();
-        else if (!STATE.compareAndSet(this, READING, IDLE)) return; // cut
+        if (inFlight) {
+          STATE.setVolatile(this, IDLE);
+          listener.handled();
+        } else if (!STATE.compareAndSet(this, READING, IDLE)) {
+          return; // cut
+        }
         if (closing && unread) wire.linger(System.nanoTime() + LINGER.toNanos(), LINGER_BYTES);
         if (closing || listener.draining) return;
         first = false;
@@ -114,7 +122,8 @@ final class Connection {
     } catch (IOException e) {
       // the client went away, or the drain closed the connection: nothing to answer
     } finally {
-      if ((int) STATE.getAndSet(this, CUT) == HANDLING) listener.handled();
+      int last = (int) STATE.getAndSet(this, CUT);
+      if (last == HANDLING || last == WRITING) listener.handled();
       listener.remove(this);
     }
   }
@@ -163,6 +172,15 @@ final class Connection {
       return true;
     }
     return false;
+  }
+
+  /**
+   * Closes the connection if its response is being written: called when the grace period has ended,
+   * so that a client that does not read cannot hold the shutdown. The connection's thread sees its
+   * write fail and ends the request.
+   */
+  void cutWriting() {
+    if (state == WRITING) close();
   }
 
   /** Closes the socket, whatever the state; a blocked read or write fails. */

@@ -180,6 +180,11 @@ final class Listener {
     return true;
   }
 
+  /** Closes every connection whose response is still being written (the grace period ended). */
+  void cutWriting() {
+    for (Connection c : connections) c.cutWriting();
+  }
+
   /** Closes every connection, in flight or not. */
   void closeAll() {
     close();

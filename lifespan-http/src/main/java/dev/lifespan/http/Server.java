@@ -113,7 +113,7 @@ final class Server {
       http.close();
       if (admin != null) admin.closeAll();
       http.cut();
-      http.awaitInFlight(end);
+      if (!http.awaitInFlight(end)) http.cutWriting(); // the grace is over: no more waiting
       requests.shutdown(Duration.ofMillis(millisUntil(end)));
     } finally {
       http.closeAll();

@@ -18,6 +18,7 @@ import java.net.SocketException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.LogRecord;
@@ -170,6 +171,37 @@ class HostileClientsTest {
     assertEquals(App.Outcome.TERMINATED, result.outcome());
     long ms = (System.nanoTime() - t0) / 1_000_000;
     assertTrue(ms < 5_000, "41 slow clients did not hold the 20 s grace: " + ms + " ms");
+  }
+
+  @Test
+  void aClientThatDoesNotReadItsResponseDoesNotHoldTheShutdownPastTheGrace() throws Exception {
+    Duration grace = Duration.ofMillis(300);
+    byte[] big = new byte[64 << 20]; // far more than the socket buffers hold
+    HttpApp http =
+        start(
+            App.Options.named("hostile").withGrace(grace),
+            loopback(),
+            Routes.create()
+                .get("/big", r -> new Response(200, "application/octet-stream", big, Map.of())));
+    Socket s = connect(http.port());
+    send(s, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n"); // and never read
+    awaitDump(http, "dev.lifespan.http.Wire.write"); // blocked: the client reads nothing
+    http.app().signal(App.Signal.TERM);
+    App.Result result = http.app().await(WAIT).orElseThrow();
+    assertEquals(App.Outcome.TERMINATED, result.outcome());
+    assertTrue(
+        result.shutdownTime().compareTo(grace.plusSeconds(2)) < 0,
+        "the write was cut when the grace ended: " + result.shutdownTime());
+    assertTrue(result.stragglers().isEmpty(), result.toString());
+  }
+
+  /** Waits (bounded) until the application's task dump, with stacks, shows {@code text}. */
+  private static void awaitDump(HttpApp http, String text) {
+    long end = System.nanoTime() + WAIT.toNanos();
+    while (!http.app().dump(true).toText().contains(text)) {
+      if (System.nanoTime() - end > 0) fail(text + " not in\n" + http.app().dump(true).toText());
+      java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(2).toNanos());
+    }
   }
 
   // ---- limits
