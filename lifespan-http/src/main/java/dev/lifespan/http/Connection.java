@@ -85,12 +85,14 @@ final class Connection {
         if (!STATE.compareAndSet(this, IDLE, READING)) return; // cut by the drain
         Response r;
         boolean isHead = false;
+        boolean http10 = false;
         boolean close;
         boolean unread = true; // some of the request may be unread: linger before closing
         try {
           Wire.Head h = read(wire, o, head);
           if (h == null) return;
           isHead = h.method().equals("HEAD");
+          http10 = h.http10();
           bodyRead = h.length() == 0;
           r = listener.dispatch.respond(this, h);
           // A body not read (an error answered first) would be taken for the next request.
@@ -103,12 +105,13 @@ final class Connection {
         boolean closing = close || listener.draining || listener.closeAfter();
         Response answer = r;
         boolean noBody = isHead;
+        boolean keepAlive10 = http10;
         // Shielded: a request cancelled at the end of the grace period still answers (503),
         // instead of failing its write with the interrupt of the cancellation.
         boolean inFlight = STATE.compareAndSet(this, HANDLING, WRITING);
         CancelScope.run(
             CancelScope.Options.named("http response").shielded(),
-            s -> wire.write(answer, noBody, closing));
+            s -> wire.write(answer, noBody, closing, keepAlive10));
         if (inFlight) {
           STATE.setVolatile(this, IDLE);
           listener.handled();

@@ -43,6 +43,7 @@ final class Wire {
    * @param headers by lower-case name, values in order
    * @param length the body's length, -1 for chunked, 0 for none
    * @param close whether the connection closes after the response
+   * @param http10 whether it is an HTTP/1.0 request (kept alive only if it asked so)
    */
   record Head(
       String method,
@@ -52,7 +53,8 @@ final class Wire {
       Map<String, List<String>> headers,
       long length,
       boolean expectContinue,
-      boolean close) {}
+      boolean close,
+      boolean http10) {}
 
   private final Socket socket;
   private final InputStream in;
@@ -248,7 +250,7 @@ final class Wire {
         throw new Refused(400, "malformed request target");
       }
     }
-    return new Head(method, target, path, rawQuery, headers, length, expectContinue, close);
+    return new Head(method, target, path, rawQuery, headers, length, expectContinue, close, http10);
   }
 
   /** Whether {@code target} is an origin-form target of characters that need no decoding. */
@@ -400,10 +402,11 @@ final class Wire {
 
   /**
    * Writes {@code r}: without its body for {@code HEAD} (but with the length it would have), with
-   * {@code Connection: close} if {@code close}. Response headers that frame the message ({@code
-   * Content-Length}, {@code Transfer-Encoding}, {@code Connection}) are the server's own.
+   * {@code Connection: close} if {@code close}, else {@code keep-alive} for an HTTP/1.0 client.
+   * Response headers that frame the message ({@code Content-Length}, {@code Transfer-Encoding},
+   * {@code Connection}) are the server's own.
    */
-  void write(Response r, boolean head, boolean close) throws IOException {
+  void write(Response r, boolean head, boolean close, boolean keepAlive10) throws IOException {
     StringBuilder sb = new StringBuilder(160);
     int status = r.status();
     sb.append("HTTP/1.1 ").append(status).append(' ').append(reason(status)).append("\r\n");
@@ -423,6 +426,7 @@ final class Wire {
     byte[] body = r.body();
     if (!bodyless) sb.append("Content-Length: ").append(body.length).append("\r\n");
     if (close) sb.append("Connection: close\r\n");
+    else if (keepAlive10) sb.append("Connection: keep-alive\r\n"); // HTTP/1.0 closes otherwise
     sb.append("\r\n");
     byte[] h = sb.toString().getBytes(ISO_8859_1);
     boolean withBody = !head && !bodyless && body.length > 0;

@@ -97,6 +97,21 @@ class HostileClientsTest {
   }
 
   @Test
+  void anHttp10ClientIsKeptAliveOnlyIfItAsks() throws Exception {
+    int port = start(loopback());
+    Socket s = connect(port);
+    send(s, "GET /hello HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    RawResponse kept = RawResponse.read(s.getInputStream());
+    assertEquals(200, kept.status());
+    assertEquals("keep-alive", kept.headers().get("connection"));
+    send(s, "GET /hello HTTP/1.0\r\n\r\n");
+    RawResponse closed = RawResponse.read(s.getInputStream());
+    assertEquals(200, closed.status());
+    assertEquals("close", closed.headers().get("connection"));
+    assertClosed(s);
+  }
+
+  @Test
   void aBodyShorterThanItsContentLengthGets408AfterTheBodyTimeout() throws Exception {
     int port = start(loopback().withBodyTimeout(Duration.ofMillis(300)));
     Socket s = connect(port);
