@@ -9,9 +9,6 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -92,10 +89,6 @@ final class Wire {
     pos = 0;
     lim = n;
     return true;
-  }
-
-  private int read(long deadline) throws IOException {
-    return await(deadline) ? buf[pos++] & 0xff : -1;
   }
 
   /**
@@ -407,29 +400,10 @@ final class Wire {
    * {@code Connection}) are the server's own.
    */
   void write(Response r, boolean head, boolean close, boolean keepAlive10) throws IOException {
-    StringBuilder sb = new StringBuilder(160);
+    byte[] h = ResponseHead.encode(r, close, keepAlive10);
     int status = r.status();
-    sb.append("HTTP/1.1 ").append(status).append(' ').append(reason(status)).append("\r\n");
-    sb.append("Date: ").append(date()).append("\r\n");
-    if (r.contentType() != null) sb.append("Content-Type: ").append(r.contentType()).append("\r\n");
-    for (var h : r.headers().entrySet()) {
-      String name = h.getKey();
-      if (name.equalsIgnoreCase("Content-Length")
-          || name.equalsIgnoreCase("Transfer-Encoding")
-          || name.equalsIgnoreCase("Connection")
-          || name.equalsIgnoreCase("Date")) {
-        continue;
-      }
-      sb.append(name).append(": ").append(h.getValue()).append("\r\n");
-    }
-    boolean bodyless = status == 204 || status == 304 || status < 200;
     byte[] body = r.body();
-    if (!bodyless) sb.append("Content-Length: ").append(body.length).append("\r\n");
-    if (close) sb.append("Connection: close\r\n");
-    else if (keepAlive10) sb.append("Connection: keep-alive\r\n"); // HTTP/1.0 closes otherwise
-    sb.append("\r\n");
-    byte[] h = sb.toString().getBytes(ISO_8859_1);
-    boolean withBody = !head && !bodyless && body.length > 0;
+    boolean withBody = !head && !ResponseHead.bodyless(status) && body.length > 0;
     if (withBody && h.length + body.length <= 16384) {
       byte[] all = java.util.Arrays.copyOf(h, h.length + body.length);
       System.arraycopy(body, 0, all, h.length, body.length);
@@ -439,60 +413,5 @@ final class Wire {
       if (withBody) out.write(body);
     }
     out.flush();
-  }
-
-  private static final DateTimeFormatter HTTP_DATE =
-      DateTimeFormatter.RFC_1123_DATE_TIME.withZone(ZoneOffset.UTC);
-
-  private record Stamp(long second, String text) {}
-
-  private static volatile Stamp stamp = new Stamp(0, "");
-
-  /** The current time as an HTTP date, formatted once a second. */
-  private static String date() {
-    long now = System.currentTimeMillis() / 1000;
-    Stamp s = stamp;
-    if (s.second != now) {
-      s = new Stamp(now, HTTP_DATE.format(Instant.ofEpochSecond(now)));
-      stamp = s;
-    }
-    return s.text;
-  }
-
-  static String reason(int status) {
-    return switch (status) {
-      case 100 -> "Continue";
-      case 200 -> "OK";
-      case 201 -> "Created";
-      case 202 -> "Accepted";
-      case 204 -> "No Content";
-      case 301 -> "Moved Permanently";
-      case 302 -> "Found";
-      case 303 -> "See Other";
-      case 304 -> "Not Modified";
-      case 307 -> "Temporary Redirect";
-      case 308 -> "Permanent Redirect";
-      case 400 -> "Bad Request";
-      case 401 -> "Unauthorized";
-      case 403 -> "Forbidden";
-      case 404 -> "Not Found";
-      case 405 -> "Method Not Allowed";
-      case 408 -> "Request Timeout";
-      case 409 -> "Conflict";
-      case 410 -> "Gone";
-      case 413 -> "Content Too Large";
-      case 414 -> "URI Too Long";
-      case 415 -> "Unsupported Media Type";
-      case 422 -> "Unprocessable Content";
-      case 429 -> "Too Many Requests";
-      case 431 -> "Request Header Fields Too Large";
-      case 500 -> "Internal Server Error";
-      case 501 -> "Not Implemented";
-      case 502 -> "Bad Gateway";
-      case 503 -> "Service Unavailable";
-      case 504 -> "Gateway Timeout";
-      case 505 -> "HTTP Version Not Supported";
-      default -> "Status " + status;
-    };
   }
 }
