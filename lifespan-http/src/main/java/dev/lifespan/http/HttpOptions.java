@@ -9,7 +9,7 @@ import java.util.Objects;
  *
  * <table class="striped">
  *   <caption>Defaults</caption>
- *   <thead><tr><th>option</th><th>default</th><th>past it</th></tr></thead>
+ *   <thead><tr><th scope="col">option</th><th scope="col">default</th><th scope="col">past it</th></tr></thead>
  *   <tbody>
  *     <tr><td>{@link #withHost host}, {@link #withPort port}</td><td>{@code 0.0.0.0:8080}</td>
  *         <td></td></tr>
