@@ -52,6 +52,9 @@ final class Connection {
 
   private static final int LINGER_BYTES = 4 << 20;
 
+  private static final CancelScope.Options RESPONSE =
+      CancelScope.Options.named("http response").shielded();
+
   private final Listener listener;
   private final Socket socket;
   private final long accepted = System.nanoTime();
@@ -109,9 +112,7 @@ final class Connection {
         // Shielded: a request cancelled at the end of the grace period still answers (503),
         // instead of failing its write with the interrupt of the cancellation.
         boolean inFlight = STATE.compareAndSet(this, HANDLING, WRITING);
-        CancelScope.run(
-            CancelScope.Options.named("http response").shielded(),
-            s -> wire.write(answer, noBody, closing, keepAlive10));
+        CancelScope.run(RESPONSE, s -> wire.write(answer, noBody, closing, keepAlive10));
         if (inFlight) {
           STATE.setVolatile(this, IDLE);
           listener.handled();

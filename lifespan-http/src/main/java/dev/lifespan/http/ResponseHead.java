@@ -25,7 +25,7 @@ final class ResponseHead {
   static byte[] encode(Response r, boolean close, boolean keepAlive10) {
     StringBuilder sb = new StringBuilder(160);
     int status = r.status();
-    sb.append("HTTP/1.1 ").append(status).append(' ').append(reason(status)).append("\r\n");
+    sb.append(statusLine(status));
     sb.append("Date: ").append(date()).append("\r\n");
     if (r.contentType() != null) sb.append("Content-Type: ").append(r.contentType()).append("\r\n");
     for (var h : r.headers().entrySet()) {
@@ -45,6 +45,18 @@ final class ResponseHead {
       sb.append("Connection: keep-alive\r\n"); // an HTTP/1.0 client closes otherwise
     }
     return sb.append("\r\n").toString().getBytes(ISO_8859_1);
+  }
+
+  /** Status lines by status (100 to 599), made on first use. */
+  private static final String[] STATUS_LINES = new String[600];
+
+  private static String statusLine(int status) {
+    String line = STATUS_LINES[status]; // a race makes two equal strings: harmless
+    if (line == null) {
+      line = "HTTP/1.1 " + status + " " + reason(status) + "\r\n";
+      STATUS_LINES[status] = line;
+    }
+    return line;
   }
 
   private static final DateTimeFormatter HTTP_DATE =

@@ -251,14 +251,25 @@ final class Wire {
     if (target.isEmpty() || target.charAt(0) != '/') return false;
     for (int i = 0; i < target.length(); i++) {
       char c = target.charAt(i);
-      boolean ok =
-          (c >= 'a' && c <= 'z')
-              || (c >= 'A' && c <= 'Z')
-              || (c >= '0' && c <= '9')
-              || "-._~!$&'()*+,;=:@/?".indexOf(c) >= 0;
-      if (!ok) return false;
+      if (c >= 128 || !PLAIN[c]) return false;
     }
     return true;
+  }
+
+  /** Characters of a target that need no decoding (RFC 3986 pchar without '%', '/' and '?'). */
+  private static final boolean[] PLAIN = ascii("-._~!$&'()*+,;=:@/?");
+
+  /** Characters of a token (RFC 9110 5.6.2). */
+  private static final boolean[] TOKEN = ascii("!#$%&'*+-.^_`|~");
+
+  /** Letters, digits and {@code others}, as a table indexed by ASCII code. */
+  private static boolean[] ascii(String others) {
+    boolean[] t = new boolean[128];
+    for (char c = 'a'; c <= 'z'; c++) t[c] = true;
+    for (char c = 'A'; c <= 'Z'; c++) t[c] = true;
+    for (char c = '0'; c <= '9'; c++) t[c] = true;
+    for (int i = 0; i < others.length(); i++) t[others.charAt(i)] = true;
+    return t;
   }
 
   private static boolean visibleAscii(String s) {
@@ -293,12 +304,7 @@ final class Wire {
     if (s.isEmpty()) return false;
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
-      boolean ok =
-          (c >= 'a' && c <= 'z')
-              || (c >= 'A' && c <= 'Z')
-              || (c >= '0' && c <= '9')
-              || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
-      if (!ok) return false;
+      if (c >= 128 || !TOKEN[c]) return false;
     }
     return true;
   }
