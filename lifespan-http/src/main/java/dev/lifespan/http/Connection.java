@@ -60,6 +60,8 @@ final class Connection {
   private final long accepted = System.nanoTime();
   private volatile int state; // see the class comment
   private Wire wire; // this thread only
+  private volatile long idleSince; // System.nanoTime() when it began to wait for a next request; 0
+  // while it does not wait (the connection's thread writes it, the listener's sweep reads it)
   private boolean bodyRead; // the current request's body is consumed (this thread only)
 
   Connection(Listener listener, Socket socket) {
@@ -80,7 +82,16 @@ final class Connection {
       boolean first = true;
       while (true) {
         try {
-          if (!wire.await(first ? head : System.nanoTime() + o.idleTimeout.toNanos())) return;
+          if (first) {
+            if (!wire.await(head)) return;
+          } else {
+            // Kept alive: an untimed read (a timed one costs a timer entry per request); the
+            // listener's sweep closes the connection once it has waited the idle timeout.
+            idleSince = System.nanoTime();
+            boolean more = wire.awaitUntimed();
+            idleSince = 0;
+            if (!more) return;
+          }
         } catch (SocketTimeoutException nothingCame) {
           return; // no request started: closed without an answer
         }
@@ -176,6 +187,16 @@ final class Connection {
       return true;
     }
     return false;
+  }
+
+  /**
+   * Closes the connection if it has waited for its next request since before {@code idleBefore}
+   * ({@code System.nanoTime}); called by the listener's sweep.
+   */
+  void cutIfIdleSince(long idleBefore) {
+    long since = idleSince;
+    // Only while still waiting: once a request has begun (READING), it has its own timeouts.
+    if (since != 0 && since - idleBefore <= 0 && STATE.compareAndSet(this, IDLE, CUT)) close();
   }
 
   /**

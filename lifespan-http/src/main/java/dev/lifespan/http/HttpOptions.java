@@ -252,7 +252,8 @@ public final class HttpOptions {
 
   /**
    * A copy that closes a kept-alive connection once it has waited {@code timeout} for its next
-   * request.
+   * request (looked for every quarter of the timeout, at most every second, so it may wait up to
+   * that much longer).
    */
   public HttpOptions withIdleTimeout(Duration timeout) {
     return copy(

@@ -101,6 +101,24 @@ final class Listener {
   /** Accepts connections on a task of {@code requests} until {@link #close}. */
   void start(Supervisor requests, String name) {
     requests.spawn(name + " accept", () -> accept(requests));
+    requests.spawn(name + " idle timeout", this::sweep);
+  }
+
+  /**
+   * Closes kept-alive connections that have waited for their next request for the idle timeout,
+   * looking every quarter of it (10 ms to 1 s), until the listener closes: a connection waits
+   * without a timeout of its own, since a timed read costs a timer entry per request.
+   */
+  private void sweep() {
+    long idle = options.idleTimeout.toNanos();
+    Duration period =
+        Duration.ofNanos(
+            Math.clamp(idle / 4, Duration.ofMillis(10).toNanos(), Duration.ofSeconds(1).toNanos()));
+    while (!server.isClosed()) {
+      CancelScope.sleep(period);
+      long idleBefore = System.nanoTime() - idle;
+      for (Connection c : connections) c.cutIfIdleSince(idleBefore);
+    }
   }
 
   private void accept(Supervisor requests) {

@@ -92,6 +92,24 @@ final class Wire {
   }
 
   /**
+   * Waits, without a timeout, until a byte is there to read.
+   *
+   * @return false at the end of the stream
+   */
+  boolean awaitUntimed() throws IOException {
+    if (pos < lim) return true;
+    if (soTimeout != 0) {
+      socket.setSoTimeout(0);
+      soTimeout = 0;
+    }
+    int n = in.read(buf, 0, buf.length);
+    if (n <= 0) return false;
+    pos = 0;
+    lim = n;
+    return true;
+  }
+
+  /**
    * One line without its end (CRLF, or a bare LF), as ISO-8859-1 text; null at the end of the
    * stream.
    *
