@@ -71,30 +71,6 @@ final class Stamped {
   }
 
   /**
-   * {@code text} with its control characters escaped ({@code \n}, {@code \r}, {@code \t}, others as
-   * {@code \u001b}): for text a client controls, so that it cannot forge lines or send terminal
-   * escapes to the operator's console.
-   */
-  static String escaped(String text) {
-    StringBuilder sb = null;
-    for (int i = 0; i < text.length(); i++) {
-      char c = text.charAt(i);
-      if (!Character.isISOControl(c)) {
-        if (sb != null) sb.append(c);
-        continue;
-      }
-      if (sb == null) sb = new StringBuilder(text.length() + 8).append(text, 0, i);
-      switch (c) {
-        case '\n' -> sb.append("\\n");
-        case '\r' -> sb.append("\\r");
-        case '\t' -> sb.append("\\t");
-        default -> sb.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
-      }
-    }
-    return sb == null ? text : sb.toString();
-  }
-
-  /**
    * Prints the JDK logging's records (where {@code System.Logger}, and so the library, logs by
    * default) on standard error in this console's format, one line each, with the level and the
    * logger: {@code [ 1.25 s] orders: WARNING dev.lifespan.http: message}; a record's exception

@@ -398,14 +398,11 @@ class OrdersServiceTest {
 
     HttpResponse<String> forged =
         send("POST", base + "/orders", "{\"item\": \"a\\nb\\u001b[31m\", \"quantity\": 1}");
-    assertEquals(201, forged.statusCode(), forged.body());
+    assertEquals(400, forged.statusCode(), "control characters are refused: " + forged.body());
 
     String out = output.toString(StandardCharsets.UTF_8);
-    assertTrue(out.contains("order " + id + " taken: 3 x café \"noir\""), out);
-    assertTrue(
-        out.contains(" taken: 1 x a\\nb\\u001b[31m" + System.lineSeparator()),
-        "control characters escaped: " + out);
-    assertFalse(out.contains("\u001b"), out);
+    // The item as a JSON string: a client's control characters cannot reach the terminal.
+    assertTrue(out.contains("order " + id + " taken: 3 x \"café \\\"noir\\\"\""), out);
     assertTrue(out.contains("order " + id + " confirmed (delivery took 300 ms)"), out);
   }
 
@@ -432,6 +429,94 @@ class OrdersServiceTest {
             .toString(StandardCharsets.UTF_8)
             .contains("database: schema ready; it holds 1 order(s), 1 confirmed"),
         transcript());
+  }
+
+  @Test
+  void inputIsValidatedNotChanged() throws Exception {
+    HttpApp app = start("--confirm-ms=0");
+    String base = "http://127.0.0.1:" + app.port();
+    client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    String json = "application/json";
+    // Invalid UTF-8 (a lone continuation byte, an overlong '/'): refused, not stored as U+FFFD.
+    for (byte[] bad :
+        List.of(
+            bytes("{\"item\": \"b\u0080k\", \"quantity\": 1}", (byte) 0x80),
+            bytes("{\"item\": \"b\u0080k\", \"quantity\": 1}", (byte) 0xc0, (byte) 0xaf))) {
+      HttpResponse<String> r = post(base, json, bad);
+      assertEquals(400, r.statusCode(), r.body());
+      assertEquals("the body is not valid UTF-8\n", r.body());
+    }
+    HttpResponse<String> lone =
+        post(
+            base,
+            json,
+            "{\"item\": \"\\ud800\", \"quantity\": 1}".getBytes(StandardCharsets.UTF_8));
+    assertEquals(400, lone.statusCode(), lone.body());
+    assertTrue(lone.body().contains("unpaired surrogate"), lone.body());
+    HttpResponse<String> control =
+        post(
+            base,
+            json,
+            "{\"item\": \"a\\u001b[2Kb\", \"quantity\": 1}".getBytes(StandardCharsets.UTF_8));
+    assertEquals(400, control.statusCode(), control.body());
+    assertTrue(control.body().contains("control characters"), control.body());
+    for (String type :
+        List.of(
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "application/json; charset=latin-1")) {
+      HttpResponse<String> r =
+          post(
+              base, type, "{\"item\": \"book\", \"quantity\": 1}".getBytes(StandardCharsets.UTF_8));
+      assertEquals(415, r.statusCode(), type + ": " + r.body());
+      assertTrue(r.body().startsWith("Content-Type must be application/json"), r.body());
+    }
+    // 200 characters outside the BMP (400 UTF-16 units) are 200 characters; 201 are too many.
+    String emoji = "\ud83d\udce6";
+    HttpResponse<String> fits =
+        post(
+            base,
+            "application/json; charset=utf-8",
+            ("{\"item\": \"" + emoji.repeat(200) + "\", \"quantity\": 1}")
+                .getBytes(StandardCharsets.UTF_8));
+    assertEquals(201, fits.statusCode(), fits.body());
+    String shown = send("GET", base + "/orders/1", null).body();
+    assertTrue(shown.contains(emoji.repeat(200)), "stored unchanged: " + shown);
+    HttpResponse<String> tooLong =
+        post(
+            base,
+            json,
+            ("{\"item\": \"" + emoji.repeat(201) + "\", \"quantity\": 1}")
+                .getBytes(StandardCharsets.UTF_8));
+    assertEquals(400, tooLong.statusCode(), tooLong.body());
+    assertTrue(tooLong.body().contains("at most 200 characters"), tooLong.body());
+  }
+
+  /** {@code text} in UTF-8 with its first U+0080 replaced by {@code raw}. */
+  private static byte[] bytes(String text, byte... raw) {
+    byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+    byte[] out = new byte[utf8.length - 2 + raw.length];
+    int at = 0;
+    for (int i = 0; i < utf8.length; i++) {
+      if (utf8[i] == (byte) 0xc2 && utf8[i + 1] == (byte) 0x80) {
+        System.arraycopy(raw, 0, out, at, raw.length);
+        at += raw.length;
+        i++;
+      } else {
+        out[at++] = utf8[i];
+      }
+    }
+    return out;
+  }
+
+  private HttpResponse<String> post(String base, String contentType, byte[] body) throws Exception {
+    return client.send(
+        HttpRequest.newBuilder(URI.create(base + "/orders"))
+            .timeout(Duration.ofSeconds(10))
+            .header("Content-Type", contentType)
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   private HttpResponse<String> send(String method, String uri, String body) throws Exception {

@@ -56,14 +56,6 @@ class StampedTest {
     for (String l : progress) assertTrue(LINE.matcher(l).matches(), l);
   }
 
-  @Test
-  void controlCharactersInClientTextAreEscaped() {
-    assertEquals("book", Stamped.escaped("book"));
-    assertEquals("caf\u00e9 \"noir\"", Stamped.escaped("caf\u00e9 \"noir\""));
-    assertEquals("a\\nb\\r\\tc", Stamped.escaped("a\nb\r\tc"));
-    assertEquals("\\u001b[31mred\\u0000\\u007f", Stamped.escaped("\u001b[31mred\u0000\u007f"));
-  }
-
   private static String line(List<String> lines, String part) {
     return lines.stream()
         .filter(l -> l.contains(part))

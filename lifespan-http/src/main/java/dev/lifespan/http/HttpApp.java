@@ -5,8 +5,8 @@ import dev.lifespan.Lifespan;
 import java.util.Objects;
 
 /**
- * An {@link App} whose main body is an HTTP server on the JDK's built-in {@code HttpServer}, with a
- * virtual thread per request.
+ * An {@link App} whose main body is an HTTP/1.1 server (RFC 9112) on the JDK's sockets, with a
+ * virtual thread per connection and nothing but the JDK.
  *
  * {@snippet :
  * HttpApp.runAndExit(
@@ -26,7 +26,8 @@ import java.util.Objects;
  *       is already in use}, {@code dump endpoint port 9090 is already in use}, {@code cannot bind
  *       10.0.0.1:8080: Cannot assign requested address}), with the operating system's exception as
  *       its own cause.
- *   <li>Every request runs as a task of the application: {@link dev.lifespan.LifespanLocal}s
+ *   <li>Every request runs in a task of the application (one per connection, {@code http
+ *       connection}, in the supervisor {@code <app>/requests}): {@link dev.lifespan.LifespanLocal}s
  *       resolve and {@link dev.lifespan.Supervisor#fireAndForget} from a handler lands in the
  *       application's background supervisor (it outlives the request, not the application).
  *   <li>{@code GET /health/live} answers 200 {@code live (app DRAINING)} (the state) until the
@@ -35,20 +36,36 @@ import java.util.Objects;
  *       Each body is one line of plain text, as are the server's error answers.
  *   <li>Shutdown, in order: readiness becomes {@code DRAINING} (ready answers 503); after the drain
  *       delay the listener closes (new connections are refused by the operating system, never
- *       half-served) and in-flight requests finish until the grace period ends; then they are
- *       cancelled (answered 503 if they can still be); then the application's background work
- *       (must-finish first) and the layers' teardown in reverse. Responses sent while draining
- *       carry {@code Connection: close}.
+ *       half-served), and every connection with no request in flight is closed at once: idle ones,
+ *       and those still sending a request (a half-received request is not waited for). Requests in
+ *       flight, those read whole, are must-finish work: they finish until the grace period ends;
+ *       then they are cancelled (answered 503 if they can still be); then the application's
+ *       background work (must-finish first) and the layers' teardown in reverse. Responses sent
+ *       while draining carry {@code Connection: close}.
  * </ul>
+ *
+ * <h2>Clients</h2>
+ *
+ * Slow or hostile clients hold neither the server nor its shutdown: a request's head and body are
+ * read under timeouts, and sizes are bounded ({@link HttpOptions} lists each limit with its default
+ * and its answer: 408, 413, 414, 431, each with {@code Connection: close} and the connection closed
+ * at once). Malformed requests get 400 (a transfer coding other than {@code chunked} 501, an HTTP
+ * version other than 1.0 and 1.1 505); every answer the server makes itself is one line of plain
+ * text. {@code HEAD} is served by the {@code GET} route, with the headers of its answer and no
+ * body; {@code OPTIONS} answers 204 with {@code Allow}, as {@code OPTIONS *} does for the whole
+ * server. Text that a client controls (the method, the path) is escaped wherever the server logs or
+ * echoes it: control characters, line separators and format characters are written as {@code \n} or
+ * {@code \u001b}, so a client cannot forge a log line.
  *
  * <h2>Requests</h2>
  *
- * Each request runs inside its route's deadline (or {@link HttpOptions#withDeadline}'s): past it,
- * the handler is cancelled and the client gets 503 with a short body. A handler that throws {@link
- * HttpException} answers with its status and message; any other exception gives 500 with no details
- * in the body, and the stack trace is logged once ({@code System.Logger} {@code dev.lifespan.http},
- * ERROR). Unknown paths get 404, known paths with another method 405, bodies over the limit 413.
- * Several servers (each its own application) can run in one JVM.
+ * Each request runs inside its route's deadline (or {@link HttpOptions#withDeadline}'s), counted
+ * from the end of its head, so it covers reading the body: past it, a body not yet received gets
+ * 408 and the connection is closed; a handler is cancelled and the client gets 503 with a short
+ * body. A handler that throws {@link HttpException} answers with its status and message; any other
+ * exception gives 500 with no details in the body, and the stack trace is logged once ({@code
+ * System.Logger} {@code dev.lifespan.http}, ERROR). Unknown paths get 404, known paths with another
+ * method 405 (with {@code Allow}). Several servers (each its own application) can run in one JVM.
  */
 public final class HttpApp {
   private final App app;

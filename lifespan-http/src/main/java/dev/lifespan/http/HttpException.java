@@ -2,8 +2,9 @@ package dev.lifespan.http;
 
 /**
  * Thrown by a {@link Handler} to answer with a status and a short plain-text message, such as 400
- * for a malformed body or 404 for a missing resource. The body is the message and a newline ({@code
- * text/plain; charset=utf-8}). Not logged: it is an answer, not a failure.
+ * for a malformed body or 404 for a missing resource. The body is the message, with control
+ * characters and line breaks escaped as {@code \n} or {@code \u001b} (so that it stays one line),
+ * and a newline ({@code text/plain; charset=utf-8}). Not logged: it is an answer, not a failure.
  */
 public final class HttpException extends RuntimeException {
   private static final long serialVersionUID = 1L;

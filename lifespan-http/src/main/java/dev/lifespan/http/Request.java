@@ -4,6 +4,7 @@ import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -18,7 +19,7 @@ public final class Request {
   private final String path;
   private final Map<String, String> params;
   private final Map<String, List<String>> query;
-  private final Map<String, List<String>> headers;
+  private final Map<String, List<String>> headers; // by lower-case name
   private final byte[] body;
   private final InetSocketAddress remote;
 
@@ -74,12 +75,8 @@ public final class Request {
   /** The first value of header {@code name} (case-insensitive), if present. */
   public Optional<String> header(String name) {
     Objects.requireNonNull(name, "name");
-    for (var e : headers.entrySet()) {
-      if (e.getKey() != null && e.getKey().equalsIgnoreCase(name) && !e.getValue().isEmpty()) {
-        return Optional.of(e.getValue().getFirst());
-      }
-    }
-    return Optional.empty();
+    List<String> v = headers.get(name.toLowerCase(Locale.ROOT));
+    return v == null || v.isEmpty() ? Optional.empty() : Optional.of(v.getFirst());
   }
 
   /** The body's bytes (a copy); empty if there was none. */

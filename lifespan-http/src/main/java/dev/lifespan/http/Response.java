@@ -24,6 +24,30 @@ public record Response(int status, String contentType, byte[] body, Map<String, 
     }
     Objects.requireNonNull(body, "body");
     headers = Map.copyOf(headers);
+    for (var h : headers.entrySet()) checkHeader(h.getKey(), h.getValue());
+    if (contentType != null) checkHeader("Content-Type", contentType);
+  }
+
+  /** A header a client cannot misread: a token name, a value of visible ISO-8859-1 text. */
+  private static void checkHeader(String name, String value) {
+    boolean ok = !name.isEmpty();
+    for (int i = 0; i < name.length() && ok; i++) {
+      char c = name.charAt(i);
+      ok = c > ' ' && c < 0x7f && "\"(),/:;<=>?@[\\]{}".indexOf(c) < 0;
+    }
+    if (!ok)
+      throw new IllegalArgumentException("malformed header name: '" + Text.escape(name) + "'");
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if ((c < ' ' && c != '\t') || c == 0x7f || c > 0xff) {
+        throw new IllegalArgumentException(
+            "header "
+                + name
+                + " has a character not allowed in a header value: '"
+                + Text.escape(value, 80)
+                + "'");
+      }
+    }
   }
 
   /**

@@ -176,9 +176,25 @@ public final class Routes {
     return best;
   }
 
-  /** Methods of the routes, for a 405's {@code Allow} header. */
+  /**
+   * The {@code Allow} header of a 405 or an {@code OPTIONS} answer: {@code methods} in their order,
+   * {@code HEAD} after {@code GET} (a {@code GET} route serves {@code HEAD}), then {@code OPTIONS}.
+   */
   static String allow(Set<String> methods) {
-    return String.join(", ", new LinkedHashSet<>(methods));
+    Set<String> all = new LinkedHashSet<>();
+    for (String m : methods) {
+      all.add(m);
+      if (m.equals("GET")) all.add("HEAD");
+    }
+    all.add("OPTIONS");
+    return String.join(", ", all);
+  }
+
+  /** The methods of all routes, in the order they were added. */
+  Set<String> methods() {
+    Set<String> all = new LinkedHashSet<>();
+    for (Route r : routes) all.add(r.method);
+    return all;
   }
 
   @Override

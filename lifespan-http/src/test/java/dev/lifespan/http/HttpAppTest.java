@@ -573,7 +573,7 @@ class HttpAppTest {
     int port = http.port();
     try (Socket halfRequest = connect(port)) {
       send(halfRequest, "GET / HTT"); // the server is reading it...
-      awaitDump(http, "task 'http request' RUNNING");
+      awaitDump(http, "task 'http connection' RUNNING");
       http.app().signal(App.Signal.TERM);
       awaitRefused(port);
     } // ... when the client goes away: nothing is in flight any more
@@ -652,7 +652,8 @@ class HttpAppTest {
       HttpResponse<String> wrongMethod =
           c.send(request(port, "/orders/7").DELETE().build(), HttpResponse.BodyHandlers.ofString());
       assertEquals(405, wrongMethod.statusCode());
-      assertEquals("GET, PUT", wrongMethod.headers().firstValue("Allow").orElseThrow());
+      assertEquals(
+          "GET, HEAD, PUT, OPTIONS", wrongMethod.headers().firstValue("Allow").orElseThrow());
       assertServing(c, port);
 
       assertEquals("q=a b&c", get(c, port, "/search?q=a%20b%26c").body());
@@ -835,13 +836,18 @@ class HttpAppTest {
     }
   }
 
-  /** Whether a connection to {@code port} is refused by the operating system. */
+  /**
+   * Whether a connection to {@code port} is refused by the operating system. A connect that is
+   * reset (it was queued by a listener that closed at that moment) is not counted as refused.
+   */
   private static boolean refused(int port) throws IOException {
     try {
       connect(port).close();
       return false;
     } catch (ConnectException e) {
       return true;
+    } catch (java.net.SocketException reset) {
+      return false;
     }
   }
 
@@ -879,11 +885,13 @@ class HttpAppTest {
         headers.put(
             l.substring(0, colon).trim().toLowerCase(Locale.ROOT), l.substring(colon + 1).trim());
       }
+      int status = Integer.parseInt(parts[1]);
       String length = headers.get("content-length");
+      if (length == null && (status == 204 || status == 304)) length = "0"; // never a body
       assertNotNull(length, "a Content-Length in " + headers);
       byte[] body = in.readNBytes(Integer.parseInt(length));
       assertEquals(Integer.parseInt(length), body.length, "a complete body");
-      return new RawResponse(Integer.parseInt(parts[1]), headers, new String(body, ISO_8859_1));
+      return new RawResponse(status, headers, new String(body, ISO_8859_1));
     }
 
     private static String line(InputStream in) throws IOException {

@@ -60,7 +60,7 @@ class RoutesTest {
     Set<String> allowed = new LinkedHashSet<>();
     assertNull(routes.exact("DELETE", "/orders"));
     assertNull(routes.find("DELETE", Routes.segments("/orders/7"), new HashMap<>(), allowed));
-    assertEquals("GET, PUT", Routes.allow(allowed));
+    assertEquals("GET, HEAD, PUT, OPTIONS", Routes.allow(allowed));
     Set<String> none = new LinkedHashSet<>();
     assertNull(routes.find("GET", Routes.segments("/customers"), new HashMap<>(), none));
     assertEquals(Set.of(), none);

@@ -28,14 +28,15 @@ import java.util.concurrent.locks.LockSupport;
  *   <li>{@code bare}: the JDK's {@code HttpServer} with {@code
  *       Executors.newVirtualThreadPerTaskExecutor()} and one context, nothing else;
  *   <li>{@code lifespan}: {@link HttpApp#runAndExit} with one no-op layer and one route: each
- *       request is a must-finish task of the application, under the route's deadline (the default
- *       30 s, one timer entry per request), with the health endpoints and the drain on SIGTERM.
+ *       connection is a must-finish task of the application, each request runs under the route's
+ *       deadline (the default 30 s, one timer entry per request) and is answered in a shielded
+ *       scope, with the health endpoints, the client limits and timeouts, and the drain on SIGTERM.
  * </ul>
  *
- * <p>Two diagnostic variants split lifespan's cost: {@code task} is {@code bare} with each exchange
- * run as a must-finish task of a {@link Supervisor} (the executor lifespan-http uses, without an
- * application, routes or scopes); {@code scopes} is {@code bare} with the handler inside the two
- * scopes lifespan-http opens per request (a 30 s {@link CancelScope#withTimeout} around the
+ * <p>Two diagnostic variants split the cost lifespan-http had while it ran on the JDK's server
+ * (until commit {@code 17857a9}): {@code task} is {@code bare} with each exchange run as a
+ * must-finish task of a {@link Supervisor}; {@code scopes} is {@code bare} with the handler inside
+ * the two scopes lifespan-http opens per request (a 30 s {@link CancelScope#withTimeout} around the
  * handler, a shielded {@link CancelScope#run} around the response).
  *
  * <p>Runs until it gets SIGTERM. Usage: {@code TrivialServer bare|lifespan|task|scopes <port>}.
