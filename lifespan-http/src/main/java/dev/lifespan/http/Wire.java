@@ -356,8 +356,8 @@ final class Wire {
       String hex = (semi < 0 ? size : size.substring(0, semi)).strip();
       long chunk;
       try {
-        if (hex.isEmpty() || hex.length() > 15 || hex.charAt(0) == '+')
-          throw new NumberFormatException();
+        if (hex.isEmpty() || hex.length() > 15 || Character.digit(hex.charAt(0), 16) < 0)
+          throw new NumberFormatException(); // no sign: "-5" once made the body's length negative
         chunk = Long.parseLong(hex, 16);
       } catch (NumberFormatException e) {
         throw new Refused(400, "malformed chunk size");

@@ -309,6 +309,11 @@ class HostileClientsTest {
         "400",
         "malformed chunk size"
       },
+      { // a negative size once made the body's length negative
+        "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n-5\r\nhello\r\n0\r\n\r\n",
+        "400",
+        "malformed chunk size"
+      },
     };
     for (String[] c : cases) {
       RawResponse r = sendAll(port, c[0]);
