@@ -188,14 +188,21 @@ final class Listener {
    */
   boolean awaitInFlight(Instant end) throws InterruptedException {
     draining = true;
-    synchronized (drained) {
-      while (inFlight.get() > 0) {
-        long ms = Duration.between(Instant.now(), end).toMillis();
-        if (ms <= 0) return false;
-        drained.wait(ms);
-      }
-    }
-    return true;
+    // A deadline on the application's clock ends the wait (its cancellation interrupts it).
+    return CancelScope.moveOnAt(
+            end,
+            scope -> {
+              synchronized (drained) {
+                while (inFlight.get() > 0) drained.wait();
+              }
+              return true;
+            })
+        .orElse(false);
+  }
+
+  /** Requests read whole whose response has not been written yet. */
+  int inFlight() {
+    return inFlight.get();
   }
 
   /** Closes every connection whose response is still being written (the grace period ended). */

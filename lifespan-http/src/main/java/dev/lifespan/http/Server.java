@@ -108,21 +108,30 @@ final class Server {
    * still be) and closes every connection.
    */
   private void drain(App me, Supervisor requests) throws InterruptedException {
-    Instant end = me.graceDeadline().orElseGet(Instant::now);
+    Instant end = me.graceDeadline().orElseGet(() -> me.clock().instant());
     try {
       http.close();
+      LOG.log(
+          System.Logger.Level.INFO,
+          "application '"
+              + me.name()
+              + "': listener closed, new connections are refused; "
+              + http.inFlight()
+              + " request(s) in flight");
       if (admin != null) admin.closeAll();
       http.cut();
       if (!http.awaitInFlight(end)) http.cutWriting(); // the grace is over: no more waiting
-      requests.shutdown(Duration.ofMillis(millisUntil(end)));
+      requests.shutdown(until(me, end));
     } finally {
       http.closeAll();
       if (admin != null) admin.closeAll();
     }
   }
 
-  private static long millisUntil(Instant end) {
-    return Math.max(0, Duration.between(Instant.now(), end).toMillis());
+  /** From now to {@code end} on the application's clock, at least zero. */
+  private static Duration until(App me, Instant end) {
+    Duration d = Duration.between(me.clock().instant(), end);
+    return d.isNegative() ? Duration.ZERO : d;
   }
 
   // ---- requests
