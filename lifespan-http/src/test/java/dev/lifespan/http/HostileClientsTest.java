@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
@@ -389,6 +390,7 @@ class HostileClientsTest {
   void aClientCannotForgeALogLineOrAResponseLine() throws Exception {
     HttpAppTest.Records records = new HttpAppTest.Records();
     LIFESPAN_LOG.addHandler(records);
+    LIFESPAN_LOG.setUseParentHandlers(false); // provoked: captured, not printed
     try {
       int port = start(loopback());
       String forged = "%0Alifespan%20%5Borders%5D%20stopped:%20exit%20code%200%1B%5B2K";
@@ -422,16 +424,30 @@ class HostileClientsTest {
           message.contains("/x\\nlifespan [orders] stopped: exit code 0\\u001b[2K"), message);
     } finally {
       LIFESPAN_LOG.removeHandler(records);
+      LIFESPAN_LOG.setUseParentHandlers(true);
     }
   }
 
   @Test
   void aResponseHeaderWithALineBreakIsRefusedNotSent() throws Exception {
-    int port = start(loopback());
-    RawResponse r =
-        sendAll(port, "GET /header?id=1%0D%0ASet-Cookie:%20x=1 HTTP/1.1\r\nHost: x\r\n\r\n");
-    assertEquals(500, r.status());
-    assertFalse(r.headers().containsKey("set-cookie"), r.headers().toString());
+    HttpAppTest.Records records = new HttpAppTest.Records();
+    LIFESPAN_LOG.addHandler(records);
+    LIFESPAN_LOG.setUseParentHandlers(false); // the failure is provoked: captured, not printed
+    try {
+      int port = start(loopback());
+      RawResponse r =
+          sendAll(port, "GET /header?id=1%0D%0ASet-Cookie:%20x=1 HTTP/1.1\r\nHost: x\r\n\r\n");
+      assertEquals(500, r.status());
+      assertFalse(r.headers().containsKey("set-cookie"), r.headers().toString());
+      List<LogRecord> severe = records.matching(l -> l.getLevel() == Level.SEVERE);
+      assertEquals(1, severe.size(), "the handler's failure is logged once");
+      assertTrue(
+          severe.getFirst().getThrown().getMessage().contains("header X-Id has a character"),
+          String.valueOf(severe.getFirst().getThrown()));
+    } finally {
+      LIFESPAN_LOG.removeHandler(records);
+      LIFESPAN_LOG.setUseParentHandlers(true);
+    }
   }
 
   // ---- fixtures
