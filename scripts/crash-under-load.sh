@@ -112,11 +112,12 @@ sed -n 's/.*database: \(.*order.*\)/  \1/p' "$WORK_DIR/service-2.log"
 
 # ---- wait until every accepted order reads confirmed (the journal's recovery, then the new ones)
 # One curl per round fetches every order still pending, on one connection; each answer is a line.
-sort -n -u "$WORK_DIR/load-1/accepted-ids.txt" "$WORK_DIR/load-2/accepted-ids.txt" >"$WORK_DIR/pending"
+# (comm needs the lists in the same, lexical, order.)
+sort -u "$WORK_DIR/load-1/accepted-ids.txt" "$WORK_DIR/load-2/accepted-ids.txt" >"$WORK_DIR/pending"
 deadline=$(( $(now_ms) + WAIT_SECONDS * 1000 ))
 while [ -s "$WORK_DIR/pending" ]; do
   sed "s|^|http://127.0.0.1:$PORT/orders/|" "$WORK_DIR/pending" | xargs curl -s \
-    | sed -n 's/^{"id": \([0-9]*\),.*"status": "confirmed".*/\1/p' | sort -n >"$WORK_DIR/confirmed"
+    | sed -n 's/^{"id": \([0-9]*\),.*"status": "confirmed".*/\1/p' | sort >"$WORK_DIR/confirmed"
   comm -23 "$WORK_DIR/pending" "$WORK_DIR/confirmed" >"$WORK_DIR/still"
   mv "$WORK_DIR/still" "$WORK_DIR/pending"
   [ -s "$WORK_DIR/pending" ] || break
