@@ -1,14 +1,20 @@
 package dev.lifespan.examples;
 
+import java.io.PrintWriter;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
 import java.sql.SQLTransientConnectionException;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Logger;
+import javax.sql.DataSource;
 
 /**
  * A tiny JDBC connection pool over {@link DriverManager}: at most {@code size} connections, opened
@@ -116,6 +122,84 @@ final class ConnectionPool implements AutoCloseable {
       // nothing more to do with it
     } finally {
       open.decrementAndGet();
+    }
+  }
+
+  /**
+   * This pool as a {@link DataSource} (for the journal): {@code getConnection()} borrows a
+   * connection as {@link #acquire()} does, and closing the connection it returns gives it back.
+   */
+  DataSource dataSource() {
+    return new PooledDataSource();
+  }
+
+  private final class PooledDataSource implements DataSource {
+    @Override
+    public Connection getConnection() throws SQLException {
+      Lease lease = acquire();
+      Connection c = lease.connection();
+      return (Connection)
+          Proxy.newProxyInstance(
+              Connection.class.getClassLoader(),
+              new Class<?>[] {Connection.class},
+              (proxy, method, args) -> {
+                switch (method.getName()) {
+                  case "close" -> {
+                    lease.close();
+                    return null;
+                  }
+                  case "isClosed" -> {
+                    try {
+                      lease.connection();
+                    } catch (IllegalStateException returned) {
+                      return true;
+                    }
+                  }
+                }
+                try {
+                  return method.invoke(lease.connection(), args);
+                } catch (InvocationTargetException e) {
+                  throw e.getCause();
+                } catch (IllegalStateException returned) {
+                  throw new SQLException("connection already closed");
+                }
+              });
+    }
+
+    @Override
+    public Connection getConnection(String user, String password) throws SQLException {
+      throw new SQLFeatureNotSupportedException("the pool's connections have one user");
+    }
+
+    @Override
+    public PrintWriter getLogWriter() {
+      return null;
+    }
+
+    @Override
+    public void setLogWriter(PrintWriter out) {}
+
+    @Override
+    public void setLoginTimeout(int seconds) {}
+
+    @Override
+    public int getLoginTimeout() {
+      return 0;
+    }
+
+    @Override
+    public Logger getParentLogger() throws SQLFeatureNotSupportedException {
+      throw new SQLFeatureNotSupportedException();
+    }
+
+    @Override
+    public <T> T unwrap(Class<T> type) throws SQLException {
+      throw new SQLException("not a wrapper of " + type.getName());
+    }
+
+    @Override
+    public boolean isWrapperFor(Class<?> type) {
+      return false;
     }
   }
 

@@ -18,13 +18,15 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The end of the shutdown-under-load scenario: opens the orders database after the service has
- * exited, compares it with what the load generator saw, and says whether the guarantee held: every
- * order that got a 201 is in the database and confirmed, and no response was half-served.
+ * The end of the shutdown-under-load and crash-under-load scenarios: opens the orders database
+ * after the service has exited, compares it with what the load generator saw, and says whether the
+ * guarantee held: every order that got a 201 is in the database and confirmed exactly once (one
+ * confirmation row), no id was given to two orders, and no response was half-served.
  *
  * <p>Arguments: {@code --db=JDBC_URL} (the service's), {@code --load=DIR} (what {@link OrdersLoad}
- * wrote with {@code --out}), and for the printout {@code --exit-code=N}, {@code --shutdown-ms=N}
- * and {@code --signal-after=K}. Exits 0 if the guarantee held, 1 if not, 2 for a bad argument.
+ * wrote with {@code --out}; repeated for several loads, e.g. before and after a crash), and for the
+ * printout {@code --exit-code=N}, {@code --shutdown-ms=N}, {@code --signal-after=K} and {@code
+ * --kill-after=K}. Exits 0 if the guarantee held, 1 if not, 2 for a bad argument.
  */
 public final class OrdersReport {
   private OrdersReport() {}
@@ -34,14 +36,18 @@ public final class OrdersReport {
    *
    * @param orders the ids of the stored orders
    * @param confirmed the ids of the confirmed orders
+   * @param confirmedTwice the ids of the orders with more than one confirmation row
    */
-  record Db(Set<Long> orders, Set<Long> confirmed) {}
+  record Db(Set<Long> orders, Set<Long> confirmed, Set<Long> confirmedTwice) {}
 
   /** Reads the order and confirmation ids at {@code url}. */
   static Db read(String url) throws SQLException {
     try (Connection c = DriverManager.getConnection(url);
         Statement s = c.createStatement()) {
-      return new Db(ids(s, "SELECT id FROM orders"), ids(s, "SELECT order_id FROM confirmations"));
+      return new Db(
+          ids(s, "SELECT id FROM orders"),
+          ids(s, "SELECT order_id FROM confirmations"),
+          ids(s, "SELECT order_id FROM confirmations GROUP BY order_id HAVING COUNT(*) > 1"));
     }
   }
 
@@ -60,7 +66,9 @@ public final class OrdersReport {
    * @param missing accepted ids not in the database
    * @param unconfirmed accepted ids in the database without confirmation
    * @param unacknowledged ids in the database the client saw no 201 for (allowed: e.g. a response
-   *     lost to a closed connection)
+   *     lost to a closed connection, or to a crash after the commit)
+   * @param givenTwice ids the client got in two 201s
+   * @param confirmedTwice stored orders with more than one confirmation row
    * @param halfServed responses that started and were cut
    */
   record Verdict(
@@ -68,15 +76,26 @@ public final class OrdersReport {
       List<Long> missing,
       List<Long> unconfirmed,
       List<Long> unacknowledged,
+      List<Long> givenTwice,
+      List<Long> confirmedTwice,
       long halfServed) {
-    /** Whether every 201 is a stored, confirmed order, and nothing was half-served. */
+    /**
+     * Whether every 201 is a stored order confirmed once, no id was given twice, and nothing was
+     * half-served.
+     */
     boolean held() {
-      return missing.isEmpty() && unconfirmed.isEmpty() && halfServed == 0;
+      return missing.isEmpty()
+          && unconfirmed.isEmpty()
+          && givenTwice.isEmpty()
+          && confirmedTwice.isEmpty()
+          && halfServed == 0;
     }
   }
 
   static Verdict check(Collection<Long> acceptedIds, Db db, long halfServed) {
-    Set<Long> accepted = new TreeSet<>(acceptedIds);
+    Set<Long> accepted = new TreeSet<>();
+    Set<Long> twice = new TreeSet<>();
+    for (long id : acceptedIds) if (!accepted.add(id)) twice.add(id);
     List<Long> missing = new ArrayList<>(), unconfirmed = new ArrayList<>();
     for (long id : accepted) {
       if (!db.orders().contains(id)) {
@@ -86,16 +105,24 @@ public final class OrdersReport {
       }
     }
     List<Long> unacknowledged = db.orders().stream().filter(id -> !accepted.contains(id)).toList();
-    return new Verdict(accepted, missing, unconfirmed, unacknowledged, halfServed);
+    return new Verdict(
+        accepted,
+        missing,
+        unconfirmed,
+        unacknowledged,
+        List.copyOf(twice),
+        List.copyOf(db.confirmedTwice()),
+        halfServed);
   }
 
   /** Compares, prints, and exits 0 if the guarantee held. */
   public static void main(String[] args) throws IOException {
     String url = null;
-    Path load = null;
+    List<Path> loads = new ArrayList<>();
     Integer exitCode = null;
     Long shutdownMillis = null;
     Integer signalAfter = null;
+    Integer killAfter = null;
     try {
       for (String arg : args) {
         int eq = arg.indexOf('=');
@@ -104,26 +131,35 @@ public final class OrdersReport {
         if (value.isEmpty()) throw new IllegalArgumentException("'" + arg + "' needs a value");
         switch (key) {
           case "--db" -> url = value;
-          case "--load" -> load = Path.of(value);
+          case "--load" -> loads.add(Path.of(value));
           case "--exit-code" -> exitCode = Integer.valueOf(value);
           case "--shutdown-ms" -> shutdownMillis = Long.valueOf(value);
           case "--signal-after" -> signalAfter = Integer.valueOf(value);
+          case "--kill-after" -> killAfter = Integer.valueOf(value);
           default -> throw new IllegalArgumentException("unknown argument '" + arg + "'");
         }
       }
-      if (url == null || load == null) throw new IllegalArgumentException("--db and --load needed");
+      if (url == null || loads.isEmpty()) {
+        throw new IllegalArgumentException("--db and --load needed");
+      }
     } catch (IllegalArgumentException e) { // NumberFormatException too
       System.err.println("OrdersReport: bad arguments: " + e.getMessage());
       System.exit(2);
       return;
     }
-    Properties p = new Properties();
-    p.load(new StringReader(Files.readString(load.resolve("load.properties"))));
-    List<Long> accepted =
-        Files.readAllLines(load.resolve("accepted-ids.txt")).stream()
-            .filter(l -> !l.isBlank())
-            .map(l -> Long.valueOf(l.strip()))
-            .toList();
+    Properties p = new Properties(); // the loads' counts, added up
+    List<Long> accepted = new ArrayList<>();
+    for (Path load : loads) {
+      Properties one = new Properties();
+      one.load(new StringReader(Files.readString(load.resolve("load.properties"))));
+      for (String key : one.stringPropertyNames()) {
+        long sum = num(p, key) + Long.parseLong(one.getProperty(key));
+        p.setProperty(key, Long.toString(sum));
+      }
+      Files.readAllLines(load.resolve("accepted-ids.txt")).stream()
+          .filter(l -> !l.isBlank())
+          .forEach(l -> accepted.add(Long.valueOf(l.strip())));
+    }
     long halfServed = Long.parseLong(p.getProperty("half_served", "0"));
     Db db;
     try {
@@ -138,14 +174,19 @@ public final class OrdersReport {
 
     System.out.println();
     System.out.println(
-        "shutdown under load: "
+        (killAfter != null ? "crash under load: " : "shutdown under load: ")
             + p.getProperty("requests")
             + " POST /orders"
+            + (killAfter != null
+                ? ", kill -9 after " + killAfter + " accepted, then a restart"
+                : "")
             + (signalAfter != null ? ", SIGTERM after " + signalAfter + " accepted" : ""));
     row("accepted orders (201 seen by the client)", v.accepted().size(), "");
     row("orders in the database", db.orders().size(), "");
     row("confirmed orders", confirmedStored, "");
     row("accepted but not confirmed", v.unconfirmed().size(), ids(v.unconfirmed()));
+    row("ids given in two 201s", v.givenTwice().size(), ids(v.givenTwice()));
+    row("orders confirmed more than once", v.confirmedTwice().size(), ids(v.confirmedTwice()));
     row("accepted but not in the database", v.missing().size(), ids(v.missing()));
     row("stored without a 201 seen (allowed)", v.unacknowledged().size(), ids(v.unacknowledged()));
     row("requests refused (connection refused)", num(p, "refused"), "");
@@ -164,15 +205,15 @@ public final class OrdersReport {
           "shutdown time (SIGTERM to exit)",
           shutdownMillis / 1000.0);
     }
-    if (num(p, "refused") + num(p, "no_response") == 0) {
+    if (killAfter == null && num(p, "refused") + num(p, "no_response") == 0) {
       System.out.println(
           "note: no request was refused: the load ended before the listener closed; send the"
               + " signal earlier or send more requests to see the refusals");
     }
     if (v.held()) {
       System.out.println(
-          "GUARANTEE HELD: every order that got a 201 is stored and confirmed;"
-              + " no response was half-served");
+          "GUARANTEE HELD: every order that got a 201 is stored and confirmed once;"
+              + " no id was given twice; no response was half-served");
       System.exit(0);
     } else {
       System.out.println(
@@ -181,6 +222,10 @@ public final class OrdersReport {
               + " accepted orders not confirmed, "
               + v.missing().size()
               + " not stored, "
+              + v.givenTwice().size()
+              + " ids given twice, "
+              + v.confirmedTwice().size()
+              + " confirmed more than once, "
               + halfServed
               + " half-served responses");
       System.exit(1);

@@ -376,14 +376,19 @@ class OrdersServiceTest {
     assertTrue(body.contains("\"status\": \"pending\", \"confirmed_at\": null"), body);
     var fields = Json.parseFlatObject(body);
     String tasks = send("GET", "http://127.0.0.1:" + app.dumpPort() + "/tasks", null).body();
-    assertTrue(tasks.contains("task 'confirm order " + id + "'"), tasks);
+    assertTrue(tasks.contains("task 'journal 'confirmations' confirm-order/" + id + "'"), tasks);
     assertTrue(tasks.contains("layer 'database'"), tasks);
     assertTrue(tasks.contains("task 'metrics-flusher'"), tasks);
     assertEquals("café \"noir\"", fields.get("item"));
 
-    // The service says so once the confirmation is stored.
-    output.await("order " + id + " confirmed", Duration.ofSeconds(10));
+    // The service says so once the confirmation is written; the journal's commit follows.
+    assertTrue(output.await("order " + id + " confirmed", Duration.ofSeconds(10)), transcript());
     String confirmed = send("GET", base + "/orders/" + id, null).body();
+    for (long until = System.nanoTime() + WAIT.toNanos();
+        confirmed.contains("\"pending\"") && System.nanoTime() - until < 0;
+        Thread.sleep(10)) {
+      confirmed = send("GET", base + "/orders/" + id, null).body();
+    }
     fields = Json.parseFlatObject(confirmed);
     assertEquals("confirmed", fields.get("status"), confirmed);
     assertEquals(300, ((java.math.BigDecimal) fields.get("delivery_ms")).intValue(), confirmed);

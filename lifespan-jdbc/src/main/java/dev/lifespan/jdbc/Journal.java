@@ -42,7 +42,7 @@ import javax.sql.DataSource;
  * {@link #enqueue(Connection, String, String, String)} writes the entry through the caller's
  * connection, inside its transaction, and the journal cannot see that transaction commit. It learns
  * of the commit in two ways: the caller calls {@link Enqueued#start()} after the commit, which
- * wakes the journal to claim it now; and the journal polls its table every {@linkplain
+ * claims and runs that entry now; and the journal polls its table every {@linkplain
  * Options#withPollInterval poll interval} (default 1 s) for pending entries, which finds every
  * committed entry even if {@code start()} is never called, the process died before it, or another
  * instance wrote the entry. An entry of a rolled-back transaction does not exist, so it never runs.
@@ -84,12 +84,16 @@ import javax.sql.DataSource;
  *
  * <h2>Shutdown</h2>
  *
- * The journal stops claiming when readiness drops ({@link App.State#DRAINING}). Running entries are
- * must-finish tasks: they get the application's grace period. An entry still running at its end is
- * cancelled; its transaction rolls back, its lease is released and it stays pending for the next
- * start; the application counts it as abandoned must-finish work. When the layer ends, the journal
- * logs one line saying how many entries it left pending ({@code WARNING}), or that it left none
- * ({@code INFO}).
+ * The journal stops polling when readiness drops ({@link App.State#DRAINING}): it takes no more
+ * work from its table, nor from instances that died. An entry that this instance {@linkplain
+ * Enqueued#start() starts} during the drain (a request that was still in flight committed it) is
+ * still claimed and run, as long as the application's background supervisor takes must-finish
+ * tasks, which it does until the in-flight requests have ended; so a promise made while stopping is
+ * kept in this run when the grace period allows. Running entries are must-finish tasks: they get
+ * the application's grace period. An entry still running at its end is cancelled; its transaction
+ * rolls back, its lease is released and it stays pending for the next start; the application counts
+ * it as abandoned must-finish work. When the layer ends, the journal logs one line saying how many
+ * entries it left pending ({@code WARNING}), or that it left none ({@code INFO}).
  *
  * <h2>Schema</h2>
  *
@@ -218,11 +222,15 @@ public sealed interface Journal permits JournalImpl {
     boolean isNew();
 
     /**
-     * Tells the journal that the transaction that wrote the entry has committed: the journal looks
-     * for due entries now instead of at its next poll, and runs this one if it finds it. Returns at
-     * once; idempotent; any thread. Calling it before the commit or after a rollback is harmless:
-     * the entry is then found by a later poll, or never. Does nothing if the journal is not
-     * running.
+     * Tells the journal that the transaction that wrote the entry has committed: the journal claims
+     * this entry now, instead of at its next poll, and runs it as a must-finish task of the
+     * application's background supervisor; also during the drain, when the journal no longer polls
+     * (see the class description). With {@linkplain Options#withMaxConcurrency max concurrency}
+     * reached, the entry waits for the next free place instead. Returns at once; idempotent; any
+     * thread. Calling it before the commit or after a rollback is harmless: the entry is then found
+     * by a later poll, or never. Does nothing before the application is ready (its first poll finds
+     * the entry) or after its background supervisor stopped taking tasks (the entry stays pending
+     * for the next start).
      */
     void start();
   }

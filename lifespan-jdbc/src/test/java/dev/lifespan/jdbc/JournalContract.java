@@ -110,10 +110,19 @@ abstract class JournalContract {
 
   /** Starts an application on {@code time} whose only layer is {@code journal}. */
   App start(JournalImpl journal, TimeSource time) throws InterruptedException {
+    return start(journal, time, Duration.ZERO);
+  }
+
+  /**
+   * Starts an application on {@code time} whose only layer is {@code journal}, with {@code
+   * drainDelay} between a signal and the end of its (empty) main body.
+   */
+  App start(JournalImpl journal, TimeSource time, Duration drainDelay) throws InterruptedException {
     App app =
         App.start(
             App.Options.named("app-" + journal.name())
                 .withClock(time)
+                .withDrainDelay(drainDelay)
                 .withGrace(Duration.ofSeconds(10))
                 .withTeardownTimeout(Duration.ofSeconds(5))
                 .withKillTimeout(Duration.ofSeconds(2))

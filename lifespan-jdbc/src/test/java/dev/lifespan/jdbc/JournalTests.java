@@ -107,7 +107,7 @@ abstract class JournalTests extends JournalContract {
                 .withBackoff(Duration.ofSeconds(10), Duration.ofSeconds(10)));
     start(j);
     j.enqueueAndCommit("confirm", "7", "");
-    await(() -> j.claimer().polls() > 1 && j.claimer().inFlight() == 0, "the first run");
+    await(() -> runsOf("7") == 1 && j.claimer().inFlight() == 0, "the first run");
     assertEquals(1, runs("7"));
     assertEquals(0, confirmations("7"), "the failed run's work was committed");
     assertStatus(j, "confirm", "7", Entry.Status.PENDING);
@@ -138,7 +138,7 @@ abstract class JournalTests extends JournalContract {
             failing);
     start(j);
     j.enqueueAndCommit("confirm", "7", "");
-    await(() -> j.claimer().polls() > 1 && j.claimer().inFlight() == 0, "the first run");
+    await(() -> runsOf("7") == 1 && j.claimer().inFlight() == 0, "the first run");
     for (int s = 1; s <= 30; s++) advance(j, Duration.ofSeconds(1));
     // attempt 1 at 0 s, attempt 2 a backoff of 10 s later, attempt 3 after 20 s capped at 15 s
     assertEquals(
@@ -242,7 +242,11 @@ abstract class JournalTests extends JournalContract {
     app.signal(App.Signal.TERM);
     await(() -> app.state() == App.State.DRAINING, "readiness to drop");
     assertEquals(Journal.State.DRAINING, j.state());
-    j.enqueueAndCommit("confirm", "9", "").start(); // wakes the journal, which does not claim
+    exec(
+        "INSERT INTO lifespan_journal (kind, entry_key, payload, status, attempts, next_at,"
+            + " claim_seq) VALUES ('confirm', '9', '', 'PENDING', 0, 0, 0)"); // another instance's
+    clock.advance(POLL); // no poll while draining
+    assertEquals(0, runs("9"));
     clock.advance(Duration.ofSeconds(10)); // the grace period ends
     App.Result r = app.await();
     assertEquals(App.Outcome.WORK_ABANDONED, r.outcome());
@@ -260,6 +264,49 @@ abstract class JournalTests extends JournalContract {
             "WARNING journal 'a': 2 durable entries left pending for the next start"
                 + " (leases released)"),
         log.toString());
+  }
+
+  @Test
+  void anEntryStartedDuringTheDrainRunsWithinTheGrace() throws Exception {
+    CountDownLatch running = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    JournalImpl j =
+        journal(
+            "a",
+            recording(
+                "confirm",
+                "a",
+                (entry, c) -> {
+                  confirm(entry, c);
+                  if (entry.key().equals("7")) {
+                    running.countDown();
+                    release.await(); // keeps the background supervisor taking tasks
+                  }
+                }));
+    // the drain delay stands for the in-flight requests: the background supervisor takes tasks
+    App app = start(j, clock, Duration.ofSeconds(2));
+    j.enqueueAndCommit("confirm", "7", "");
+    running.await();
+    app.signal(App.Signal.TERM);
+    await(() -> app.state() == App.State.DRAINING, "readiness to drop");
+    assertEquals(Journal.State.DRAINING, j.state());
+    Journal.Enqueued e;
+    try (Connection c = dataSource().getConnection()) { // a request still in flight
+      c.setAutoCommit(false);
+      exec(c, "INSERT INTO orders VALUES (9)");
+      e = j.enqueue(c, "confirm", "9", "");
+      c.commit();
+    }
+    e.start();
+    awaitStatus(j, "confirm", "9", Entry.Status.DONE);
+    release.countDown();
+    clock.advance(Duration.ofSeconds(2)); // the drain delay ends
+    App.Result r = app.await();
+    assertEquals(App.Outcome.TERMINATED, r.outcome());
+    assertEquals(List.of(), r.abandoned());
+    assertEquals(1, runs("9"));
+    assertEquals(1, confirmations("9"));
+    assertEquals(0, j.claimer().leftPending());
   }
 
   @Test
@@ -346,6 +393,14 @@ abstract class JournalTests extends JournalContract {
         "journal 'a' is RUNNING: register kinds before the application is ready (kind 'ship')",
         late.getMessage());
     assertNull(j.status("confirm", "nothing").orElse(null));
+  }
+
+  private long runsOf(String key) {
+    try {
+      return runs(key);
+    } catch (SQLException e) {
+      throw new AssertionError(e);
+    }
   }
 
   static void exec(Connection c, String sql) throws SQLException {

@@ -114,6 +114,64 @@ public final class Claimer {
     return claims.size();
   }
 
+  /**
+   * {@link dev.lifespan.jdbc.Journal.Enqueued#start()}: claims and runs the entry of {@code kind}
+   * and {@code key} now, in a must-finish task of the background supervisor, whether the claim loop
+   * still runs or readiness has dropped (a request still in flight made the promise); with max
+   * concurrency reached, wakes the claim loop instead. Does nothing before the application is ready
+   * (the first poll finds the entry) or once the background supervisor takes no more tasks (the
+   * entry stays pending for the next start). Any thread; returns at once.
+   */
+  void start(String kind, String key) {
+    Supervisor bg = background;
+    if (bg == null) return;
+    if (inFlight.incrementAndGet() > journal.options.maxConcurrency()) {
+      inFlight.decrementAndGet();
+      wake();
+      return;
+    }
+    try {
+      bg.spawnMustFinish(EntryRun.taskName(journal, kind, key), () -> claimAndRun(kind, key));
+    } catch (IllegalStateException shuttingDown) {
+      inFlight.decrementAndGet();
+    }
+  }
+
+  /** The body of a {@link #start} task; counted in flight by its caller. */
+  private void claimAndRun(String kind, String key) {
+    Sql.Claim k;
+    try {
+      k =
+          CancelScope.call(
+              CancelScope.Options.named("journal claim").shielded(),
+              s -> {
+                long now = time.nowMillis();
+                try (Connection c = journal.dataSource.getConnection()) {
+                  c.setAutoCommit(false);
+                  try {
+                    Sql.Claim claim =
+                        sql.claimKey(c, journal.owner, now, now + leaseMillis, kind, key);
+                    c.commit();
+                    return claim;
+                  } catch (SQLException | RuntimeException e) {
+                    rollbackQuietly(c, e);
+                    throw e;
+                  }
+                }
+              });
+    } catch (SQLException e) {
+      ended();
+      journal.log(
+          Level.WARNING, "claiming " + kind + "/" + key + " failed; a later poll finds it: " + e);
+      return;
+    }
+    if (k == null) { // done, claimed by another run, not committed (yet), or not due
+      ended();
+      return;
+    }
+    new EntryRun(this, k).run(); // ends with ended()
+  }
+
   /** Wakes the claim loop to claim now. Any thread; returns at once. */
   public void wake() {
     CancelScope s;

@@ -25,7 +25,12 @@ final class EntryRun {
   }
 
   String taskName() {
-    return "journal '" + journal.name() + "' " + claim.entry().kind() + "/" + claim.entry().key();
+    return taskName(journal, claim.entry().kind(), claim.entry().key());
+  }
+
+  /** The name of the task that runs the entry of {@code kind} and {@code key}. */
+  static String taskName(JournalImpl journal, String kind, String key) {
+    return "journal '" + journal.name() + "' " + kind + "/" + key;
   }
 
   /** The task's body. */

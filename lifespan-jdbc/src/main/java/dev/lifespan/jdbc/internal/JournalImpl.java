@@ -162,7 +162,7 @@ public final class JournalImpl implements Journal {
       throws SQLException {
     Objects.requireNonNull(connection, "connection");
     check(kind, key, payload);
-    return new EnqueuedImpl(this, sql().insert(connection, kind, key, payload));
+    return new EnqueuedImpl(this, kind, key, sql().insert(connection, kind, key, payload));
   }
 
   @Override
@@ -254,11 +254,12 @@ public final class JournalImpl implements Journal {
   }
 
   /** The handle {@link #enqueue} returns. */
-  public record EnqueuedImpl(JournalImpl journal, boolean isNew) implements Enqueued {
+  public record EnqueuedImpl(JournalImpl journal, String kind, String key, boolean isNew)
+      implements Enqueued {
     @Override
     public void start() {
       Claimer c = journal.claimer;
-      if (c != null) c.wake();
+      if (c != null) c.start(kind, key);
     }
   }
 }

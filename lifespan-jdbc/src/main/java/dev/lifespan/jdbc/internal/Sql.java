@@ -186,6 +186,40 @@ final class Sql {
     return claims;
   }
 
+  /**
+   * Claims the entry of {@code kind} and {@code key} for {@code owner} until {@code leaseUntil} if
+   * it is pending, due and not leased; returns the claim, or null if it was not claimable. Runs in
+   * {@code c}'s transaction (the caller commits).
+   */
+  Claim claimKey(Connection c, String owner, long now, long leaseUntil, String kind, String key)
+      throws SQLException {
+    try (PreparedStatement p =
+        c.prepareStatement(
+            "UPDATE "
+                + t
+                + " SET lease_owner = ?, lease_until = ?, attempts = attempts + 1,"
+                + " claim_seq = claim_seq + 1 WHERE kind = ? AND entry_key = ?"
+                + " AND status = 'PENDING' AND next_at <= ?"
+                + " AND (lease_owner IS NULL OR lease_until < ?)")) {
+      p.setString(1, owner);
+      p.setLong(2, leaseUntil);
+      p.setString(3, kind);
+      p.setString(4, key);
+      p.setLong(5, now);
+      p.setLong(6, now);
+      if (p.executeUpdate() == 0) return null;
+    }
+    try (PreparedStatement p =
+        c.prepareStatement(
+            "SELECT " + COLUMNS + " FROM " + t + " WHERE kind = ? AND entry_key = ?")) {
+      p.setString(1, kind);
+      p.setString(2, key);
+      try (ResultSet r = p.executeQuery()) {
+        return r.next() ? claim(r, 0) : null;
+      }
+    }
+  }
+
   private static int bindDue(PreparedStatement p, int i, List<String> kinds, long now)
       throws SQLException {
     for (String kind : kinds) p.setString(i++, kind);
