@@ -162,4 +162,59 @@ class KnownBugsTest {
         .withGrace(Duration.ofSeconds(2))
         .withKillTimeout(Duration.ofSeconds(1));
   }
+
+  /**
+   * Found once by the long property run (about 1 program in 650, not reproduced by shrinking): main
+   * body {@code CancelScope.run(named("s1"), s1 -> Thread.sleep(FOREVER))}; once settled, {@code
+   * clock.advance(2 s)}, {@code s1.cancel()}, {@code app.requestShutdown()}. The runner thread's
+   * sleep was interrupted by none of the three cancellations that reached it (s1's, the main body's
+   * at the shutdown request, the hard deadline's, "shields included"): the runner gave up at hard
+   * deadline + kill timeout (WORK_ABANDONED, exit 4), and only then did the sleep end ("main body
+   * failed: InterruptedException: sleep interrupted" printed after "stopped"). This test repeats
+   * the sequence; it is timing-dependent.
+   */
+  @Test
+  @Disabled("bug: rarely, cancelling a scope never interrupts the main body's Thread.sleep")
+  void cancellingTheMainBodysScopeAlwaysInterruptsItsSleep() throws Exception {
+    for (int i = 0; i < 300; i++) {
+      FakeClock clock = new FakeClock();
+      CancelScope[] scope = new CancelScope[1];
+      Thread[] runner = new Thread[1];
+      CountDownLatch entered = new CountDownLatch(1);
+      App app =
+          App.start(
+              App.Options.named("tree")
+                  .withClock(clock)
+                  .withGrace(Duration.ofSeconds(3))
+                  .withTeardownTimeout(Duration.ofSeconds(2))
+                  .withKillTimeout(Duration.ofSeconds(1))
+                  .withProgress(lines::add),
+              Lifespan.of(),
+              () ->
+                  CancelScope.run(
+                      CancelScope.Options.named("s1"),
+                      s1 -> {
+                        scope[0] = s1;
+                        runner[0] = Thread.currentThread();
+                        entered.countDown();
+                        Thread.sleep(ProgramRunner.FOREVER);
+                      }));
+      entered.await();
+      while (runner[0].getState() != Thread.State.TIMED_WAITING) Thread.onSpinWait();
+      clock.advance(Duration.ofSeconds(2));
+      scope[0].cancel();
+      App.Result r = null;
+      for (int t = 0; t < 2000 && r == null; t++) {
+        Thread.sleep(1);
+        r = app.await(Duration.ZERO).orElse(null);
+      }
+      if (r == null) {
+        clock.advance(Duration.ofMinutes(1)); // the runner gives up; end it for the leak check
+        app.await();
+      }
+      assertEquals(
+          App.Outcome.SUCCEEDED, r == null ? null : r.outcome(), "try " + i + ": " + lines);
+      lines.clear();
+    }
+  }
 }
