@@ -7,6 +7,9 @@
 #   ./run.sh demo first    the first demo: a task group, a deadline, a shielded cleanup
 #                          (the orders and shutdown demos list their options with --help)
 #   ./run.sh test          format check, compile and run every module's tests
+#   ./run.sh faults        the long fault suites (RELIABILITY.md): 10,000 random task trees
+#                          (TRIES=N to change), then the jcstress races (JCSTRESS_MODE=quick|
+#                          default|tough, default quick); ends with 'N passed, N failed'
 #   ./run.sh bench ...     build the JMH benchmarks and run them (arguments go to JMH)
 #   ./run.sh mvn ...       any Maven command, with the JDK this script selects
 #   ./run.sh java ...      the selected JDK's java (for the harnesses in BENCHMARKS.md)
@@ -25,7 +28,7 @@ cmd=${1:-help}
 [ $# -gt 0 ] && shift
 case "$cmd" in
   help | --help | -h) usage; exit 0 ;;
-  demo | test | bench | mvn | java) ;;
+  demo | test | faults | bench | mvn | java) ;;
   *)
     { echo "run.sh: unknown command '$cmd'"; usage; } >&2
     exit 2
@@ -84,6 +87,46 @@ case "$cmd" in
     ;;
   test)
     exec "${MVN[@]}" verify "$@"
+    ;;
+  faults)
+    tries=${TRIES:-10000}
+    mode=${JCSTRESS_MODE:-quick}
+    out=lifespan-faults/target/faults-run.md
+    passed=0 failed=0 rows=()
+    start=$(date +%s)
+    if "${MVN[@]}" verify -pl lifespan-faults -am -Dspotless.check.skip=true \
+        -Dtest='TaskTreeProperties' -Dsurefire.failIfNoSpecifiedTests=false \
+        -Dlifespan.faults.tries="$tries"; then
+      passed=$((passed + 1)); verdict=passed
+    else
+      failed=$((failed + 1)); verdict=FAILED
+    fi
+    rows+=("| random task trees (jqwik) | $tries trees | $(($(date +%s) - start)) s | $verdict |")
+    start=$(date +%s)
+    "${MVN[@]}" -q -P jcstress -pl lifespan-jcstress -am -DskipTests -Dspotless.check.skip=true package
+    log=lifespan-jcstress/target/jcstress.log
+    set +e
+    # from target/, where jcstress also writes its result blob
+    (cd lifespan-jcstress/target && java -jar jcstress.jar -m "$mode" -r jcstress-results) 2>&1 |
+      tee "$log"
+    set -e
+    # jcstress's last progress line counts the runs (a test in one JVM configuration):
+    # "(Results: 88 planned; 85 passed, 1 failed, 1 soft errs, 1 hard errs)"
+    summary=$(grep -oE 'Results: [0-9]+ planned; [0-9]+ passed, [0-9]+ failed, [0-9]+ soft errs, [0-9]+ hard errs' "$log" | tail -n 1 || true)
+    nums=($(grep -oE '[0-9]+' <<<"${summary:-0 0 0 0 0}"))
+    ok=${nums[1]:-0}; bad=$(( ${nums[2]:-0} + ${nums[3]:-0} + ${nums[4]:-0} ))
+    [ $((ok + bad)) -gt 0 ] || bad=1 # no test ran: the harness itself failed
+    passed=$((passed + ok)); failed=$((failed + bad))
+    rows+=("| jcstress races (mode $mode) | $((ok + bad)) runs of $(grep -c . lifespan-jcstress/target/classes/META-INF/TestList 2>/dev/null || echo '?') tests | $(($(date +%s) - start)) s | $ok passed, $bad failed |")
+    rows+=("| signal storms on real processes | not yet written | | |")
+    {
+      echo "| suite | size | time | result |"
+      echo "| --- | --- | --- | --- |"
+      printf '%s\n' "${rows[@]}"
+      echo
+      echo "$passed passed, $failed failed"
+    } | tee "$out"
+    [ "$failed" -eq 0 ]
     ;;
   bench)
     "${MVN[@]}" -q -DskipTests -Dspotless.check.skip=true -pl lifespan-bench -am package

@@ -1,0 +1,220 @@
+package dev.lifespan.faults;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import dev.lifespan.App;
+import dev.lifespan.CancelScope;
+import dev.lifespan.Lifespan;
+import dev.lifespan.Supervisor;
+import dev.lifespan.TaskGroup;
+import dev.lifespan.test.FakeClock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import org.junit.jupiter.api.Disabled;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The minimal programs of the bugs that {@link TaskTreeProperties} found, kept as plain tests. Each
+ * stays {@code @Disabled} until the core is fixed; the property leaves their shape out until then
+ * (see {@link Program#mayOutlastItsSupervisor()}).
+ */
+class KnownBugsTest {
+  private final FakeClock clock = new FakeClock();
+  private final List<String> lines = new CopyOnWriteArrayList<>();
+
+  /**
+   * Found by the property as {@code Supervisor.run(sup1 -> { sup1.spawn("t2", () ->
+   * TaskGroup.run(g3 -> CancelScope.run(shielded, s4 -> Thread.sleep(FOREVER)))); })}, then
+   * shutdown. The supervisor opened in the main body gives up on 't2' after its grace and kill
+   * timeout, its {@code Supervisor.run} rethrows the main body's cancellation (so its report, which
+   * names the straggler, reaches nobody), and the application ends SUCCEEDED, exit code 0, at 3 s,
+   * before its hard deadline (5 s) could cancel the shield: 't2' is still running after the
+   * application stopped, and no report or outcome says so. DESIGN.md: nothing outlives its owner; a
+   * shutdown that left stragglers has its own outcome (WORK_ABANDONED, never 0).
+   */
+  @Test
+  @Disabled("bug: a straggler of a supervisor opened in the main body outlives the app, exit 0")
+  void aStragglerOfASupervisorInTheMainBodyOutlivesTheApplication() throws Exception {
+    CountDownLatch shielded = new CountDownLatch(1);
+    Thread[] straggler = new Thread[1];
+    App app =
+        App.start(
+            App.Options.named("tree")
+                .withClock(clock)
+                .withGrace(Duration.ofSeconds(3))
+                .withTeardownTimeout(Duration.ofSeconds(2))
+                .withKillTimeout(Duration.ofSeconds(1))
+                .withProgress(lines::add),
+            Lifespan.of(),
+            () ->
+                Supervisor.run(
+                    Supervisor.Options.named("sup1")
+                        .withGrace(Duration.ofSeconds(2))
+                        .withKillTimeout(Duration.ofSeconds(1)),
+                    sup1 -> {
+                      sup1.spawn(
+                          "t2",
+                          () ->
+                              TaskGroup.run(
+                                  "g3",
+                                  g3 ->
+                                      CancelScope.run(
+                                          CancelScope.Options.named("s4").shielded(),
+                                          s4 -> {
+                                            straggler[0] = Thread.currentThread();
+                                            shielded.countDown();
+                                            Thread.sleep(ProgramRunner.FOREVER);
+                                          })));
+                      shielded.await();
+                      Thread.sleep(ProgramRunner.FOREVER); // until the app stops it
+                    }));
+    try {
+      shielded.await();
+      app.requestShutdown();
+      App.Result result = null;
+      for (int i = 0; i < 20 && result == null; i++) {
+        Thread.sleep(20); // let the shutdown reach its next timed wait
+        clock.advance(Duration.ofMillis(500));
+        result = app.await(Duration.ZERO).orElse(null);
+      }
+      straggler[0].join(Duration.ofSeconds(1));
+      assertFalse(straggler[0].isAlive(), "'t2' outlived the application: " + lines);
+      assertEquals(App.Outcome.WORK_ABANDONED, result.outcome(), lines::toString);
+    } finally {
+      straggler[0].interrupt(); // not cancelled by anybody: end it for the leak check
+      straggler[0].join(Duration.ofSeconds(5));
+    }
+  }
+
+  /**
+   * Found by the property as {@code Supervisor.run(sup1 -> sup1.spawnMustFinish("t2", () ->
+   * Supervisor.run(sup3 -> { sup3.spawnMustFinish("t4", () -> Thread.sleep(FOREVER));
+   * Thread.sleep(FOREVER); })))}, then shutdown. Every body here ends when cancelled. 'sup1' waits
+   * for 't2' until its grace (2 s), cancels it, and gives up on it one kill timeout later (3 s);
+   * but 't2' is then waiting in the shutdown of 'sup3', whose own grace for 't4' began only when
+   * 't2' was cancelled (it ends at 4 s). The application ends at 3 s, SUCCEEDED, exit 0, though it
+   * printed that it was waiting for the must-finish tasks 't2' and 't4' and they were cancelled
+   * unfinished; in the property's run both threads were still alive 5 s after the application
+   * ended, with a deadline of 'sup3' still registered on the clock. Its hard deadline (5 s), which
+   * cancels must-finish work, never comes.
+   */
+  @Test
+  @Disabled("bug: nested must-finish work outlasts the outer supervisor; the app exits 0 with it")
+  void nestedMustFinishWorkOutlivesTheApplication() throws Exception {
+    CountDownLatch blocked = new CountDownLatch(2);
+    List<Thread> threads = new CopyOnWriteArrayList<>();
+    App app =
+        App.start(
+            App.Options.named("tree")
+                .withClock(clock)
+                .withGrace(Duration.ofSeconds(3))
+                .withTeardownTimeout(Duration.ofSeconds(2))
+                .withKillTimeout(Duration.ofSeconds(1))
+                .withProgress(lines::add),
+            Lifespan.of(),
+            () ->
+                Supervisor.run(
+                    supervisor("sup1"),
+                    sup1 -> {
+                      sup1.spawnMustFinish(
+                          "t2",
+                          () ->
+                              Supervisor.run(
+                                  supervisor("sup3"),
+                                  sup3 -> {
+                                    threads.add(Thread.currentThread());
+                                    sup3.spawnMustFinish(
+                                        "t4",
+                                        () -> {
+                                          threads.add(Thread.currentThread());
+                                          blocked.countDown();
+                                          Thread.sleep(ProgramRunner.FOREVER);
+                                        });
+                                    blocked.countDown();
+                                    Thread.sleep(ProgramRunner.FOREVER);
+                                  }));
+                    }));
+    try {
+      blocked.await();
+      app.requestShutdown();
+      App.Result result = null;
+      for (int i = 0; i < 20 && result == null; i++) {
+        Thread.sleep(20); // let the shutdown reach its next timed wait
+        clock.advance(Duration.ofMillis(500));
+        result = app.await(Duration.ZERO).orElse(null);
+      }
+      for (Thread t : threads) {
+        t.join(Duration.ofSeconds(1));
+        assertFalse(t.isAlive(), t + " outlived the application: " + lines);
+      }
+      assertEquals(App.Outcome.WORK_ABANDONED, result.outcome(), lines::toString);
+    } finally {
+      clock.advance(Duration.ofMinutes(1)); // the grace of 'sup3' ends: 't4' is cancelled
+      for (Thread t : threads) t.join(Duration.ofSeconds(5));
+    }
+  }
+
+  private static Supervisor.Options supervisor(String name) {
+    return Supervisor.Options.named(name)
+        .withGrace(Duration.ofSeconds(2))
+        .withKillTimeout(Duration.ofSeconds(1));
+  }
+
+  /**
+   * Found once by the long property run (about 1 program in 650, not reproduced by shrinking): main
+   * body {@code CancelScope.run(named("s1"), s1 -> Thread.sleep(FOREVER))}; once settled, {@code
+   * clock.advance(2 s)}, {@code s1.cancel()}, {@code app.requestShutdown()}. The runner thread's
+   * sleep was interrupted by none of the three cancellations that reached it (s1's, the main body's
+   * at the shutdown request, the hard deadline's, "shields included"): the runner gave up at hard
+   * deadline + kill timeout (WORK_ABANDONED, exit 4), and only then did the sleep end ("main body
+   * failed: InterruptedException: sleep interrupted" printed after "stopped"). This test repeats
+   * the sequence; it is timing-dependent.
+   */
+  @Test
+  @Disabled("bug: rarely, cancelling a scope never interrupts the main body's Thread.sleep")
+  void cancellingTheMainBodysScopeAlwaysInterruptsItsSleep() throws Exception {
+    for (int i = 0; i < 300; i++) {
+      FakeClock clock = new FakeClock();
+      CancelScope[] scope = new CancelScope[1];
+      Thread[] runner = new Thread[1];
+      CountDownLatch entered = new CountDownLatch(1);
+      App app =
+          App.start(
+              App.Options.named("tree")
+                  .withClock(clock)
+                  .withGrace(Duration.ofSeconds(3))
+                  .withTeardownTimeout(Duration.ofSeconds(2))
+                  .withKillTimeout(Duration.ofSeconds(1))
+                  .withProgress(lines::add),
+              Lifespan.of(),
+              () ->
+                  CancelScope.run(
+                      CancelScope.Options.named("s1"),
+                      s1 -> {
+                        scope[0] = s1;
+                        runner[0] = Thread.currentThread();
+                        entered.countDown();
+                        Thread.sleep(ProgramRunner.FOREVER);
+                      }));
+      entered.await();
+      while (runner[0].getState() != Thread.State.TIMED_WAITING) Thread.onSpinWait();
+      clock.advance(Duration.ofSeconds(2));
+      scope[0].cancel();
+      App.Result r = null;
+      for (int t = 0; t < 2000 && r == null; t++) {
+        Thread.sleep(1);
+        r = app.await(Duration.ZERO).orElse(null);
+      }
+      if (r == null) {
+        clock.advance(Duration.ofMinutes(1)); // the runner gives up; end it for the leak check
+        app.await();
+      }
+      assertEquals(
+          App.Outcome.SUCCEEDED, r == null ? null : r.outcome(), "try " + i + ": " + lines);
+      lines.clear();
+    }
+  }
+}

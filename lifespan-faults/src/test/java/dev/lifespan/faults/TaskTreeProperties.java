@@ -1,0 +1,122 @@
+package dev.lifespan.faults;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.lifespan.faults.Program.AdvanceEvent;
+import dev.lifespan.faults.Program.Block;
+import dev.lifespan.faults.Program.Body;
+import dev.lifespan.faults.Program.CancelEvent;
+import dev.lifespan.faults.Program.Child;
+import dev.lifespan.faults.Program.Event;
+import dev.lifespan.faults.Program.Fail;
+import dev.lifespan.faults.Program.Group;
+import dev.lifespan.faults.Program.Kind;
+import dev.lifespan.faults.Program.Pause;
+import dev.lifespan.faults.Program.Scope;
+import dev.lifespan.faults.Program.ScopeKind;
+import dev.lifespan.faults.Program.ShutdownEvent;
+import dev.lifespan.faults.Program.Stmt;
+import dev.lifespan.faults.Program.Sup;
+import dev.lifespan.faults.Program.Swallow;
+import java.util.List;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Assume;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.ShrinkingMode;
+import net.jqwik.api.statistics.Statistics;
+
+/**
+ * Random task trees against the library's invariants (see {@link ProgramRunner} for the invariants
+ * and the model). Each try generates a {@link Program} — task groups, supervisors (spawn, fork,
+ * fork-and-join, must-finish), cancel scopes (plain, shielded, move-on, fail-form, shielded with a
+ * timeout) nested up to three deep, bodies that return, fail (checked or not), block until
+ * cancelled, swallow an interrupt, or wait a little — and up to four external events (cancel a
+ * scope or group, shut a supervisor down, advance the fake clock), runs it in an application, shuts
+ * the application down, and fails with the list of violated invariants. jqwik shrinks a failing
+ * program to a small one, printed as code.
+ *
+ * <p>How many programs: the JUnit configuration parameter {@code jqwik.tries.default}, which the
+ * build sets from the Maven property {@code lifespan.faults.tries} (200 by default, a few seconds;
+ * {@code ./run.sh faults} runs 10,000: {@code ./run.sh mvn -pl lifespan-faults -am verify
+ * -Dlifespan.faults.tries=10000}).
+ */
+class TaskTreeProperties {
+  /** Whether to run programs of the shapes that hit the bugs pinned in {@link KnownBugsTest}. */
+  private static final boolean KNOWN_BUGS = Boolean.getBoolean("lifespan.faults.knownBugs");
+
+  @Property(shrinking = ShrinkingMode.FULL)
+  void everyInvariantHoldsForARandomTaskTree(@ForAll("programs") Program program)
+      throws InterruptedException {
+    Assume.that(KNOWN_BUGS || !program.mayOutlastItsSupervisor());
+    ProgramRunner runner = new ProgramRunner(program);
+    List<String> violations = runner.run();
+    Statistics.label("outcome").collect(runner.outcome());
+    Statistics.label("tasks").collect(bucket(runner.tasks()));
+    Statistics.label("failures thrown").collect(bucket(runner.failuresThrown()));
+    Statistics.label("timeouts thrown").collect(bucket(runner.timeouts()));
+    assertEquals(List.of(), violations, () -> "violations in " + program);
+  }
+
+  private static String bucket(int n) {
+    return n == 0 ? "0" : n == 1 ? "1" : n <= 3 ? "2-3" : "4+";
+  }
+
+  @Provide
+  Arbitrary<Program> programs() {
+    Arbitrary<List<Event>> events = event().list().ofMaxSize(4);
+    return Combinators.combine(body(3), events).as(Program::number);
+  }
+
+  private Arbitrary<Body> body(int depth) {
+    Arbitrary<Stmt> stmt =
+        depth == 0
+            ? leaf()
+            : Arbitraries.frequencyOf(
+                net.jqwik.api.Tuple.of(5, leaf()),
+                net.jqwik.api.Tuple.of(2, Arbitraries.lazy(() -> group(depth - 1))),
+                net.jqwik.api.Tuple.of(2, Arbitraries.lazy(() -> supervisor(depth - 1))),
+                net.jqwik.api.Tuple.of(3, Arbitraries.lazy(() -> scope(depth - 1))));
+    return stmt.list().ofMaxSize(3).map(Body::new);
+  }
+
+  private Arbitrary<Stmt> leaf() {
+    return Arbitraries.frequencyOf(
+        net.jqwik.api.Tuple.of(3, Arbitraries.just(new Pause(0))),
+        net.jqwik.api.Tuple.of(2, Arbitraries.of(true, false).map(c -> new Fail(0, c))),
+        net.jqwik.api.Tuple.of(2, Arbitraries.just(new Block(0))),
+        net.jqwik.api.Tuple.of(1, Arbitraries.just(new Swallow(0))));
+  }
+
+  private Arbitrary<Stmt> group(int depth) {
+    return Combinators.combine(body(depth).list().ofMaxSize(3), body(depth))
+        .as((children, body) -> new Group(0, children, body));
+  }
+
+  private Arbitrary<Stmt> supervisor(int depth) {
+    Arbitrary<Child> child =
+        Combinators.combine(Arbitraries.of(Kind.class), body(depth))
+            .as((kind, body) -> new Child(0, kind, body));
+    return Combinators.combine(child.list().ofMaxSize(3), body(depth))
+        .as((children, body) -> new Sup(0, children, body));
+  }
+
+  private Arbitrary<Stmt> scope(int depth) {
+    return Combinators.combine(
+            Arbitraries.of(ScopeKind.class),
+            Arbitraries.of(0L, 100L, 500L, 1000L, 3000L),
+            body(depth))
+        .as((kind, timeout, body) -> new Scope(0, kind, kind.hasTimeout() ? timeout : 0, body));
+  }
+
+  private Arbitrary<Event> event() {
+    return Arbitraries.oneOf(
+        Arbitraries.integers().between(0, 7).map(CancelEvent::new),
+        Combinators.combine(Arbitraries.integers().between(0, 3), Arbitraries.of(0L, 500L, 3000L))
+            .as(ShutdownEvent::new),
+        Arbitraries.of(100L, 500L, 1000L, 2000L).map(AdvanceEvent::new));
+  }
+}
