@@ -30,6 +30,17 @@ public final class AppContext {
   /** The background supervisor of {@code Supervisor.fireAndForget}; set once it is open. */
   volatile Supervisor background;
 
+  /**
+   * Reports of the application's supervisors whose shutdown left stragglers or abandoned
+   * must-finish work, wherever they were opened (a supervisor in the main body, one inside a task),
+   * and the stragglers themselves: the runner counts the reports in its outcome and does not end
+   * before the stragglers have ended or its hard deadline has cancelled them.
+   */
+  final java.util.List<dev.lifespan.ShutdownReport> uncleanReports =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  final java.util.List<TaskImpl<?>> stragglers = new java.util.concurrent.CopyOnWriteArrayList<>();
+
   public AppContext(String name) {
     this.name = name;
   }

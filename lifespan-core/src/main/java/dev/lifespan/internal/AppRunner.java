@@ -266,6 +266,11 @@ public final class AppRunner {
     finish(false);
   }
 
+  /** For the hard deadline: cancels the tasks that outlived their supervisors, shields included. */
+  void forceCancelStragglers(String why) {
+    for (TaskImpl<?> t : context.stragglers) t.forceCancel(why);
+  }
+
   SupervisorImpl open(ScopeNode parent, String supName) {
     SupervisorImpl s =
         SupervisorImpl.openIn(
@@ -412,12 +417,21 @@ public final class AppRunner {
             startupFailure,
             mainFailure,
             shutdownFailures,
-            reports,
+            withUnclean(reports),
             gaveUp,
             Duration.ofNanos(took),
             exitCodes);
     progress.printLast(Progress.stopped(res));
     life.end(res);
+  }
+
+  /** The runner's reports, then unclean ones of other supervisors of the application. */
+  private List<ShutdownReport> withUnclean(List<ShutdownReport> own) {
+    List<ShutdownReport> all = new ArrayList<>(own);
+    for (ShutdownReport r : context.uncleanReports) {
+      if (all.stream().noneMatch(x -> x == r)) all.add(r);
+    }
+    return all;
   }
 
   // ---- process mode

@@ -96,7 +96,9 @@ final class ShutdownRequests {
     life.update(ShutdownState::withHardReached);
     runner.print("hard deadline reached: cancelling everything still running, shields included");
     ScopeNode r = runner.root();
-    if (r != null) r.forceCancel("hard deadline of application '" + runner.name() + "'");
+    String why = "hard deadline of application '" + runner.name() + "'";
+    if (r != null) r.forceCancel(why);
+    runner.forceCancelStragglers(why);
   }
 
   /** For the monitor: gives up waiting; prints what still runs and ends with the result so far. */

@@ -343,6 +343,12 @@ public final class SupervisorImpl extends TaskOwner implements Supervisor {
     children.awaitEmpty(timer, timer.after(killTimeout), this);
     phase = Events.phase(phase, this, "report");
     ShutdownReport r = summarize(all, abandoned.reversed(), start);
+    if (context != null && !r.clean()) { // the application counts it, wherever this was opened
+      context.uncleanReports.add(r);
+      for (TaskImpl<?> t : all) {
+        if (!t.isDone()) context.stragglers.add(t);
+      }
+    }
     List<TaskImpl<?>> unclaimed;
     synchronized (lifecycle) {
       unclaimed = new ArrayList<>(failedForks);

@@ -723,7 +723,7 @@ class HttpAppTest {
       await(inHandlers);
       http.app().signal(App.Signal.TERM);
       App.Result result = result(http);
-      assertEquals(App.Outcome.TERMINATED, result.outcome());
+      assertEquals(App.Outcome.WORK_ABANDONED, result.outcome(), "requests cut at the grace's end");
       assertTrue(
           result.shutdownTime().compareTo(grace.plus(kill)) < 0,
           "stopped within grace + kill timeout: " + result.shutdownTime());
