@@ -407,6 +407,38 @@ class LifespanFaultsTest {
 
   @Test
   void aFailureHandlerThatThrowsIsContainedAndCalledOnce() throws Exception {
+    java.util.logging.Logger log = java.util.logging.Logger.getLogger("dev.lifespan");
+    List<java.util.logging.LogRecord> records = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.logging.Handler capture =
+        new java.util.logging.Handler() {
+          @Override
+          public void publish(java.util.logging.LogRecord r) {
+            records.add(r);
+          }
+
+          @Override
+          public void flush() {}
+
+          @Override
+          public void close() {}
+        };
+    log.addHandler(capture);
+    log.setUseParentHandlers(false); // provoked on purpose: captured and checked, not printed
+    try {
+      failureHandlerThatThrows();
+    } finally {
+      log.removeHandler(capture);
+      log.setUseParentHandlers(true);
+    }
+    assertEquals(
+        1,
+        records.stream()
+            .filter(r -> r.getMessage().contains("failure handler of supervisor 'jobs' threw"))
+            .count(),
+        records.toString());
+  }
+
+  private void failureHandlerThatThrows() throws Exception {
     AtomicInteger calls = new AtomicInteger();
     CountDownLatch siblingDone = new CountDownLatch(1);
     App app =
