@@ -215,7 +215,9 @@ public final class App {
 
     /** The stragglers of all reports. */
     public List<ShutdownReport.Straggler> stragglers() {
-      return reports.stream().flatMap(r -> r.stragglers().stream()).toList();
+      List<ShutdownReport.Straggler> all = new java.util.ArrayList<>();
+      for (ShutdownReport r : reports) all.addAll(r.stragglers());
+      return List.copyOf(all);
     }
 
     /**
@@ -223,7 +225,9 @@ public final class App {
      * grace period and were cancelled: the work the application promised and did not do.
      */
     public List<String> abandoned() {
-      return reports.stream().flatMap(r -> r.abandoned().stream()).toList();
+      List<String> all = new java.util.ArrayList<>();
+      for (ShutdownReport r : reports) all.addAll(r.abandoned());
+      return List.copyOf(all);
     }
   }
 

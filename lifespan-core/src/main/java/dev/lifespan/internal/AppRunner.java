@@ -429,7 +429,9 @@ public final class AppRunner {
   private List<ShutdownReport> withUnclean(List<ShutdownReport> own) {
     List<ShutdownReport> all = new ArrayList<>(own);
     for (ShutdownReport r : context.uncleanReports) {
-      if (all.stream().noneMatch(x -> x == r)) all.add(r);
+      boolean known = false;
+      for (ShutdownReport x : own) known |= x == r;
+      if (!known) all.add(r);
     }
     return all;
   }

@@ -59,6 +59,22 @@ final class Lifecycle {
     return s;
   }
 
+  /**
+   * The first shutdown request, at {@code now}: returns the new state, or null if a shutdown began
+   * already or the application ended. Written out rather than through {@link #updateIf}, whose
+   * lambdas would be linked for the first time on the shutdown's path.
+   */
+  ShutdownState stop(ShutdownState.StopCause why, long now, long grace, long teardown, long kill) {
+    ShutdownState s;
+    synchronized (writeLock) {
+      if (result != null || state.stopping()) return null;
+      s = state.stop(why, now, grace, teardown, kill);
+      state = s;
+    }
+    wakeAll();
+    return s;
+  }
+
   /** The application became ready. */
   void ready() {
     readyReached = true;

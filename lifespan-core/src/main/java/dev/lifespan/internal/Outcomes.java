@@ -37,7 +37,7 @@ final class Outcomes {
     Outcome o;
     if (startupFailure != null) o = Outcome.STARTUP_FAILED;
     else if (failure != null) o = Outcome.FAILED;
-    else if (gaveUp || done.stream().anyMatch(r -> !r.clean())) o = Outcome.WORK_ABANDONED;
+    else if (gaveUp || !allClean(done)) o = Outcome.WORK_ABANDONED;
     else o = cause != null ? cause.cleanOutcome() : Outcome.SUCCEEDED;
     if (failure != null) {
       for (Throwable t : later) {
@@ -45,5 +45,12 @@ final class Outcomes {
       }
     }
     return new App.Result(name, o, exitCodes[o.ordinal()], failure, done, took, gaveUp);
+  }
+
+  private static boolean allClean(List<ShutdownReport> reports) {
+    for (ShutdownReport r : reports) {
+      if (!r.clean()) return false;
+    }
+    return true;
   }
 }

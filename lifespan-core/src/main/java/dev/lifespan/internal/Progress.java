@@ -166,7 +166,9 @@ final class Progress {
     int stragglers = r.stragglers().size();
     if (stragglers > 0) {
       sb.append("; ").append(stragglers).append(stragglers == 1 ? " straggler" : " stragglers");
-      appendNames(sb, r.stragglers().stream().map(x -> x.name()).toList());
+      List<String> names = new java.util.ArrayList<>();
+      for (var x : r.stragglers()) names.add(x.name());
+      appendNames(sb, names);
     }
     if (r.gaveUp()) sb.append(" (gave up waiting)");
     return sb.toString();

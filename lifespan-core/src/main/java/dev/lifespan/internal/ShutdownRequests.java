@@ -63,8 +63,7 @@ final class ShutdownRequests {
   /** Starts the shutdown if it has not started; returns whether this call started it. */
   boolean stop(StopCause why) {
     long now = timer.nanoTime();
-    ShutdownState s =
-        life.updateIf(x -> !x.stopping(), x -> x.stop(why, now, grace, teardown, kill));
+    ShutdownState s = life.stop(why, now, grace, teardown, kill);
     if (s == null) return false;
     boolean drains = drain > 0 && why.external() && runner.mainScope() != null;
     runner.print(

@@ -342,7 +342,8 @@ public final class SupervisorImpl extends TaskOwner implements Supervisor {
     }
     children.awaitEmpty(timer, timer.after(killTimeout), this);
     phase = Events.phase(phase, this, "report");
-    ShutdownReport r = summarize(all, abandoned.reversed(), start);
+    java.util.Collections.reverse(abandoned); // oldest first
+    ShutdownReport r = summarize(all, abandoned, start);
     if (context != null && !r.clean()) { // the application counts it, wherever this was opened
       context.uncleanReports.add(r);
       for (TaskImpl<?> t : all) {
