@@ -266,11 +266,6 @@ public final class AppRunner {
     finish(false);
   }
 
-  /** For the hard deadline: cancels the tasks that outlived their supervisors, shields included. */
-  void forceCancelStragglers(String why) {
-    for (TaskImpl<?> t : context.stragglers) t.forceCancel(why);
-  }
-
   SupervisorImpl open(ScopeNode parent, String supName) {
     SupervisorImpl s =
         SupervisorImpl.openIn(
@@ -417,23 +412,12 @@ public final class AppRunner {
             startupFailure,
             mainFailure,
             shutdownFailures,
-            withUnclean(reports),
+            Outcomes.withUnclean(reports, context.uncleanReports),
             gaveUp,
             Duration.ofNanos(took),
             exitCodes);
     progress.printLast(Progress.stopped(res));
     life.end(res);
-  }
-
-  /** The runner's reports, then unclean ones of other supervisors of the application. */
-  private List<ShutdownReport> withUnclean(List<ShutdownReport> own) {
-    List<ShutdownReport> all = new ArrayList<>(own);
-    for (ShutdownReport r : context.uncleanReports) {
-      boolean known = false;
-      for (ShutdownReport x : own) known |= x == r;
-      if (!known) all.add(r);
-    }
-    return all;
   }
 
   // ---- process mode
@@ -443,17 +427,8 @@ public final class AppRunner {
     Signals.runAndExit(this);
   }
 
-  /** For the JVM shutdown hook: requests a shutdown and waits until the runner is done. */
-  void stopForJvmExit() {
+  /** For the JVM shutdown hook: requests a shutdown. */
+  void requestStopForJvmExit() {
     requests.stop(StopCause.JVM_EXIT);
-    boolean interrupted = false;
-    while (!ended()) {
-      try {
-        await(null);
-      } catch (InterruptedException e) {
-        interrupted = true;
-      }
-    }
-    if (interrupted) Thread.currentThread().interrupt();
   }
 }

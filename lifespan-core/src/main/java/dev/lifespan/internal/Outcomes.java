@@ -53,4 +53,15 @@ final class Outcomes {
     }
     return true;
   }
+
+  /** The runner's own reports, then the unclean ones of other supervisors of the application. */
+  static List<ShutdownReport> withUnclean(List<ShutdownReport> own, List<ShutdownReport> unclean) {
+    List<ShutdownReport> all = new ArrayList<>(own);
+    for (ShutdownReport r : unclean) {
+      boolean known = false;
+      for (ShutdownReport x : own) known |= x == r;
+      if (!known) all.add(r);
+    }
+    return all;
+  }
 }

@@ -97,7 +97,7 @@ final class ShutdownRequests {
     ScopeNode r = runner.root();
     String why = "hard deadline of application '" + runner.name() + "'";
     if (r != null) r.forceCancel(why);
-    runner.forceCancelStragglers(why);
+    for (TaskImpl<?> t : runner.context().stragglers) t.forceCancel(why); // outlived their own
   }
 
   /** For the monitor: gives up waiting; prints what still runs and ends with the result so far. */

@@ -25,7 +25,7 @@ final class Signals {
             .unstarted(
                 () -> {
                   hookRan = true;
-                  runner.stopForJvmExit();
+                  stopForJvmExit(runner);
                 });
   }
 
@@ -109,5 +109,19 @@ final class Signals {
       return true; // the JVM began shutting down meanwhile
     }
     return false;
+  }
+
+  /** For the JVM shutdown hook: requests a shutdown and waits until the runner is done. */
+  private static void stopForJvmExit(AppRunner runner) {
+    runner.requestStopForJvmExit();
+    boolean interrupted = false;
+    while (!runner.ended()) {
+      try {
+        runner.await(null);
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) Thread.currentThread().interrupt();
   }
 }
