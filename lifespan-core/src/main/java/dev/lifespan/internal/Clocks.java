@@ -61,9 +61,4 @@ public final class Clocks {
     ThreadFrame f = ThreadFrame.currentOrNull();
     return f != null ? f.timer : SystemTimer.INSTANCE;
   }
-
-  /** {@link Timer#nanoTime()} of {@link #current()}: monotonic, only differences mean anything. */
-  public static long nanoTime() {
-    return current().nanoTime();
-  }
 }

@@ -89,13 +89,6 @@ final class Progress {
     return (nanos / 1_000_000) + " ms";
   }
 
-  /** {@code : 'a', 'b', +3 more}; see {@link #appendNames}. */
-  static String names(List<String> names) {
-    StringBuilder sb = new StringBuilder();
-    appendNames(sb, names);
-    return sb.toString();
-  }
-
   /** Appends {@code : 'a', 'b', +3 more} for up to {@link #NAMES_SHOWN} names. */
   static void appendNames(StringBuilder sb, List<String> names) {
     int shown = Math.min(names.size(), NAMES_SHOWN);

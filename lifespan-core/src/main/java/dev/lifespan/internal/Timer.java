@@ -147,12 +147,6 @@ public abstract class Timer {
     return d.toNanos();
   }
 
-  static long saturatedAdd(long a, long b) {
-    long r = a + b;
-    if (((a ^ r) & (b ^ r)) < 0) return b > 0 ? Long.MAX_VALUE : Long.MIN_VALUE;
-    return r;
-  }
-
   /**
    * Sets, moves or (with {@code hasDeadline == false}) removes the deadline of {@code node}. The
    * deadline is watched only while the node is {@linkplain Entry#live() live}; {@link
