@@ -41,18 +41,9 @@ now_ms() { date +%s%3N; }
 command -v curl >/dev/null || die "curl is needed (to poll /health/ready and the orders)"
 
 # ---- build, and find the JDK run.sh selected
-if [ "${SKIP_BUILD:-0}" != 1 ]; then
-  say "building (./run.sh mvn package, tests skipped)"
-  ./run.sh mvn -q -DskipTests -Dspotless.check.skip=true -pl lifespan-examples -am package
-fi
-JAVA_HOME=$(./run.sh mvn -v | sed -n 's/.*runtime: //p')
-JAVA="$JAVA_HOME/bin/java"
-[ -x "$JAVA" ] || die "no java found at $JAVA"
-CP="lifespan-examples/target/classes:$(cat lifespan-examples/target/classpath.txt)"
+. scripts/demo-build.sh
 
-if curl -s -o /dev/null "http://127.0.0.1:$PORT/"; then
-  die "port $PORT is in use; set PORT to a free one"
-fi
+require_free_port "$PORT" PORT
 
 mkdir -p "$WORK_DIR"
 rm -rf "$WORK_DIR/db" "$WORK_DIR/load-1" "$WORK_DIR/load-2" "$WORK_DIR/mark"

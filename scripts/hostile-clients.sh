@@ -52,18 +52,10 @@ command -v curl >/dev/null || die "curl is needed"
   die "ulimit -n is $(ulimit -n); $((2 * SLOW + 64)) file descriptors are needed (or a smaller SLOW)"
 
 # ---- build, and find the JDK run.sh selected
-if [ "${SKIP_BUILD:-0}" != 1 ]; then
-  say "building (./run.sh mvn package, tests skipped)"
-  ./run.sh mvn -q -DskipTests -Dspotless.check.skip=true -pl lifespan-examples -am package
-fi
-JAVA_HOME=$(./run.sh mvn -v | sed -n 's/.*runtime: //p')
-JAVA="$JAVA_HOME/bin/java"
+. scripts/demo-build.sh
 JCMD="$JAVA_HOME/bin/jcmd"
-[ -x "$JAVA" ] || die "no java found at $JAVA"
-CP="lifespan-examples/target/classes:$(cat lifespan-examples/target/classpath.txt)"
-for p in "$PORT" "$DUMP_PORT"; do
-  if curl -s -o /dev/null "http://127.0.0.1:$p/"; then die "port $p is in use; set PORT/DUMP_PORT"; fi
-done
+require_free_port "$PORT" PORT
+require_free_port "$DUMP_PORT" DUMP_PORT
 
 mkdir -p "$WORK_DIR"
 rm -rf "$WORK_DIR/db"
