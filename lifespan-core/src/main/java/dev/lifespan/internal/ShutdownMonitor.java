@@ -85,6 +85,7 @@ final class ShutdownMonitor implements Runnable {
     w.walk(
         n -> {
           if (n instanceof TaskImpl<?> t && !t.isDone()) tasks.add(t);
+          return true;
         });
     return tasks;
   }
