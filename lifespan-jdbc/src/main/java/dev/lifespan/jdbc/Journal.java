@@ -246,6 +246,7 @@ public sealed interface Journal permits JournalImpl {
     final Duration pollInterval;
     final int maxConcurrency;
     final FailureHandler failureHandler; // null: log
+    final Duration retention; // null: keep done entries
 
     private Options(
         String name,
@@ -254,7 +255,8 @@ public sealed interface Journal permits JournalImpl {
         Duration lease,
         Duration pollInterval,
         int maxConcurrency,
-        FailureHandler failureHandler) {
+        FailureHandler failureHandler,
+        Duration retention) {
       this.name = name;
       this.table = table;
       this.owner = owner;
@@ -262,11 +264,13 @@ public sealed interface Journal permits JournalImpl {
       this.pollInterval = pollInterval;
       this.maxConcurrency = maxConcurrency;
       this.failureHandler = failureHandler;
+      this.retention = retention;
     }
 
     /**
      * Default options for a journal called {@code name}: table {@code lifespan_journal}, a
-     * generated owner, a 30 s lease, a 1 s poll interval, at most 64 entries running at once.
+     * generated owner, a 30 s lease, a 1 s poll interval, at most 64 entries running at once, done
+     * entries kept forever.
      *
      * @throws IllegalArgumentException if {@code name} is blank
      */
@@ -274,7 +278,14 @@ public sealed interface Journal permits JournalImpl {
       Objects.requireNonNull(name, "name");
       if (name.isBlank()) throw new IllegalArgumentException("Journal name is blank");
       return new Options(
-          name, "lifespan_journal", null, Duration.ofSeconds(30), Duration.ofSeconds(1), 64, null);
+          name,
+          "lifespan_journal",
+          null,
+          Duration.ofSeconds(30),
+          Duration.ofSeconds(1),
+          64,
+          null,
+          null);
     }
 
     /**
@@ -293,7 +304,8 @@ public sealed interface Journal permits JournalImpl {
                 + name
                 + "')");
       }
-      return new Options(name, table, owner, lease, pollInterval, maxConcurrency, failureHandler);
+      return new Options(
+          name, table, owner, lease, pollInterval, maxConcurrency, failureHandler, retention);
     }
 
     /**
@@ -314,7 +326,8 @@ public sealed interface Journal permits JournalImpl {
                 + name
                 + "')");
       }
-      return new Options(name, table, owner, lease, pollInterval, maxConcurrency, failureHandler);
+      return new Options(
+          name, table, owner, lease, pollInterval, maxConcurrency, failureHandler, retention);
     }
 
     /**
@@ -329,7 +342,8 @@ public sealed interface Journal permits JournalImpl {
         throw new IllegalArgumentException(
             "lease must be at least 3 ms: " + lease + " (journal '" + name + "')");
       }
-      return new Options(name, table, owner, lease, pollInterval, maxConcurrency, failureHandler);
+      return new Options(
+          name, table, owner, lease, pollInterval, maxConcurrency, failureHandler, retention);
     }
 
     /**
@@ -343,7 +357,8 @@ public sealed interface Journal permits JournalImpl {
         throw new IllegalArgumentException(
             "pollInterval must be positive: " + interval + " (journal '" + name + "')");
       }
-      return new Options(name, table, owner, lease, interval, maxConcurrency, failureHandler);
+      return new Options(
+          name, table, owner, lease, interval, maxConcurrency, failureHandler, retention);
     }
 
     /**
@@ -356,13 +371,35 @@ public sealed interface Journal permits JournalImpl {
         throw new IllegalArgumentException(
             "maxConcurrency < 1: " + max + " (journal '" + name + "')");
       }
-      return new Options(name, table, owner, lease, pollInterval, max, failureHandler);
+      return new Options(name, table, owner, lease, pollInterval, max, failureHandler, retention);
     }
 
     /** A copy whose failed entries go to {@code handler} instead of the log. */
     public Options withFailureHandler(FailureHandler handler) {
       Objects.requireNonNull(handler, "handler");
-      return new Options(name, table, owner, lease, pollInterval, maxConcurrency, handler);
+      return new Options(
+          name, table, owner, lease, pollInterval, maxConcurrency, handler, retention);
+    }
+
+    /**
+     * A copy that deletes done entries {@code retention} after they were done, on the application's
+     * clock: while the journal polls, each poll deletes at most 100 of them, oldest first. A
+     * deleted entry's key is free again, so an enqueue of the same kind and key after that writes a
+     * new entry, which runs again: choose a retention longer than any client retries a request, and
+     * longer than the deduplication the application relies on. Failed entries are never deleted;
+     * pending ones are never deleted. By default done entries are kept forever: the key stays
+     * taken, which is the safe choice for idempotency, and the table grows by one row per entry.
+     *
+     * @throws IllegalArgumentException if {@code retention} is not positive
+     */
+    public Options withRetention(Duration retention) {
+      Objects.requireNonNull(retention, "retention");
+      if (retention.isNegative() || retention.isZero()) {
+        throw new IllegalArgumentException(
+            "retention must be positive: " + retention + " (journal '" + name + "')");
+      }
+      return new Options(
+          name, table, owner, lease, pollInterval, maxConcurrency, failureHandler, retention);
     }
 
     /** The journal's name. */
@@ -400,6 +437,11 @@ public sealed interface Journal permits JournalImpl {
       return Optional.ofNullable(failureHandler);
     }
 
+    /** How long done entries are kept; empty if forever (the default). */
+    public Optional<Duration> retention() {
+      return Optional.ofNullable(retention);
+    }
+
     @Override
     public String toString() {
       return "Journal.Options["
@@ -413,6 +455,7 @@ public sealed interface Journal permits JournalImpl {
           + pollInterval
           + ", maxConcurrency="
           + maxConcurrency
+          + (retention != null ? ", retention=" + retention : "")
           + "]";
     }
   }
