@@ -200,7 +200,8 @@ public interface Lifespan {
      * null} removes it. The source is called on the thread that takes the dump, never by the runner
      * itself: the dump the runner prints when it gives up waiting at the hard deadline leaves it
      * out, so a source may block briefly (one bounded query). A source that throws is left out of
-     * that dump.
+     * that dump, unless it threw {@link CancelledException}: the dumping thread was cancelled, and
+     * the dump throws it.
      *
      * <p>The default implementation ignores the source.
      */

@@ -279,7 +279,8 @@ class DurableWorkTest {
   }
 
   @Test
-  void aSourceIgnoringTheLimitIsCutAndOneThatThrowsIsLeftOut() throws Exception {
+  void aSourceIgnoringTheLimitIsCutAndOneThatFailsIsLeftOutButACancellationPropagates()
+      throws Exception {
     AtomicReference<Lifespan.Context> journal = new AtomicReference<>();
     App app =
         App.start(
@@ -306,6 +307,13 @@ class DurableWorkTest {
       String without = app.dump(false).toText();
       assertFalse(without.contains("entry '"), without);
       assertTrue(without.contains("layer 'journal' OPEN"), without);
+      journal
+          .get()
+          .listInDumps(
+              limit -> {
+                throw new CancelledException("the dumping request", "cancelled");
+              });
+      assertThrows(CancelledException.class, () -> app.dump(false), "a cancellation is kept");
       journal.get().listInDumps(null); // removes
       assertFalse(app.dump(false).toText().contains("entry '"));
     } finally {

@@ -86,7 +86,9 @@ public final class Dumper {
 
   /**
    * The items of durable work that {@code layer} lists: at most {@link TaskDump#ENTRIES_LISTED}
-   * entry nodes and every more node its source returned; nothing if it has none or it threw.
+   * entry nodes and every more node its source returned; nothing if it has none or it threw. A
+   * cancellation of the dumping thread is not swallowed: it propagates, or an interrupt is
+   * restored.
    */
   static List<Node> entries(LayerContext layer) {
     TaskDump.EntrySource source = layer.dumpSource;
@@ -94,6 +96,11 @@ public final class Dumper {
     List<Node> got;
     try {
       got = source.entries(TaskDump.ENTRIES_LISTED);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return List.of();
+    } catch (dev.lifespan.CancelledException e) {
+      throw e;
     } catch (Exception e) {
       return List.of();
     }

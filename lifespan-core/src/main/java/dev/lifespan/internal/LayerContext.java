@@ -3,6 +3,7 @@ package dev.lifespan.internal;
 import dev.lifespan.Lifespan;
 import dev.lifespan.Supervisor;
 import dev.lifespan.TaskDump;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * {@link Lifespan.Context} of one layer: {@link #proceed()} runs the layers inside this one and the
@@ -161,7 +162,7 @@ final class LayerContext implements Lifespan.Context {
     return addDurable(count, runner.durableFailed, "failed");
   }
 
-  private boolean addDurable(int count, java.util.concurrent.atomic.AtomicLong total, String what) {
+  private boolean addDurable(int count, AtomicLong total, String what) {
     if (count < 0) throw new IllegalArgumentException("durable " + what + " count < 0: " + count);
     synchronized (this) {
       if (returned) return false;
