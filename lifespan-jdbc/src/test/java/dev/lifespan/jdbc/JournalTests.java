@@ -450,6 +450,7 @@ abstract class JournalTests extends JournalContract {
     try {
       j.enqueueAndCommit("ship", "9", "");
       awaitStatus(j, "ship", "9", Entry.Status.FAILED);
+      await(() -> j.claimer().inFlight() == 0, "the failed run to end");
       j.enqueueAndCommit("confirm", "7", "");
       running.await();
       int pending = 30; // of a kind this instance does not run: they stay pending
