@@ -91,7 +91,17 @@ import java.util.function.Consumer;
  *       {@link #requestShutdown()} was called.
  * </ul>
  *
- * The codes are configurable ({@link Options#withExitCode}).
+ * <p>Durable work does not change the outcome. Layers that keep work durably (a journal) count the
+ * items they leave pending for the next start and those that failed for good ({@link
+ * Lifespan.Context#addDurablePending}, {@link Lifespan.Context#addDurableFailed}); {@link
+ * Result#durablePending()} and {@link Result#durableFailed()} sum them, and the last line says
+ * them: {@code stopped 10000 ms after the shutdown request: TERMINATED, exit code 143; 3 durable
+ * entries left pending for the next start}. An item left pending is not lost, it runs at the next
+ * start; if the grace period cut the must-finish task that was running it, that task is counted as
+ * abandoned ({@link Outcome#WORK_ABANDONED}) already. An item that failed for good was reported to
+ * its layer's failure handler, as a failed task is to its supervisor's.
+ *
+ * <p>The codes are configurable ({@link Options#withExitCode}).
  *
  * <h2>Signals and exiting</h2>
  *
@@ -196,6 +206,10 @@ public final class App {
    * @param shutdownTime from the shutdown request to the end
    * @param gaveUp whether the runner gave up waiting after the hard deadline, leaving threads
    *     running
+   * @param durablePending items of durable work (journal entries) that the layers left pending for
+   *     the next start ({@link Lifespan.Context#addDurablePending}): not done, not lost
+   * @param durableFailed items of durable work that failed for good in this run ({@link
+   *     Lifespan.Context#addDurableFailed})
    */
   public record Result(
       String application,
@@ -204,13 +218,31 @@ public final class App {
       Throwable failure,
       List<ShutdownReport> reports,
       Duration shutdownTime,
-      boolean gaveUp) {
+      boolean gaveUp,
+      int durablePending,
+      int durableFailed) {
     /** Validates and copies. */
     public Result {
       Objects.requireNonNull(application, "application");
       Objects.requireNonNull(outcome, "outcome");
       reports = List.copyOf(reports);
       Objects.requireNonNull(shutdownTime, "shutdownTime");
+      if (durablePending < 0 || durableFailed < 0) {
+        throw new IllegalArgumentException(
+            "durable counts < 0: pending " + durablePending + ", failed " + durableFailed);
+      }
+    }
+
+    /** A result without durable work: both durable counts 0. */
+    public Result(
+        String application,
+        Outcome outcome,
+        int exitCode,
+        Throwable failure,
+        List<ShutdownReport> reports,
+        Duration shutdownTime,
+        boolean gaveUp) {
+      this(application, outcome, exitCode, failure, reports, shutdownTime, gaveUp, 0, 0);
     }
 
     /** The stragglers of all reports. */

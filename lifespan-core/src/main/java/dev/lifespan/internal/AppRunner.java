@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 
@@ -60,6 +61,9 @@ public final class AppRunner {
   private final List<SupervisorImpl> supervisors = new CopyOnWriteArrayList<>(); // open ones
   private final List<ShutdownReport> reports = new CopyOnWriteArrayList<>();
   private final List<Throwable> shutdownFailures = new CopyOnWriteArrayList<>();
+
+  /** Items of durable work the layers left pending, or that failed for good; see LayerContext. */
+  final AtomicLong durablePending = new AtomicLong(), durableFailed = new AtomicLong();
 
   private volatile Thread thread;
   private volatile ScopeNode root;
@@ -163,7 +167,12 @@ public final class AppRunner {
 
   /** The application's live tree. */
   public TaskDump dump(boolean stacks) {
-    return new TaskDump(timer.now(), stacks, List.of(Dumper.of(this, stacks)));
+    return new TaskDump(timer.now(), stacks, List.of(Dumper.of(this, stacks, true)));
+  }
+
+  /** The live tree for the give-up line: without the layers' entry sources, which may block. */
+  TaskDump dumpGivingUp() {
+    return new TaskDump(timer.now(), true, List.of(Dumper.of(this, true, false)));
   }
 
   // ---- state changes and waiting for them
@@ -415,7 +424,9 @@ public final class AppRunner {
             Outcomes.withUnclean(reports, context.uncleanReports),
             gaveUp,
             Duration.ofNanos(took),
-            exitCodes);
+            exitCodes,
+            durablePending.get(),
+            durableFailed.get());
     progress.printLast(Progress.stopped(res));
     life.end(res);
   }

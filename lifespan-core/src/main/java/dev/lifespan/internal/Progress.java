@@ -139,7 +139,7 @@ final class Progress {
     return seconds(Math.max(0, s.giveUpAt() - now)) + " until the runner gives up";
   }
 
-  /** The last line: how it ended, and what was abandoned. */
+  /** The last line: how it ended, what was abandoned, and the durable work left or failed. */
   static String stopped(App.Result r) {
     StringBuilder sb = new StringBuilder("stopped");
     if (!r.shutdownTime().isZero()) {
@@ -155,6 +155,20 @@ final class Progress {
           .append(abandoned.size() == 1 ? " must-finish task" : " must-finish tasks")
           .append(" abandoned at the end of the grace period");
       appendNames(sb, abandoned);
+    }
+    int pending = r.durablePending();
+    if (pending > 0) {
+      sb.append("; ")
+          .append(pending)
+          .append(pending == 1 ? " durable entry" : " durable entries")
+          .append(" left pending for the next start");
+    }
+    int failedForGood = r.durableFailed();
+    if (failedForGood > 0) {
+      sb.append("; ")
+          .append(failedForGood)
+          .append(failedForGood == 1 ? " durable entry" : " durable entries")
+          .append(" failed for good");
     }
     int stragglers = r.stragglers().size();
     if (stragglers > 0) {
