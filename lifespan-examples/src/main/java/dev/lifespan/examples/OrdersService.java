@@ -306,12 +306,47 @@ public final class OrdersService {
           Metrics.Snapshot last = metrics.snapshot();
           say("metrics: flusher stopped; final counts: %s", last);
           if (last.taken() > last.confirmed()) {
-            say(
-                "%d confirmation(s) not done: they stay pending in the journal, and the next start"
-                    + " (or another instance on this database) confirms them",
-                last.taken() - last.confirmed());
+            // another instance on the same database may have confirmed some: ask the journal
+            long pending = pendingOfThisRun();
+            if (pending != 0) {
+              say(
+                  "%s confirmation(s) not done: they stay pending in the journal, and the next"
+                      + " start (or another instance on this database) confirms them",
+                  pending < 0 ? "some" : Long.toString(pending));
+            } else {
+              say(
+                  "%d order(s) of this run were confirmed by another instance on this database",
+                  last.taken() - last.confirmed());
+            }
           }
         });
+  }
+
+  /**
+   * How many orders taken by this run still have their confirmation pending in the journal; -1 if
+   * the database cannot say.
+   */
+  private long pendingOfThisRun() {
+    try {
+      return db(
+          DB.get(),
+          "count pending confirmations",
+          c -> {
+            try (PreparedStatement ps =
+                c.prepareStatement(
+                    "SELECT COUNT(*) FROM lifespan_journal WHERE kind = ? AND payload = ?"
+                        + " AND status = 'PENDING'")) {
+              ps.setString(1, CONFIRM);
+              ps.setString(2, owner());
+              try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+              }
+            }
+          });
+    } catch (SQLException | RuntimeException e) {
+      return -1;
+    }
   }
 
   private void flushForever(Metrics metrics) {

