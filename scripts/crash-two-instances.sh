@@ -26,8 +26,9 @@
 # entry to one confirmation, so the guarantee holds, but the work ran twice.
 #
 # Settings, from the environment: PORT_A (18082), PORT_B (18083), REQUESTS (600, to each),
-# CONCURRENCY (16, each), RATE (100, each), KILL_AFTER (200), CONFIRM_MS (1000-2000), LEASE (5s,
-# the confirmations' lease: B takes A's over this long after A's last renewal), WAIT_SECONDS (90),
+# CONCURRENCY (16, each), RATE (100, each), KILL_AFTER (200), CONFIRM_MS (1000-2000), LEASE (10s,
+# the confirmations' lease: B takes A's over this long after A's last renewal; on a machine
+# overloaded far past its cores, 5s let live instances lose leases), WAIT_SECONDS (90),
 # WORK_DIR (a new temporary directory; kept, with the logs). SKIP_BUILD=1 skips the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,7 +40,7 @@ CONCURRENCY=${CONCURRENCY:-16}
 RATE=${RATE:-100}
 KILL_AFTER=${KILL_AFTER:-200}
 CONFIRM_MS=${CONFIRM_MS:-1000-2000}
-LEASE=${LEASE:-5s}
+LEASE=${LEASE:-10s}
 WAIT_SECONDS=${WAIT_SECONDS:-90}
 WORK_DIR=${WORK_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/crash-two-instances.XXXXXX")}
 
