@@ -168,7 +168,7 @@ B=""
 say "B exited with code $exit_code, $(( $(now_ms) - signalled )) ms after SIGTERM"
 echo
 echo "---- B, the survivor (from $WORK_DIR/service-b.log)"
-grep -E 'journal|final counts|not done' "$WORK_DIR/service-b.log" | grep -v 'lease lost' || true
+grep -E 'journal|final counts|not done|another instance' "$WORK_DIR/service-b.log" | grep -v 'lease lost' || true
 lost_a=$(grep -c 'lease lost to another instance' "$WORK_DIR/service-a.log" || true)
 lost_b=$(grep -c 'lease lost to another instance' "$WORK_DIR/service-b.log" || true)
 say "runs rolled back because their lease was taken over while their instance lived: A $lost_a, B $lost_b"
