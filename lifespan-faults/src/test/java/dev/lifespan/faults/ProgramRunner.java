@@ -169,9 +169,11 @@ final class ProgramRunner {
     finalPhase = true;
     app.requestShutdown();
     Duration sinceRequest = Duration.ZERO;
+    boolean waitedAtHardDeadline = false;
     for (int i = 0; i < 40 && !ended(app); i++) {
       settle(app);
-      if (sinceRequest.equals(HARD_DEADLINE)) {
+      if (!waitedAtHardDeadline && sinceRequest.compareTo(HARD_DEADLINE) >= 0) {
+        waitedAtHardDeadline = true;
         // Everything is cancelled now, shields included, and every body ends when cancelled: the
         // application ends without more time on its clock. Moving the clock on would let the
         // runner give up on a thread that is only waiting for a processor.
