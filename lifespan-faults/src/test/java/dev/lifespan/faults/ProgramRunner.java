@@ -70,12 +70,25 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * Events are applied only once the program has <em>settled</em>: every task started, every thread
  * parked or ended, no short wait in progress. Settling is a heuristic (thread states); the checks
- * above stay sound whatever it decides.
+ * above stay sound whatever it decides, provided the fake clock never outruns a thread that was
+ * woken but has not run yet (its state still says it waits). A fast clock would reach the hard
+ * deadline and the moment the runner gives up within a few real milliseconds, and the runner would
+ * rightly give up on a thread that was only waiting for a processor (this once looked like a lost
+ * cancellation). So a waiting thread whose interrupt flag is set is not settled, and once the hard
+ * deadline has cancelled everything the application is given real time to end before the clock
+ * moves on.
  */
 final class ProgramRunner {
   static final Duration FOREVER = Duration.ofDays(1);
   static final Duration APP_GRACE = Duration.ofSeconds(3);
   static final Duration SUPERVISOR_GRACE = Duration.ofSeconds(2);
+  static final Duration APP_TEARDOWN = Duration.ofSeconds(2);
+
+  /** The application's hard deadline, counted from the shutdown request. */
+  static final Duration HARD_DEADLINE = APP_GRACE.plus(APP_TEARDOWN);
+
+  /** How far the clock moves at a time during the application's shutdown. */
+  private static final Duration STEP = Duration.ofMillis(500);
 
   private final Program program;
   private final FakeClock clock = new FakeClock();
@@ -136,7 +149,7 @@ final class ProgramRunner {
             App.Options.named("tree")
                 .withClock(clock)
                 .withGrace(APP_GRACE)
-                .withTeardownTimeout(Duration.ofSeconds(2))
+                .withTeardownTimeout(APP_TEARDOWN)
                 .withKillTimeout(Duration.ofSeconds(1))
                 .withProgressInterval(Duration.ofHours(1))
                 .withProgress(progress::add),
@@ -155,9 +168,21 @@ final class ProgramRunner {
     epoch++;
     finalPhase = true;
     app.requestShutdown();
+    Duration sinceRequest = Duration.ZERO;
+    boolean waitedAtHardDeadline = false;
     for (int i = 0; i < 40 && !ended(app); i++) {
       settle(app);
-      if (!ended(app)) clock.advance(Duration.ofMillis(500));
+      if (!waitedAtHardDeadline && sinceRequest.compareTo(HARD_DEADLINE) >= 0) {
+        waitedAtHardDeadline = true;
+        // Everything is cancelled now, shields included, and every body ends when cancelled: the
+        // application ends without more time on its clock. Moving the clock on would let the
+        // runner give up on a thread that is only waiting for a processor.
+        awaitReal(app, Duration.ofSeconds(20));
+      }
+      if (!ended(app)) {
+        clock.advance(STEP);
+        sinceRequest = sinceRequest.plus(STEP);
+      }
     }
     App.Result result = awaitReal(app, Duration.ofSeconds(20));
     if (result == null) {
@@ -195,7 +220,8 @@ final class ProgramRunner {
 
   /**
    * Waits (at most 5 s of real time) until the program has settled: the main body and every task
-   * started, no short wait in progress, every thread parked or ended, three polls in a row.
+   * started, no short wait in progress, every thread parked (with no interrupt it has yet to see)
+   * or ended, three polls in a row.
    */
   private void settle(App app) throws InterruptedException {
     long end = System.nanoTime() + Duration.ofSeconds(5).toNanos();
@@ -214,11 +240,12 @@ final class ProgramRunner {
     }
     for (Thread t : threads) {
       Thread.State st = t.getState();
-      if (st != Thread.State.WAITING
-          && st != Thread.State.TIMED_WAITING
-          && st != Thread.State.TERMINATED) {
-        return false;
-      }
+      if (st == Thread.State.TERMINATED) continue;
+      if (st != Thread.State.WAITING && st != Thread.State.TIMED_WAITING) return false;
+      // Interrupted while it waits (a cancellation reached it) but not yet running again: its state
+      // stays WAITING until it gets a processor, which on a loaded machine can take many
+      // milliseconds. Waiting cannot continue with the flag set: it is about to wake.
+      if (t.isInterrupted()) return false;
     }
     return true;
   }
