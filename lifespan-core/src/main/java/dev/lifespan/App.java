@@ -106,14 +106,18 @@ import java.util.function.Consumer;
  * <h2>Signals and exiting</h2>
  *
  * {@link #runAndExit} installs handlers for SIGINT and SIGTERM through {@code sun.misc.Signal} and
- * restores the previous ones at the end. Where those cannot be installed (the JVM reserves them,
- * e.g. with {@code -Xrs}), a JVM shutdown hook stands in: the JVM's own shutdown then waits for the
- * application. A signal that the process inherited as ignored (SIGINT for a background job of a
- * non-interactive shell) stays ignored, because the JVM cannot undo that; the runner says so at
- * startup. It calls {@code System.exit} only from the thread that called {@code runAndExit}, after
- * the application ended and its own hook was removed, never from a signal handler or a shutdown
- * hook, so it cannot deadlock with the JVM's shutdown; when the JVM is already exiting (the hook
- * fallback, or someone else called {@code System.exit}), it does not call it at all.
+ * keeps them until the process exits: a signal that arrives while it exits is ignored and cannot
+ * change the exit code (the JVM's own handlers would exit with 128 + the signal's number). The last
+ * line it prints is always the one {@code stopped ...: OUTCOME, exit code N} line; a failure's
+ * stack trace comes just before it, and nothing after it. Where the handlers cannot be installed
+ * (the JVM reserves them, e.g. with {@code -Xrs}), a JVM shutdown hook stands in: the JVM's own
+ * shutdown then waits for the application. A signal that the process inherited as ignored (SIGINT
+ * for a background job of a non-interactive shell) stays ignored, because the JVM cannot undo that;
+ * the runner says so at startup. It calls {@code System.exit} only from the thread that called
+ * {@code runAndExit}, after the application ended and its own hook was removed, never from a signal
+ * handler or a shutdown hook, so it cannot deadlock with the JVM's shutdown; when the JVM is
+ * already exiting (the hook fallback, or someone else called {@code System.exit}), it does not call
+ * it at all.
  *
  * <h2>In-process</h2>
  *
@@ -267,8 +271,8 @@ public final class App {
 
   /**
    * Runs the application as the process: installs the signal handlers, runs it on its runner
-   * thread, waits for it, restores the handlers and exits the JVM with the exit code. Prints the
-   * failure, if any, with its stack trace (once) before exiting.
+   * thread, waits for it and exits the JVM with the exit code. Prints the failure, if any, with its
+   * stack trace (once), just before the last line.
    *
    * @param body the main body; null to serve until shutdown is requested
    */

@@ -54,6 +54,7 @@ public final class AppRunner {
   final Lifecycle life;
   private final ShutdownRequests requests;
   private final AtomicBoolean finishing = new AtomicBoolean();
+  volatile boolean printsFailure; // process mode: the failure is printed before the last line
 
   private final Object startLock = new Object();
   private ScopeNode starting; // guarded by startLock: the scope of the layer starting
@@ -140,13 +141,9 @@ public final class AppRunner {
     return life.result() != null;
   }
 
+  /** Prints one progress line; dropped once the last line was printed. */
   void print(String line) {
     progress.print(line);
-  }
-
-  /** A repeated progress line of the monitor; dropped once the last line was printed. */
-  void printProgress(String line) {
-    progress.printProgress(line);
   }
 
   /** The application's clock. */
@@ -427,6 +424,11 @@ public final class AppRunner {
             exitCodes,
             durablePending.get(),
             durableFailed.get());
+    if (printsFailure && res.failure() != null && res.outcome() != App.Outcome.STARTUP_FAILED) {
+      var w = new java.io.StringWriter();
+      res.failure().printStackTrace(new java.io.PrintWriter(w));
+      print("failure:\n" + w.toString().stripTrailing());
+    }
     progress.printLast(Progress.stopped(res));
     life.end(res);
   }

@@ -31,29 +31,27 @@ final class Progress {
     this.startedAt = startedAt;
   }
 
-  /** Prints {@code message} as one line; a sink that throws is replaced by {@code System.err}. */
-  void print(String message) {
-    synchronized (this) {
-      write(message);
-    }
-  }
-
   /**
-   * Prints a repeated progress line, unless the last line was printed: the monitor may compute one
-   * while the application ends (regression: a "tearing down" line once followed the "stopped"
-   * line).
+   * Prints {@code message} as one line, unless the last line was printed: nothing follows it, not a
+   * signal's reply nor a repeated progress line computed while the application ended (regressions:
+   * a "tearing down" line, and under a storm of signals "SIGTERM received again", once followed the
+   * "stopped" line). A sink that throws is replaced by {@code System.err}.
    */
-  void printProgress(String message) {
+  void print(String message) {
     synchronized (this) {
       if (!ended) write(message);
     }
   }
 
-  /** Prints the last line; later progress lines are dropped. */
+  /**
+   * Prints the last line, once; later lines are dropped, including one the sink causes while it
+   * takes this one (it is called holding this object's lock, which its thread may take again).
+   */
   void printLast(String message) {
     synchronized (this) {
-      write(message);
+      if (ended) return;
       ended = true;
+      write(message);
     }
   }
 
