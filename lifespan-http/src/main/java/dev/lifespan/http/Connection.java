@@ -59,6 +59,7 @@ final class Connection {
   private final Socket socket;
   private final long accepted = System.nanoTime();
   private volatile int state; // see the class comment
+  private volatile boolean cutAtGraceEnd; // set by cutWriting
   private Wire wire; // this thread only
   private volatile long idleSince; // System.nanoTime() when it began to wait for a next request; 0
   // while it does not wait (the connection's thread writes it, the listener's sweep reads it)
@@ -136,6 +137,12 @@ final class Connection {
       }
     } catch (IOException e) {
       // the client went away, or the drain closed the connection: nothing to answer
+      if (cutAtGraceEnd) {
+        // A response cut because the grace period ended is work abandoned. The drain shuts the
+        // requests supervisor down next: this task waits for it, so that the shutdown finds it
+        // still running at the end of its grace, names it abandoned, and cancels this sleep.
+        CancelScope.sleep(Duration.ofDays(1));
+      }
     } finally {
       int last = (int) STATE.getAndSet(this, CUT);
       if (last == HANDLING || last == WRITING) listener.handled();
@@ -205,7 +212,10 @@ final class Connection {
    * write fail and ends the request.
    */
   void cutWriting() {
-    if (state == WRITING) close();
+    if (state == WRITING) {
+      cutAtGraceEnd = true;
+      close();
+    }
   }
 
   /** Closes the socket, whatever the state; a blocked read or write fails. */
