@@ -156,7 +156,39 @@ final class Sql {
     }
     // H2: read candidates, then claim each with an update conditional on its claim sequence. H2
     // locks the row and re-evaluates the condition of an update that waited for a concurrent one,
-    // so of two instances claiming one row, exactly one updates it.
+    // so of two instances claiming one row, exactly one updates it. The updates commit together:
+    // with WRITE_DELAY=0 every H2 commit writes the store, and a commit per row made the claim
+    // loop the journal's bottleneck.
+    boolean autoCommit = c.getAutoCommit();
+    if (!autoCommit) return claimH2(c, owner, now, leaseUntil, due, order, kinds, limit);
+    c.setAutoCommit(false);
+    try {
+      List<Claim> claims = claimH2(c, owner, now, leaseUntil, due, order, kinds, limit);
+      c.commit();
+      return claims;
+    } catch (SQLException | RuntimeException e) {
+      try {
+        c.rollback();
+      } catch (SQLException r) {
+        e.addSuppressed(r);
+      }
+      throw e;
+    } finally {
+      c.setAutoCommit(true);
+    }
+  }
+
+  /** H2's claim, in {@code c}'s transaction. */
+  private List<Claim> claimH2(
+      Connection c,
+      String owner,
+      long now,
+      long leaseUntil,
+      String due,
+      String order,
+      List<String> kinds,
+      int limit)
+      throws SQLException {
     List<Claim> candidates = new ArrayList<>();
     try (PreparedStatement p =
         c.prepareStatement("SELECT " + COLUMNS + " FROM " + t + due + order)) {
@@ -193,27 +225,27 @@ final class Sql {
    */
   Claim claimKey(Connection c, String owner, long now, long leaseUntil, String kind, String key)
       throws SQLException {
-    try (PreparedStatement p =
-        c.prepareStatement(
-            "UPDATE "
-                + t
-                + " SET lease_owner = ?, lease_until = ?, attempts = attempts + 1,"
-                + " claim_seq = claim_seq + 1 WHERE kind = ? AND entry_key = ?"
-                + " AND status = 'PENDING' AND next_at <= ?"
-                + " AND (lease_owner IS NULL OR lease_until < ?)")) {
+    // One statement that claims and returns the row: RETURNING on PostgreSQL, a data change delta
+    // table on H2 (before, an UPDATE and then a SELECT of the row).
+    String update =
+        "UPDATE "
+            + t
+            + " SET lease_owner = ?, lease_until = ?, attempts = attempts + 1,"
+            + " claim_seq = claim_seq + 1 WHERE kind = ? AND entry_key = ?"
+            + " AND status = 'PENDING' AND next_at <= ?"
+            + " AND (lease_owner IS NULL OR lease_until < ?)";
+    String sql =
+        switch (dialect) {
+          case POSTGRESQL -> update + " RETURNING " + COLUMNS;
+          case H2 -> "SELECT " + COLUMNS + " FROM FINAL TABLE (" + update + ")";
+        };
+    try (PreparedStatement p = c.prepareStatement(sql)) {
       p.setString(1, owner);
       p.setLong(2, leaseUntil);
       p.setString(3, kind);
       p.setString(4, key);
       p.setLong(5, now);
       p.setLong(6, now);
-      if (p.executeUpdate() == 0) return null;
-    }
-    try (PreparedStatement p =
-        c.prepareStatement(
-            "SELECT " + COLUMNS + " FROM " + t + " WHERE kind = ? AND entry_key = ?")) {
-      p.setString(1, kind);
-      p.setString(2, key);
       try (ResultSet r = p.executeQuery()) {
         return r.next() ? claim(r, 0) : null;
       }
