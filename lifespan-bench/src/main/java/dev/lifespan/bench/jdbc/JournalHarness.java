@@ -126,9 +126,7 @@ public final class JournalHarness {
         workers,
         warmup,
         rounds,
-        Scheduler.class.getPackage().getImplementationVersion() == null
-            ? "(version from the pom)"
-            : Scheduler.class.getPackage().getImplementationVersion());
+        dbSchedulerVersion());
     // The journal logs on System.Logger (java.util.logging here): only warnings and worse.
     JOURNAL_LOG.setLevel(java.util.logging.Level.WARNING);
 
@@ -577,6 +575,20 @@ public final class JournalHarness {
       return Double.parseDouble(s.split(" ")[0]);
     } catch (IOException | RuntimeException e) {
       return Double.NaN;
+    }
+  }
+
+  /** db-scheduler's version, from its jar's Maven properties. */
+  private static String dbSchedulerVersion() {
+    try (InputStream in =
+        Scheduler.class.getResourceAsStream(
+            "/META-INF/maven/com.github.kagkarlsson/db-scheduler/pom.properties")) {
+      if (in == null) return "(version unknown)";
+      java.util.Properties p = new java.util.Properties();
+      p.load(in);
+      return p.getProperty("version", "(version unknown)");
+    } catch (IOException e) {
+      return "(version unknown)";
     }
   }
 
