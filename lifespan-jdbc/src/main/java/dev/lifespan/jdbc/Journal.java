@@ -264,8 +264,10 @@ public sealed interface Journal permits JournalImpl {
      * Tells the journal that the transaction that wrote the entry has committed: the journal claims
      * this entry now, instead of at its next poll, and runs it as a must-finish task of the
      * application's background supervisor; also during the drain, when the journal no longer polls
-     * (see the class description). With {@linkplain Options#withMaxConcurrency max concurrency}
-     * reached, the entry waits for the next free place instead. Returns at once; idempotent; any
+     * (see the class description). While the application is ready, the claim loop does it, and
+     * claims with it every other due entry it has room for, oldest first, in one statement. With
+     * {@linkplain Options#withMaxConcurrency max concurrency} reached, or older due entries taking
+     * the room, the entry waits for the next free place instead. Returns at once; idempotent; any
      * thread. Calling it before the commit or after a rollback is harmless: the entry is then found
      * by a later poll, or never. Does nothing before the application is ready (its first poll finds
      * the entry) or after its background supervisor stopped taking tasks (the entry stays pending

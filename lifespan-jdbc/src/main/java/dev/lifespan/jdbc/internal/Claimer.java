@@ -67,6 +67,13 @@ public final class Claimer {
   private CancelScope waiting; // guarded by lock: the scope of the claim loop's wait, if waiting
 
   private volatile Supervisor background; // the application's, read by the claim loop when ready
+
+  /** Whether the claim loop runs: while it does, start() leaves its entry to the loop. */
+  private volatile boolean loopClaims;
+
+  /** start() calls left to the claim loop since its last claim. */
+  private final AtomicInteger startsForLoop = new AtomicInteger();
+
   private volatile List<String> kinds = List.of();
 
   Claimer(JournalImpl journal, Sql sql, App app, AppTime time, Lifespan.Context layer) {
@@ -104,9 +111,11 @@ public final class Claimer {
         return;
       }
       int max = journal.options.maxConcurrency();
+      loopClaims = true;
       while (app.state() == App.State.READY) {
         Instant started = time.now();
         int room = max - inFlight.get();
+        startsForLoop.set(0); // this claim takes every entry started so far, if there is room
         int claimed = room > 0 ? claimAndRun(room) : 0;
         if (retentionMillis >= 0) purge();
         polls.incrementAndGet();
@@ -114,7 +123,13 @@ public final class Claimer {
         // Absolute, from the poll's start: a wait that begins late does not push the next poll.
         awaitUntil(started.plus(journal.options.pollInterval()));
       }
+      loopClaims = false;
+      // Entries started just before readiness dropped and left to this loop are claimed now, as
+      // start() promises during the drain (a start() from here on claims by key itself).
+      int room = max - inFlight.get();
+      if (startsForLoop.getAndSet(0) > 0 && room > 0) claimAndRun(room);
     } finally {
+      loopClaims = false;
       journal.draining();
     }
   }
@@ -144,16 +159,26 @@ public final class Claimer {
   }
 
   /**
-   * {@link dev.lifespan.jdbc.Journal.Enqueued#start()}: claims and runs the entry of {@code kind}
-   * and {@code key} now, in a must-finish task of the background supervisor, whether the claim loop
-   * still runs or readiness has dropped (a request still in flight made the promise); with max
-   * concurrency reached, wakes the claim loop instead. Does nothing before the application is ready
-   * (the first poll finds the entry) or once the background supervisor takes no more tasks (the
-   * entry stays pending for the next start). Any thread; returns at once.
+   * {@link dev.lifespan.jdbc.Journal.Enqueued#start()}: while the claim loop runs, wakes it, so
+   * that it claims now every due entry it has room for, this one included unless older due entries
+   * fill the room; once readiness has dropped (a request still in flight made the promise), claims
+   * and runs the entry of {@code kind} and {@code key} itself, in a must-finish task of the
+   * background supervisor, or with max concurrency reached, wakes the claim loop instead. Does
+   * nothing before the application is ready (the first poll finds the entry) or once the background
+   * supervisor takes no more tasks (the entry stays pending for the next start). Any thread;
+   * returns at once.
    */
   void start(String kind, String key) {
     Supervisor bg = background;
     if (bg == null) return;
+    if (loopClaims) {
+      // While ready, the claim loop claims it, with whatever else is due, in one statement and one
+      // commit per batch (a claim of its own per entry cost a third commit per entry). Readiness
+      // may drop meanwhile: then the loop's end, or the code below, claims it.
+      startsForLoop.incrementAndGet();
+      wake();
+      if (loopClaims) return;
+    }
     if (inFlight.incrementAndGet() > journal.options.maxConcurrency()) {
       inFlight.decrementAndGet();
       wake();

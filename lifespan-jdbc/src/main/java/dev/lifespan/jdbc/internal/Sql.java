@@ -127,7 +127,12 @@ final class Sql {
         " WHERE status = 'PENDING' AND kind IN ("
             + String.join(", ", Collections.nCopies(kinds.size(), "?"))
             + ") AND next_at <= ? AND (lease_owner IS NULL OR lease_until < ?)";
-    String order = " ORDER BY next_at, id LIMIT ?";
+    // Ordered by the due index's own columns (status is fixed by the condition), so that both
+    // databases read that index in order and stop at the limit. "ORDER BY next_at, id" made them
+    // read and sort every pending entry at each claim: with 10,000 pending, 57 ms per claim on
+    // PostgreSQL (a sequential scan and a sort) instead of 0.35 ms. Ties in next_at come in the
+    // index's order: the row id's on H2, the rows' physical order on PostgreSQL.
+    String order = " ORDER BY status, next_at LIMIT ?";
     if (dialect == Dialect.POSTGRESQL) {
       // One statement: rows locked by a concurrent claim are skipped, not waited for; a row whose
       // claim committed meanwhile is re-checked against the condition before it is locked.
@@ -156,7 +161,39 @@ final class Sql {
     }
     // H2: read candidates, then claim each with an update conditional on its claim sequence. H2
     // locks the row and re-evaluates the condition of an update that waited for a concurrent one,
-    // so of two instances claiming one row, exactly one updates it.
+    // so of two instances claiming one row, exactly one updates it. The updates commit together:
+    // with WRITE_DELAY=0 every H2 commit writes the store, and a commit per row made the claim
+    // loop the journal's bottleneck.
+    boolean autoCommit = c.getAutoCommit();
+    if (!autoCommit) return claimH2(c, owner, now, leaseUntil, due, order, kinds, limit);
+    c.setAutoCommit(false);
+    try {
+      List<Claim> claims = claimH2(c, owner, now, leaseUntil, due, order, kinds, limit);
+      c.commit();
+      return claims;
+    } catch (SQLException | RuntimeException e) {
+      try {
+        c.rollback();
+      } catch (SQLException r) {
+        e.addSuppressed(r);
+      }
+      throw e;
+    } finally {
+      c.setAutoCommit(true);
+    }
+  }
+
+  /** H2's claim, in {@code c}'s transaction. */
+  private List<Claim> claimH2(
+      Connection c,
+      String owner,
+      long now,
+      long leaseUntil,
+      String due,
+      String order,
+      List<String> kinds,
+      int limit)
+      throws SQLException {
     List<Claim> candidates = new ArrayList<>();
     try (PreparedStatement p =
         c.prepareStatement("SELECT " + COLUMNS + " FROM " + t + due + order)) {
@@ -193,27 +230,27 @@ final class Sql {
    */
   Claim claimKey(Connection c, String owner, long now, long leaseUntil, String kind, String key)
       throws SQLException {
-    try (PreparedStatement p =
-        c.prepareStatement(
-            "UPDATE "
-                + t
-                + " SET lease_owner = ?, lease_until = ?, attempts = attempts + 1,"
-                + " claim_seq = claim_seq + 1 WHERE kind = ? AND entry_key = ?"
-                + " AND status = 'PENDING' AND next_at <= ?"
-                + " AND (lease_owner IS NULL OR lease_until < ?)")) {
+    // One statement that claims and returns the row: RETURNING on PostgreSQL, a data change delta
+    // table on H2 (before, an UPDATE and then a SELECT of the row).
+    String update =
+        "UPDATE "
+            + t
+            + " SET lease_owner = ?, lease_until = ?, attempts = attempts + 1,"
+            + " claim_seq = claim_seq + 1 WHERE kind = ? AND entry_key = ?"
+            + " AND status = 'PENDING' AND next_at <= ?"
+            + " AND (lease_owner IS NULL OR lease_until < ?)";
+    String sql =
+        switch (dialect) {
+          case POSTGRESQL -> update + " RETURNING " + COLUMNS;
+          case H2 -> "SELECT " + COLUMNS + " FROM FINAL TABLE (" + update + ")";
+        };
+    try (PreparedStatement p = c.prepareStatement(sql)) {
       p.setString(1, owner);
       p.setLong(2, leaseUntil);
       p.setString(3, kind);
       p.setString(4, key);
       p.setLong(5, now);
       p.setLong(6, now);
-      if (p.executeUpdate() == 0) return null;
-    }
-    try (PreparedStatement p =
-        c.prepareStatement(
-            "SELECT " + COLUMNS + " FROM " + t + " WHERE kind = ? AND entry_key = ?")) {
-      p.setString(1, kind);
-      p.setString(2, key);
       try (ResultSet r = p.executeQuery()) {
         return r.next() ? claim(r, 0) : null;
       }
