@@ -137,8 +137,8 @@ public final class Claimer {
   /** Claims at most {@code room} entries and starts them; returns how many it claimed. */
   private int claimAndRun(int room) {
     List<Sql.Claim> claims;
-    long now = time.nowMillis();
     try (Connection c = journal.dataSource.getConnection()) {
+      long now = time.nowMillis(); // after the connection: a slow pool must not shorten the lease
       c.setAutoCommit(true);
       claims = sql.claim(c, journal.owner, now, now + leaseMillis, kinds, room);
     } catch (SQLException e) {
@@ -199,8 +199,8 @@ public final class Claimer {
           CancelScope.call(
               CancelScope.Options.named("journal claim").shielded(),
               s -> {
-                long now = time.nowMillis();
                 try (Connection c = journal.dataSource.getConnection()) {
+                  long now = time.nowMillis(); // after the connection, as in claimAndRun
                   c.setAutoCommit(false);
                   try {
                     Sql.Claim claim =
@@ -291,7 +291,8 @@ public final class Claimer {
       if (inFlight.get() == 0) continue;
       try (Connection c = journal.dataSource.getConnection()) {
         c.setAutoCommit(true);
-        sql.renew(c, journal.owner, now.toEpochMilli() + leaseMillis);
+        // from the time read after the connection was had, as for claims
+        sql.renew(c, journal.owner, time.nowMillis() + leaseMillis);
       } catch (SQLException e) {
         journal.log(Level.WARNING, "renewing leases failed; trying again: " + e);
       }
