@@ -24,6 +24,7 @@ import org.junit.jupiter.api.Test;
  * supervisors'. The last stays {@code @Disabled} until it is understood.
  */
 class KnownBugsTest {
+  private static final Duration REAL = Duration.ofSeconds(30); // real time to wait for a wait
   private final FakeClock clock = new FakeClock();
   private final List<String> lines = new CopyOnWriteArrayList<>();
 
@@ -75,12 +76,11 @@ class KnownBugsTest {
     try {
       shielded.await();
       app.requestShutdown();
-      App.Result result = null;
-      for (int i = 0; i < 20 && result == null; i++) {
-        Thread.sleep(20); // let the shutdown reach its next timed wait
-        clock.advance(Duration.ofMillis(500));
-        result = app.await(Duration.ZERO).orElse(null);
-      }
+      clock.awaitPending(2, REAL); // sup1's grace (2 s), the monitor's progress line (1 s)
+      clock.advance(Duration.ofSeconds(2));
+      clock.awaitPending(2, REAL); // sup1's kill timeout (3 s), the monitor's progress line
+      clock.advance(Duration.ofSeconds(1));
+      App.Result result = app.await();
       // The runner exits anyway after a straggler (as for its own supervisors'), but it says so.
       assertEquals(App.Outcome.WORK_ABANDONED, result.outcome(), lines::toString);
       assertEquals(
@@ -141,12 +141,11 @@ class KnownBugsTest {
     try {
       blocked.await();
       app.requestShutdown();
-      App.Result result = null;
-      for (int i = 0; i < 20 && result == null; i++) {
-        Thread.sleep(20); // let the shutdown reach its next timed wait
-        clock.advance(Duration.ofMillis(500));
-        result = app.await(Duration.ZERO).orElse(null);
-      }
+      clock.awaitPending(2, REAL); // sup1's grace (2 s), the monitor's progress line (1 s)
+      clock.advance(Duration.ofSeconds(2));
+      clock.awaitPending(3, REAL); // sup1's kill timeout (3 s), sup3's grace (4 s), the monitor's
+      clock.advance(Duration.ofSeconds(1));
+      App.Result result = app.await();
       assertEquals(App.Outcome.WORK_ABANDONED, result.outcome(), lines::toString);
       assertTrue(result.abandoned().contains("t2"), "the must-finish 't2' abandoned: " + result);
     } finally {
