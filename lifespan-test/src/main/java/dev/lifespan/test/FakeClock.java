@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 
 /**
  * A clock whose time moves only when a test calls {@link #advance}: run an application on it
@@ -133,6 +134,39 @@ public final class FakeClock extends TimeSource {
             "FakeClock: no deadline or timed wait at or before "
                 + offset(time)
                 + " was registered within "
+                + timeout
+                + " of real time; "
+                + pending(next));
+      }
+      park(pause);
+    }
+  }
+
+  /**
+   * {@link #awaitDeadline(Instant, Duration)}, or until {@code stop} returns true, whichever comes
+   * first: for a wait the application may never begin because it ends instead ({@code () ->
+   * app.state() == App.State.STOPPED}). {@code stop} is called on this thread, between checks.
+   *
+   * @return the earliest pending deadline, at or before {@code time}; empty if {@code stop} came
+   *     first
+   * @throws AssertionError if neither happened within {@code timeout} of real time
+   * @throws InterruptedException if the calling thread is interrupted while it waits
+   */
+  public Optional<Instant> awaitDeadline(Instant time, Duration timeout, BooleanSupplier stop)
+      throws InterruptedException {
+    Objects.requireNonNull(time, "time");
+    Objects.requireNonNull(stop, "stop");
+    requirePositive(timeout);
+    long end = System.nanoTime() + timeout.toNanos();
+    for (long pause = 100_000; ; pause = Math.min(1_000_000, pause * 2)) {
+      Optional<Instant> next = nextDeadline();
+      if (next.isPresent() && !next.get().isAfter(time)) return next;
+      if (stop.getAsBoolean()) return Optional.empty();
+      if (System.nanoTime() - end >= 0) {
+        throw new AssertionError(
+            "FakeClock: no deadline or timed wait at or before "
+                + offset(time)
+                + " was registered, and the stop condition did not hold, within "
                 + timeout
                 + " of real time; "
                 + pending(next));
