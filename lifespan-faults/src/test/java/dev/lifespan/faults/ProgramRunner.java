@@ -64,8 +64,13 @@ import java.util.logging.Logger;
  * decided without knowing the scheduler's choices:
  *
  * <ul>
- *   <li>every task ends: the application ends without giving up, no stragglers, every thread the
- *       program ran on has terminated, no new thread is alive, no deadline stays registered;
+ *   <li>every task ends: the application ends without giving up, every thread the program ran on
+ *       has terminated (stragglers once the test cancelled them), no new thread is alive, no
+ *       deadline stays registered;
+ *   <li>what a shutdown leaves undone is what the {@link Model} allows: the tasks the reports name
+ *       abandoned or stragglers are among those it may name, include those it must name, and so the
+ *       outcome (if the application did not fail) is {@code WORK_ABANDONED} when the model requires
+ *       it and only when it allows it;
  *   <li>a cancellation is never swallowed: after a body swallows the interrupt of a cancellation,
  *       {@code CancelScope.checkpoint()} throws;
  *   <li>a fail-form timeout is never a cancellation: {@code withTimeout} that absorbed its own
@@ -74,13 +79,28 @@ import java.util.logging.Logger;
  *   <li>shielded and must-finish bodies complete when given time: a short wait inside a shield (or
  *       a must-finish task) is never interrupted unless the test cancelled something or moved the
  *       clock meanwhile, and a must-finish task that never blocks is never cancelled unless its
- *       supervisor's report lists it as abandoned;
+ *       supervisor's report lists it as abandoned or the supervisor escalated;
+ *   <li>restartable services restart once per failure up to their intensity, then escalate (see
+ *       {@link #checkServices});
+ *   <li>a deadline the test moved fires when the clock reaches its new time, never before (not at
+ *       its old time);
+ *   <li>{@code LifespanLocal} reads see the application's value, at any depth, and throw {@code
+ *       IllegalStateException} once the application ended;
  *   <li>the test thread's interrupt flag is clear.
  * </ul>
  *
  * Events are applied only once the program has <em>settled</em>: every task started, every thread
  * parked or ended, no short wait in progress. Settling is a heuristic (thread states); the checks
- * above stay sound whatever it decides.
+ * above stay sound whatever it decides, provided the fake clock never outruns a thread that was
+ * woken but has not run yet (its state still says it waits). A fast clock would reach the hard
+ * deadline and the moment the runner gives up within a few real milliseconds, and the runner would
+ * rightly give up on a thread that was only waiting for a processor (this once looked like a lost
+ * cancellation). So a waiting thread whose interrupt flag is set is not settled, and once the hard
+ * deadline has cancelled everything the application is given real time to end before the clock
+ * moves on. After the shutdown request the clock moves only once the shutdown monitor waits on it
+ * ({@link FakeClock#awaitDeadline(Instant, Duration, java.util.function.BooleanSupplier)}). The
+ * model's timing-dependent predictions (what must be named, exact restart counts) are checked only
+ * if every settle succeeded.
  */
 final class ProgramRunner {
   static final Duration FOREVER = Duration.ofDays(1);

@@ -34,12 +34,15 @@ import net.jqwik.api.statistics.Statistics;
 
 /**
  * Random task trees against the library's invariants (see {@link ProgramRunner} for the invariants
- * and the model). Each try generates a {@link Program} — task groups, supervisors (spawn, fork,
- * fork-and-join, must-finish), cancel scopes (plain, shielded, move-on, fail-form, shielded with a
- * timeout) nested up to three deep, bodies that return, fail (checked or not), block until
- * cancelled, swallow an interrupt, or wait a little — and up to four external events (cancel a
- * scope or group, shut a supervisor down, advance the fake clock), runs it in an application, shuts
- * the application down, and fails with the list of violated invariants. jqwik shrinks a failing
+ * and {@link Model} for what a shutdown must, may and must not leave undone). Each try generates a
+ * {@link Program} — task groups, supervisors (spawn, fork, fork-and-join, must-finish, restartable
+ * services), cancel scopes (plain, shielded, move-on, fail-form, shielded with a timeout) nested up
+ * to three deep, bodies that return, fail (checked or not), block until cancelled, swallow an
+ * interrupt, wait a little, or read a {@code LifespanLocal} — and up to four external events
+ * (cancel a scope or group, shut a supervisor down, move a scope's deadline, advance the fake
+ * clock), runs it in an application, shuts the application down, and fails with the list of
+ * violated invariants. Every shape is run: the model predicts the outcome {@code WORK_ABANDONED}
+ * and the tasks it names for the shapes where work outlasts its supervisor. jqwik shrinks a failing
  * program to a small one, printed as code.
  *
  * <p>How many programs: the JUnit configuration parameter {@code jqwik.tries.default}, which the
@@ -116,7 +119,7 @@ class TaskTreeProperties {
                     kind == Kind.SERVICE
                         ? new Child(0, kind, new Body(List.of()), s)
                         : new Child(0, kind, body));
-    return Combinators.combine(child.list().ofMaxSize(3), body(depth))
+    return Combinators.combine(child.list().ofMinSize(1).ofMaxSize(3), body(depth))
         .as((children, body) -> new Sup(0, children, body));
   }
 
