@@ -568,7 +568,9 @@ final class ProgramRunner {
                   Task<?> t = start(sup, c);
                   if (t != null && c.kind() == Kind.FORK_JOINED) joins.add(t);
                 }
-                exec(s.body(), protection);
+                // An escalation aborts the supervisor: its body and must-finish tasks are
+                // cancelled.
+                exec(s.body(), model.mayEscalate.contains(s.id()) ? null : protection);
                 for (Task<?> t : joins) {
                   try {
                     t.join();
@@ -604,7 +606,15 @@ final class ProgramRunner {
                       return null;
                     });
             case MUST_FINISH ->
-                sup.spawnMustFinish(name, () -> task(sp, c.body(), "must-finish task " + name));
+                sup.spawnMustFinish(
+                    name,
+                    () ->
+                        task(
+                            sp,
+                            c.body(),
+                            model.mayEscalate.contains(supId(sup))
+                                ? null
+                                : "must-finish task " + name));
             case SERVICE -> sup.startService(service(sup, c, sp));
           };
     } catch (IllegalStateException refused) {
