@@ -896,7 +896,11 @@ final class ProgramRunner {
     if (result.failure() != null) count(result.failure(), "the application's failure", found);
     for (Throwable t : handled) count(t, "a failure handler", found);
     for (Throwable t : joined) count(t, "a join", found);
-    for (Throwable t : shutdownThrew) count(t, "a shutdown() call", found);
+    for (Throwable t : shutdownThrew) {
+      // An escalation is thrown to every caller of shutdown() as well as to the supervisor's owner
+      // (its Supervisor.run): the owner's is the report, the others are views of it.
+      if (!(t instanceof SupervisorFailedException)) count(t, "a shutdown() call", found);
+    }
     synchronized (restarted) {
       for (Throwable t : restarted) {
         if (found.containsKey(t)) {
