@@ -878,7 +878,16 @@ final class ProgramRunner {
       if (escalatedByThis && (m != v.maxRestarts() || !v.escalates())) {
         violation(name + " escalated after " + m + " restarts for " + v + ": " + esc);
       }
-      if (v.backoffMillis() != 0 || !model.stable.contains(run.supervisor) || unsettled) continue;
+      boolean siblingEscalates =
+          services.values().stream()
+              .anyMatch(
+                  o -> o != run && o.supervisor == run.supervisor && o.child.svc().escalates());
+      if (v.backoffMillis() != 0
+          || siblingEscalates // its abort may cancel this one between runs
+          || !model.stable.contains(run.supervisor)
+          || unsettled) {
+        continue;
+      }
       if (m != Math.min(v.failures(), max)) {
         violation(
             name + " restarted " + m + " times, not " + Math.min(v.failures(), max) + ": " + v);
