@@ -69,8 +69,14 @@ class FakeClockTest {
     assertEquals(2, clock.pendingDeadlines());
     clock.advance(Duration.ofSeconds(2));
     assertEquals(App.Outcome.SUCCEEDED, app.await().outcome());
+  }
+
+  @Test
+  void awaitPendingFailsWithWhatIsPendingAfterItsTimeout() {
+    FakeClock idle = new FakeClock();
+    idle.advance(Duration.ofSeconds(2));
     AssertionError e =
-        assertThrows(AssertionError.class, () -> clock.awaitPending(1, Duration.ofMillis(20)));
+        assertThrows(AssertionError.class, () -> idle.awaitPending(1, Duration.ofMillis(20)));
     assertTrue(e.getMessage().contains("1 deadlines or timed waits expected"), e.getMessage());
     assertTrue(e.getMessage().contains("0 pending; clock PT2S since its start"), e.getMessage());
   }
