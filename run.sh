@@ -8,8 +8,10 @@
 #                          (the orders and shutdown demos list their options with --help)
 #   ./run.sh test          format check, compile and run every module's tests
 #   ./run.sh faults        the long fault suites (RELIABILITY.md): 10,000 random task trees
-#                          (TRIES=N to change), then the jcstress races (JCSTRESS_MODE=quick|
-#                          default|tough, default quick); ends with 'N passed, N failed'
+#                          (TRIES=N to change), the jcstress races (JCSTRESS_MODE=quick|
+#                          default|tough, default quick), then the signal storms on real
+#                          processes, each run 20 times (STORMS=N); ends with 'N passed,
+#                          N failed', its table in lifespan-faults/target/faults-run.md
 #   ./run.sh bench ...     build the JMH benchmarks and run them (arguments go to JMH)
 #   ./run.sh mvn ...       any Maven command, with the JDK this script selects
 #   ./run.sh java ...      the selected JDK's java (for the harnesses in BENCHMARKS.md)
@@ -103,8 +105,11 @@ case "$cmd" in
     fi
     rows+=("| random task trees (jqwik) | $tries trees | $(($(date +%s) - start)) s | $verdict |")
     start=$(date +%s)
-    "${MVN[@]}" -q -P jcstress -pl lifespan-jcstress -am -DskipTests -Dspotless.check.skip=true package
+    # a build that fails leaves no results: counted below as a failure, and the storms still run
+    "${MVN[@]}" -q -P jcstress -pl lifespan-jcstress -am -DskipTests -Dspotless.check.skip=true \
+      package || true
     log=lifespan-jcstress/target/jcstress.log
+    rm -rf lifespan-jcstress/target/jcstress-results
     set +e
     # from target/, where jcstress also writes its result blob
     (cd lifespan-jcstress/target && java -jar jcstress.jar -m "$mode" -r jcstress-results) 2>&1 |
@@ -118,11 +123,56 @@ case "$cmd" in
     [ $((ok + bad)) -gt 0 ] || bad=1 # no test ran: the harness itself failed
     passed=$((passed + ok)); failed=$((failed + bad))
     rows+=("| jcstress races (mode $mode) | $((ok + bad)) runs of $(grep -c . lifespan-jcstress/target/classes/META-INF/TestList 2>/dev/null || echo '?') tests | $(($(date +%s) - start)) s | $ok passed, $bad failed |")
-    rows+=("| signal storms on real processes | not yet written | | |")
+    # Per test, from its page of the HTML report: one status cell per run (OK, FAILED, ...) and
+    # one count per observed state and run, summed into the test's samples.
+    jc_rows=()
+    for page in lifespan-jcstress/target/jcstress-results/*.html; do
+      [ -f "$page" ] && [ "${page##*/}" != index.html ] || continue
+      test=${page##*/}; test=${test%.html}; test=${test#dev.lifespan.jcstress.}
+      samples=$({ grep -oE "bgColor=[^>]*>[0-9,]+</td>" "$page" || true; } | sed -E 's/.*>([0-9,]+)<.*/\1/; s/,//g' |
+        awk '{ s += $1 } END { print s + 0 }' | sed -E ':a; s/([0-9])([0-9]{3})($|,)/\1,\2\3/; ta')
+      jc_runs=$(grep -cE "bgColor='[a-z ]+'>[A-Z_ ]+</td>" "$page" || true)
+      jc_bad=$({ grep -E "bgColor='[a-z ]+'>[A-Z_ ]+</td>" "$page" || true; } | grep -vc ">OK</td>" || true)
+      jc_rows+=("| $test | $jc_runs | $samples | $((jc_runs - jc_bad)) passed, $jc_bad failed |")
+    done
+    # Signal storms: SignalStormTest writes one line per storm to signal-storms.tsv:
+    # name, runs, passed, failed, slowest exit after the first signal (ms).
+    storms=${STORMS:-20}
+    tsv=lifespan-faults/target/signal-storms.tsv
+    rm -f "$tsv"
+    start=$(date +%s)
+    storms_ok=true
+    "${MVN[@]}" verify -pl lifespan-faults -am -Dspotless.check.skip=true \
+        -Dtest='SignalStormTest' -Dsurefire.failIfNoSpecifiedTests=false \
+        -Dlifespan.faults.storms="$storms" || storms_ok=false
+    took=$(($(date +%s) - start))
+    kinds=0 runs=0 ok=0 bad=0 storm_rows=()
+    if [ -f "$tsv" ]; then
+      while IFS=$'\t' read -r name n p f slowest; do
+        kinds=$((kinds + 1)); runs=$((runs + n)); ok=$((ok + p)); bad=$((bad + f))
+        storm_rows+=("| $name | $n | $slowest ms | $p passed, $f failed |")
+      done <"$tsv"
+    fi
+    # the build or the test class failed outside the storms: count that as one failure
+    if [ "$storms_ok" = false ] && [ "$bad" -eq 0 ]; then bad=1; fi
+    passed=$((passed + ok)); failed=$((failed + bad))
+    rows+=("| signal storms on real processes | $kinds storms × $storms = $runs runs | $took s | $ok passed, $bad failed |")
     {
       echo "| suite | size | time | result |"
       echo "| --- | --- | --- | --- |"
       printf '%s\n' "${rows[@]}"
+      if [ ${#jc_rows[@]} -gt 0 ]; then
+        echo
+        echo "| jcstress test | runs (JVM configurations) | samples | result |"
+        echo "| --- | --- | --- | --- |"
+        printf '%s\n' "${jc_rows[@]}"
+      fi
+      if [ ${#storm_rows[@]} -gt 0 ]; then
+        echo
+        echo "| signal storm | runs | slowest exit after the first signal | result |"
+        echo "| --- | --- | --- | --- |"
+        printf '%s\n' "${storm_rows[@]}"
+      fi
       echo
       echo "$passed passed, $failed failed"
     } | tee "$out"

@@ -4,6 +4,8 @@
 # compared with what the clients saw.
 #
 #   scripts/crash-under-load.sh
+#   scripts/crash-under-load.sh --two-instances   two instances on one PostgreSQL database, one
+#                                                  killed: scripts/crash-two-instances.sh
 #
 # Steps: build; start the service in the background on a fresh H2 database; wait until
 # /health/ready answers 200; start the load (REQUESTS requests, CONCURRENCY at once, RATE started
@@ -23,6 +25,9 @@
 # new temporary directory; kept, with the services' logs). SKIP_BUILD=1 skips the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if [ "${1:-}" = --two-instances ]; then exec scripts/crash-two-instances.sh; fi
+[ $# -eq 0 ] || { echo "crash-under-load.sh: unknown argument '$1' (--two-instances, or none)" >&2; exit 2; }
 
 PORT=${PORT:-18081}
 REQUESTS=${REQUESTS:-2000}

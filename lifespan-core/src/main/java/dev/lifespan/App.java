@@ -91,19 +91,33 @@ import java.util.function.Consumer;
  *       {@link #requestShutdown()} was called.
  * </ul>
  *
- * The codes are configurable ({@link Options#withExitCode}).
+ * <p>Durable work does not change the outcome. Layers that keep work durably (a journal) count the
+ * items they leave pending for the next start and those that failed for good ({@link
+ * Lifespan.Context#addDurablePending}, {@link Lifespan.Context#addDurableFailed}); {@link
+ * Result#durablePending()} and {@link Result#durableFailed()} sum them, and the last line says
+ * them: {@code stopped 10000 ms after the shutdown request: TERMINATED, exit code 143; 3 durable
+ * entries left pending for the next start}. An item left pending is not lost, it runs at the next
+ * start; if the grace period cut the must-finish task that was running it, that task is counted as
+ * abandoned ({@link Outcome#WORK_ABANDONED}) already. An item that failed for good was reported to
+ * its layer's failure handler, as a failed task is to its supervisor's.
+ *
+ * <p>The codes are configurable ({@link Options#withExitCode}).
  *
  * <h2>Signals and exiting</h2>
  *
  * {@link #runAndExit} installs handlers for SIGINT and SIGTERM through {@code sun.misc.Signal} and
- * restores the previous ones at the end. Where those cannot be installed (the JVM reserves them,
- * e.g. with {@code -Xrs}), a JVM shutdown hook stands in: the JVM's own shutdown then waits for the
- * application. A signal that the process inherited as ignored (SIGINT for a background job of a
- * non-interactive shell) stays ignored, because the JVM cannot undo that; the runner says so at
- * startup. It calls {@code System.exit} only from the thread that called {@code runAndExit}, after
- * the application ended and its own hook was removed, never from a signal handler or a shutdown
- * hook, so it cannot deadlock with the JVM's shutdown; when the JVM is already exiting (the hook
- * fallback, or someone else called {@code System.exit}), it does not call it at all.
+ * keeps them until the process exits: a signal that arrives while it exits is ignored and cannot
+ * change the exit code (the JVM's own handlers would exit with 128 + the signal's number). The last
+ * line it prints is always the one {@code stopped ...: OUTCOME, exit code N} line; a failure's
+ * stack trace comes just before it, and nothing after it. Where the handlers cannot be installed
+ * (the JVM reserves them, e.g. with {@code -Xrs}), a JVM shutdown hook stands in: the JVM's own
+ * shutdown then waits for the application. A signal that the process inherited as ignored (SIGINT
+ * for a background job of a non-interactive shell) stays ignored, because the JVM cannot undo that;
+ * the runner says so at startup. It calls {@code System.exit} only from the thread that called
+ * {@code runAndExit}, after the application ended and its own hook was removed, never from a signal
+ * handler or a shutdown hook, so it cannot deadlock with the JVM's shutdown; when the JVM is
+ * already exiting (the hook fallback, or someone else called {@code System.exit}), it does not call
+ * it at all.
  *
  * <h2>In-process</h2>
  *
@@ -196,6 +210,10 @@ public final class App {
    * @param shutdownTime from the shutdown request to the end
    * @param gaveUp whether the runner gave up waiting after the hard deadline, leaving threads
    *     running
+   * @param durablePending items of durable work (journal entries) that the layers left pending for
+   *     the next start ({@link Lifespan.Context#addDurablePending}): not done, not lost
+   * @param durableFailed items of durable work that failed for good in this run ({@link
+   *     Lifespan.Context#addDurableFailed})
    */
   public record Result(
       String application,
@@ -204,13 +222,31 @@ public final class App {
       Throwable failure,
       List<ShutdownReport> reports,
       Duration shutdownTime,
-      boolean gaveUp) {
+      boolean gaveUp,
+      int durablePending,
+      int durableFailed) {
     /** Validates and copies. */
     public Result {
       Objects.requireNonNull(application, "application");
       Objects.requireNonNull(outcome, "outcome");
       reports = List.copyOf(reports);
       Objects.requireNonNull(shutdownTime, "shutdownTime");
+      if (durablePending < 0 || durableFailed < 0) {
+        throw new IllegalArgumentException(
+            "durable counts < 0: pending " + durablePending + ", failed " + durableFailed);
+      }
+    }
+
+    /** A result without durable work: both durable counts 0. */
+    public Result(
+        String application,
+        Outcome outcome,
+        int exitCode,
+        Throwable failure,
+        List<ShutdownReport> reports,
+        Duration shutdownTime,
+        boolean gaveUp) {
+      this(application, outcome, exitCode, failure, reports, shutdownTime, gaveUp, 0, 0);
     }
 
     /** The stragglers of all reports. */
@@ -235,8 +271,8 @@ public final class App {
 
   /**
    * Runs the application as the process: installs the signal handlers, runs it on its runner
-   * thread, waits for it, restores the handlers and exits the JVM with the exit code. Prints the
-   * failure, if any, with its stack trace (once) before exiting.
+   * thread, waits for it and exits the JVM with the exit code. Prints the failure, if any, with its
+   * stack trace (once), just before the last line.
    *
    * @param body the main body; null to serve until shutdown is requested
    */

@@ -141,5 +141,70 @@ public interface Lifespan {
      * @throws IllegalStateException after it was shut down
      */
     Supervisor supervisor();
+
+    /**
+     * Counts {@code count} items of durable work that this layer leaves for the next start: work
+     * that was promised and is kept durably (entries of a journal, say), which this run did not
+     * finish and the next start of the application runs. It is not lost, so it does not change the
+     * application's {@link App.Outcome}: the must-finish task that was running it, if the end of
+     * the grace period cut it, is counted as abandoned already. The application's {@link
+     * App.Result#durablePending()} is the sum of all layers' counts, and its last line says it:
+     * {@code ...: TERMINATED, exit code 143; 3 durable entries left pending for the next start}.
+     *
+     * <p>Any thread, any number of times: each call adds to the count, like {@link
+     * java.util.concurrent.atomic.AtomicInteger#addAndGet}. A call counts if it happens before this
+     * layer's code returns (the result is made after every layer returned), typically during
+     * teardown, after {@link #proceed()} returned; a call after that counts nothing and returns
+     * false. Allocates nothing.
+     *
+     * <p>The default implementation, for contexts not run by an {@link App}, counts nothing and
+     * returns false.
+     *
+     * @param count how many items; 0 counts nothing
+     * @return whether the items were counted: false if this layer's code had returned
+     * @throws IllegalArgumentException if {@code count < 0}
+     */
+    default boolean addDurablePending(int count) {
+      if (count < 0) throw new IllegalArgumentException("durable pending count < 0: " + count);
+      return false;
+    }
+
+    /**
+     * Counts {@code count} items of durable work of this layer that failed for good in this run:
+     * retried as often as allowed, then given up and reported (to a failure handler, say). Like a
+     * task that failed, they do not change the application's {@link App.Outcome}; the application's
+     * {@link App.Result#durableFailed()} is the sum of all layers' counts, and its last line says
+     * it: {@code ...; 1 durable entry failed for good}. Threads, repeated calls and the return
+     * value as for {@link #addDurablePending(int)}: a layer calls it as each item fails, from the
+     * thread that ran it.
+     *
+     * <p>The default implementation counts nothing and returns false.
+     *
+     * @param count how many items; 0 counts nothing
+     * @return whether the items were counted: false if this layer's code had returned
+     * @throws IllegalArgumentException if {@code count < 0}
+     */
+    default boolean addDurableFailed(int count) {
+      if (count < 0) throw new IllegalArgumentException("durable failed count < 0: " + count);
+      return false;
+    }
+
+    /**
+     * Lists this layer's items of durable work in dumps of the application ({@link App#dump},
+     * {@link TaskDump#capture}): while the layer runs, each such dump calls {@code source} with a
+     * limit ({@value TaskDump#ENTRIES_LISTED}) and lists the nodes it returns under this layer's
+     * {@link TaskDump.Kind#LAYER} node, after the layer's supervisor and before the inner layers;
+     * see {@link TaskDump.EntrySource} for what it returns.
+     *
+     * <p>Any thread, at any time while the layer runs; a second call replaces the source, {@code
+     * null} removes it. The source is called on the thread that takes the dump, never by the runner
+     * itself: the dump the runner prints when it gives up waiting at the hard deadline leaves it
+     * out, so a source may block briefly (one bounded query). A source that throws is left out of
+     * that dump, unless it threw {@link CancelledException}: the dumping thread was cancelled, and
+     * the dump throws it.
+     *
+     * <p>The default implementation ignores the source.
+     */
+    default void listInDumps(TaskDump.EntrySource source) {}
   }
 }

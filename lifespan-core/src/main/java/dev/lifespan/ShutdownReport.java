@@ -15,7 +15,8 @@ import java.util.Objects;
  * @param failed tasks that ended with a failure (reported to the failure handler or their joiner)
  * @param abandoned the names of the must-finish tasks still running when the grace period ended,
  *     which the shutdown then cancelled: work that was promised and not done (they are counted in
- *     {@code cancelled}, {@code failed} or {@code stragglers} by how they then ended)
+ *     {@code cancelled}, {@code failed} or {@code stragglers} by how they then ended), oldest
+ *     first; then those of supervisors nested inside them, cancelled with them
  * @param stragglers tasks that were still running when the shutdown returned
  * @param took how long the shutdown took
  */

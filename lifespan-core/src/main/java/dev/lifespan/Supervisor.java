@@ -36,10 +36,12 @@ import java.util.concurrent.ThreadFactory;
  * {@link #shutdown(Duration)} refuses new tasks, cancels the ordinary ones, waits for the
  * <em>must-finish</em> tasks ({@link #spawnMustFinish}, which the supervisor's cancellation does
  * not reach) until the grace period ends, then cancels those too and waits at most the kill
- * timeout. It returns a {@link ShutdownReport}, naming the stragglers that ignored cancellation. It
- * may be called from any thread, any number of times; every caller gets the report of the one
- * shutdown. {@link #close()} is {@code shutdown} with the configured grace. {@link #awaitIdle()}
- * waits for all tasks without cancelling anything.
+ * timeout. The grace period is one budget for all the work under it: must-finish tasks of
+ * supervisors nested inside a must-finish task (at any depth) are cancelled when it ends too, not
+ * given a grace of their own that would start only then. It returns a {@link ShutdownReport},
+ * naming the stragglers that ignored cancellation. It may be called from any thread, any number of
+ * times; every caller gets the report of the one shutdown. {@link #close()} is {@code shutdown}
+ * with the configured grace. {@link #awaitIdle()} waits for all tasks without cancelling anything.
  *
  * <h2>Structure and cancellation</h2>
  *

@@ -45,6 +45,12 @@ import java.util.Objects;
  * opened where they were opened. Plain {@link CancelScope}s are not nodes: what is opened inside
  * one appears under the task or owner the scope belongs to. Tasks that ended are not listed.
  *
+ * <p>A running application is an {@link Kind#APP} node, its running layers {@link Kind#LAYER} nodes
+ * nested in order. Under a layer come its supervisor, then the items of durable work that the layer
+ * lists ({@link Lifespan.Context#listInDumps}): at most {@value #ENTRIES_LISTED} {@link Kind#ENTRY}
+ * nodes and, per state, a {@link Kind#MORE} node counting the items not listed; then the inner
+ * layer.
+ *
  * <p>Per node: {@link Node#kind() kind}, {@link Node#name() name}, {@link Node#state() state},
  * {@link Node#age() age}, whether it is a {@link Node#mustFinish() must-finish} task, whether a
  * {@link Node#cancelled() cancellation} has reached it, its {@link Node#children() children}, and,
@@ -61,7 +67,9 @@ import java.util.Objects;
  * task's stack trace is taken when the walk reaches it and shows one moment of a moving thread, and
  * ages are measured from one instant, {@link #takenAt()}. Taking a dump is safe from any thread,
  * including a task's own, and never blocks on a task; it costs time proportional to the number of
- * live tasks, plus one stack walk per task when stack traces are requested.
+ * live tasks, plus one stack walk per task when stack traces are requested, plus what the layers'
+ * entry sources take (one bounded query each, at most). Items of durable work are read by their
+ * layer's source as of when the walk reaches it.
  *
  * @param takenAt when the dump was taken
  * @param withStackTraces whether the tasks' stack traces were requested
@@ -86,19 +94,55 @@ public record TaskDump(Instant takenAt, boolean withStackTraces, List<Node> root
     /** A {@link TaskGroup}. */
     GROUP,
     /** A {@link Task}. */
-    TASK;
+    TASK,
+    /**
+     * An item of durable work that a layer keeps (a journal entry), listed under its layer by the
+     * layer's {@link EntrySource}: its name identifies it (a journal's {@code kind/key}), its state
+     * is {@code PENDING}, {@code RUNNING} or {@code FAILED}, its age counts from when it was
+     * enqueued, or, running, from when this application claimed it.
+     */
+    ENTRY,
+    /**
+     * The items of durable work in one state that a layer did not list, so that a dump of a table
+     * of 100,000 pending entries stays small: its name is how many they are, in decimal ({@code
+     * 99980}), its state theirs, its age that of the oldest of them.
+     */
+    MORE;
 
     /**
      * The kind's name as dumps show it: {@code app}, {@code layer}, {@code supervisor}, {@code
-     * group} or {@code task}.
+     * group}, {@code task}, {@code entry} or {@code more}.
      */
     public String label() {
       return name().toLowerCase(Locale.ROOT);
     }
   }
 
+  /** At most how many {@link Kind#ENTRY} nodes a dump lists under one layer. */
+  public static final int ENTRIES_LISTED = 20;
+
   /**
-   * One supervisor, task group or task.
+   * Where a dump finds a layer's items of durable work; see {@link
+   * Lifespan.Context#listInDumps(EntrySource)}.
+   */
+  @FunctionalInterface
+  public interface EntrySource {
+    /**
+     * The items to list under the layer's node, now: at most {@code limit} {@link Kind#ENTRY} nodes
+     * ({@link Node#entry}), then, for each state of which some items are not listed, one {@link
+     * Kind#MORE} node ({@link Node#more}). A dump keeps the first {@code limit} entry nodes and
+     * every more node of the list. Called on the thread that takes the dump, which waits for it:
+     * read an in-memory view, or make one bounded query.
+     *
+     * @param limit at most how many entry nodes to return
+     * @throws Exception if the items cannot be read; the dump then leaves them out
+     */
+    List<Node> entries(int limit) throws Exception;
+  }
+
+  /**
+   * One node of the tree: an application, a layer, a supervisor, a task group, a task, or an item
+   * of durable work.
    *
    * @param kind what the node stands for
    * @param name its name
@@ -132,6 +176,43 @@ public record TaskDump(Instant takenAt, boolean withStackTraces, List<Node> root
       children = List.copyOf(children);
       stackTrace = List.copyOf(stackTrace);
     }
+
+    /**
+     * A {@link Kind#ENTRY} node: an item of durable work called {@code name}, in {@code state},
+     * {@code age} old; negative ages (clocks apart) are zero.
+     */
+    public static Node entry(String name, String state, Duration age) {
+      Objects.requireNonNull(age, "age");
+      return new Node(
+          Kind.ENTRY,
+          name,
+          state,
+          age.isNegative() ? Duration.ZERO : age,
+          false,
+          false,
+          List.of(),
+          List.of());
+    }
+
+    /**
+     * A {@link Kind#MORE} node: {@code count} items of durable work in {@code state} not listed,
+     * the oldest of them {@code oldest} old.
+     *
+     * @throws IllegalArgumentException if {@code count < 1}
+     */
+    public static Node more(long count, String state, Duration oldest) {
+      if (count < 1) throw new IllegalArgumentException("more count < 1: " + count);
+      Objects.requireNonNull(oldest, "oldest");
+      return new Node(
+          Kind.MORE,
+          Long.toString(count),
+          state,
+          oldest.isNegative() ? Duration.ZERO : oldest,
+          false,
+          false,
+          List.of(),
+          List.of());
+    }
   }
 
   /**
@@ -160,11 +241,13 @@ public record TaskDump(Instant takenAt, boolean withStackTraces, List<Node> root
 
   /**
    * The dump as text: one line per node, indented two spaces per level, as {@code kind 'name' STATE
-   * age}, then {@code must-finish} and {@code cancelled} when they apply, and for a supervisor or
-   * group the number of its running tasks ({@code , 3 tasks}); each requested stack frame on its
-   * own line below its task, as {@code at frame}, indented two levels deeper than the task. Ages
-   * read {@code 850 ms}, {@code 1.2 s}, or whole seconds from 100 s on. Control characters in names
-   * are escaped as in Java. Empty if nothing is live; each line ends with a line feed.
+   * age} (an item of durable work reads {@code entry 'confirm/7' PENDING 3.4 s}, the items not
+   * listed {@code more '99980' PENDING 2.1 s}), then {@code must-finish} and {@code cancelled} when
+   * they apply, and for a supervisor or group the number of its running tasks ({@code , 3 tasks});
+   * each requested stack frame on its own line below its task, as {@code at frame}, indented two
+   * levels deeper than the task. Ages read {@code 850 ms}, {@code 1.2 s}, or whole seconds from 100
+   * s on. Control characters in names are escaped as in Java. Empty if nothing is live; each line
+   * ends with a line feed.
    */
   public String toText() {
     StringBuilder sb = new StringBuilder();
@@ -174,13 +257,13 @@ public record TaskDump(Instant takenAt, boolean withStackTraces, List<Node> root
 
   /**
    * The dump as one line of JSON (RFC 8259): {@code {"takenAt": ISO-8601 string, "stackTraces":
-   * boolean, "roots": [node...]}}, each node {@code {"kind": "supervisor" | "group" | "task",
-   * "name": string, "state": string, "ageMillis": number, "mustFinish": boolean, "cancelled":
-   * boolean, "stackTrace": [string...], "children": [node...]}}, where {@code "stackTrace"} is only
-   * present on tasks, and only when stack traces were requested: one {@link
-   * StackTraceElement#toString()} per frame, innermost first. Names are escaped as JSON requires;
-   * unpaired surrogates, U+2028 and U+2029 are escaped too, so the text encodes to valid UTF-8 and
-   * embeds in JavaScript.
+   * boolean, "roots": [node...]}}, each node {@code {"kind": "app" | "layer" | "supervisor" |
+   * "group" | "task" | "entry" | "more", "name": string, "state": string, "ageMillis": number,
+   * "mustFinish": boolean, "cancelled": boolean, "stackTrace": [string...], "children":
+   * [node...]}}, where {@code "stackTrace"} is only present on tasks, and only when stack traces
+   * were requested: one {@link StackTraceElement#toString()} per frame, innermost first. Names are
+   * escaped as JSON requires; unpaired surrogates, U+2028 and U+2029 are escaped too, so the text
+   * encodes to valid UTF-8 and embeds in JavaScript.
    */
   public String toJson() {
     StringBuilder sb = new StringBuilder();

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 
@@ -53,6 +54,7 @@ public final class AppRunner {
   final Lifecycle life;
   private final ShutdownRequests requests;
   private final AtomicBoolean finishing = new AtomicBoolean();
+  volatile boolean printsFailure; // process mode: the failure is printed before the last line
 
   private final Object startLock = new Object();
   private ScopeNode starting; // guarded by startLock: the scope of the layer starting
@@ -60,6 +62,9 @@ public final class AppRunner {
   private final List<SupervisorImpl> supervisors = new CopyOnWriteArrayList<>(); // open ones
   private final List<ShutdownReport> reports = new CopyOnWriteArrayList<>();
   private final List<Throwable> shutdownFailures = new CopyOnWriteArrayList<>();
+
+  /** Items of durable work the layers left pending, or that failed for good; see LayerContext. */
+  final AtomicLong durablePending = new AtomicLong(), durableFailed = new AtomicLong();
 
   private volatile Thread thread;
   private volatile ScopeNode root;
@@ -136,13 +141,9 @@ public final class AppRunner {
     return life.result() != null;
   }
 
+  /** Prints one progress line; dropped once the last line was printed. */
   void print(String line) {
     progress.print(line);
-  }
-
-  /** A repeated progress line of the monitor; dropped once the last line was printed. */
-  void printProgress(String line) {
-    progress.printProgress(line);
   }
 
   /** The application's clock. */
@@ -163,7 +164,12 @@ public final class AppRunner {
 
   /** The application's live tree. */
   public TaskDump dump(boolean stacks) {
-    return new TaskDump(timer.now(), stacks, List.of(Dumper.of(this, stacks)));
+    return new TaskDump(timer.now(), stacks, List.of(Dumper.of(this, stacks, true)));
+  }
+
+  /** The live tree for the give-up line: without the layers' entry sources, which may block. */
+  TaskDump dumpGivingUp() {
+    return new TaskDump(timer.now(), true, List.of(Dumper.of(this, true, false)));
   }
 
   // ---- state changes and waiting for them
@@ -415,7 +421,14 @@ public final class AppRunner {
             Outcomes.withUnclean(reports, context.uncleanReports),
             gaveUp,
             Duration.ofNanos(took),
-            exitCodes);
+            exitCodes,
+            durablePending.get(),
+            durableFailed.get());
+    if (printsFailure && res.failure() != null && res.outcome() != App.Outcome.STARTUP_FAILED) {
+      var w = new java.io.StringWriter();
+      res.failure().printStackTrace(new java.io.PrintWriter(w));
+      print("failure:\n" + w.toString().stripTrailing());
+    }
     progress.printLast(Progress.stopped(res));
     life.end(res);
   }

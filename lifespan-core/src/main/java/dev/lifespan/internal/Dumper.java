@@ -19,27 +19,32 @@ import java.util.Set;
  */
 public final class Dumper {
   private final boolean stacks;
+  private final boolean entries; // call the layers' entry sources
   private final long now = System.nanoTime();
 
   /** Owners already listed: a tree read while it changes must not list one twice. */
   private final Set<ScopeNode> seen = Collections.newSetFromMap(new IdentityHashMap<>());
 
-  private Dumper(boolean stacks) {
+  private Dumper(boolean stacks, boolean entries) {
     this.stacks = stacks;
+    this.entries = entries;
   }
 
   /** The trees of all running applications, then all top-level owners, oldest first. */
   public static List<Node> roots(boolean stacks) {
-    Dumper d = new Dumper(stacks);
+    Dumper d = new Dumper(stacks, true);
     List<Node> out = new ArrayList<>();
     for (AppRunner a : Roots.apps()) out.add(d.app(a));
     for (TaskOwner o : Roots.snapshot()) d.owner(o, out);
     return out;
   }
 
-  /** The tree of one application. */
-  public static Node of(AppRunner a, boolean stacks) {
-    return new Dumper(stacks).app(a);
+  /**
+   * The tree of one application; with the items of durable work its layers list if {@code entries}
+   * (not when the runner gives up: a layer's source may block).
+   */
+  public static Node of(AppRunner a, boolean stacks, boolean entries) {
+    return new Dumper(stacks, entries).app(a);
   }
 
   private Node app(AppRunner a) {
@@ -60,6 +65,14 @@ public final class Dumper {
   private Node layer(ScopeNode s, Roots.Layer layer) {
     List<Node> children = new ArrayList<>();
     nested(s, children);
+    if (entries) {
+      // after the layer's own supervisor, before the inner layer (always the last child if any)
+      int at =
+          !children.isEmpty() && children.getLast().kind() == Kind.LAYER
+              ? children.size() - 1
+              : children.size();
+      children.addAll(at, entries(layer.context()));
+    }
     return new Node(
         Kind.LAYER,
         layer.name(),
@@ -71,10 +84,41 @@ public final class Dumper {
         List.of());
   }
 
+  /**
+   * The items of durable work that {@code layer} lists: at most {@link TaskDump#ENTRIES_LISTED}
+   * entry nodes and every more node its source returned; nothing if it has none or it threw. A
+   * cancellation of the dumping thread is not swallowed: it propagates, or an interrupt is
+   * restored.
+   */
+  static List<Node> entries(LayerContext layer) {
+    TaskDump.EntrySource source = layer.dumpSource;
+    if (source == null) return List.of();
+    List<Node> got;
+    try {
+      got = source.entries(TaskDump.ENTRIES_LISTED);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return List.of();
+    } catch (dev.lifespan.CancelledException e) {
+      throw e;
+    } catch (Exception e) {
+      return List.of();
+    }
+    if (got == null) return List.of();
+    List<Node> out = new ArrayList<>(Math.min(got.size(), TaskDump.ENTRIES_LISTED + 3));
+    int listed = 0;
+    for (Node n : got) {
+      if (n == null) continue;
+      if (n.kind() == Kind.MORE) out.add(n);
+      else if (n.kind() == Kind.ENTRY && listed++ < TaskDump.ENTRIES_LISTED) out.add(n);
+    }
+    return out;
+  }
+
   /** The tree of one supervisor. */
   public static Node of(SupervisorImpl s, boolean stacks) {
     List<Node> out = new ArrayList<>(1);
-    new Dumper(stacks).owner(s, out);
+    new Dumper(stacks, true).owner(s, out);
     return out.getFirst();
   }
 

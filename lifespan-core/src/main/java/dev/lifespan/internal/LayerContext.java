@@ -2,6 +2,8 @@ package dev.lifespan.internal;
 
 import dev.lifespan.Lifespan;
 import dev.lifespan.Supervisor;
+import dev.lifespan.TaskDump;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * {@link Lifespan.Context} of one layer: {@link #proceed()} runs the layers inside this one and the
@@ -10,7 +12,9 @@ import dev.lifespan.Supervisor;
  *
  * <p>{@link #proceeded} and {@link #misuse} belong to the runner thread; {@link #returned}, {@link
  * #supervisor} and {@link #supervisorStopped} are guarded by this object, because {@link
- * #supervisor()} may be called from any thread of the application.
+ * #supervisor()} may be called from any thread of the application. The durable-work counts are
+ * added under the same lock, so that an addition either happens before the layer returned (and
+ * before the runner makes the result) or is refused.
  */
 final class LayerContext implements Lifespan.Context {
   private final AppRunner runner;
@@ -23,6 +27,7 @@ final class LayerContext implements Lifespan.Context {
   private boolean returned; // guarded by this
   private SupervisorImpl supervisor; // guarded by this
   private boolean supervisorStopped; // guarded by this
+  volatile TaskDump.EntrySource dumpSource; // read by dumps
 
   LayerContext(AppRunner runner, int index, Layers.Layer layer, ScopeNode scope) {
     this.runner = runner;
@@ -39,7 +44,7 @@ final class LayerContext implements Lifespan.Context {
    */
   void run() {
     if (!runner.beginStarting(scope, layerName)) return;
-    Roots.layerStarted(scope, layerName);
+    Roots.layerStarted(scope, layerName, this);
     Throwable thrown = null;
     try {
       scope.runBody(
@@ -145,6 +150,30 @@ final class LayerContext implements Lifespan.Context {
       if (supervisor == null) supervisor = runner.open(scope, runner.name() + "/" + layerName);
       return supervisor;
     }
+  }
+
+  @Override
+  public boolean addDurablePending(int count) {
+    return addDurable(count, runner.durablePending, "pending");
+  }
+
+  @Override
+  public boolean addDurableFailed(int count) {
+    return addDurable(count, runner.durableFailed, "failed");
+  }
+
+  private boolean addDurable(int count, AtomicLong total, String what) {
+    if (count < 0) throw new IllegalArgumentException("durable " + what + " count < 0: " + count);
+    synchronized (this) {
+      if (returned) return false;
+      total.addAndGet(count);
+      return true;
+    }
+  }
+
+  @Override
+  public void listInDumps(TaskDump.EntrySource source) {
+    dumpSource = source;
   }
 
   /** The layer's code returned: shut down a supervisor still open (its startup failed). */

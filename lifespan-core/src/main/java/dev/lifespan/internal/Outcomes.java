@@ -17,6 +17,8 @@ final class Outcomes {
    * The result: the first failure (startup, then main body, then teardown; later ones added to it
    * as suppressed) decides a failed outcome; otherwise abandoned must-finish work, stragglers or
    * giving up make it {@link Outcome#WORK_ABANDONED}; otherwise the cause of a clean stop decides.
+   * Durable work left pending or failed for good is counted, and decides nothing: what is pending
+   * runs at the next start, and a must-finish task cut while running it is abandoned already.
    *
    * @param cause why the shutdown began; null if it never did
    */
@@ -29,7 +31,9 @@ final class Outcomes {
       List<ShutdownReport> reports,
       boolean gaveUp,
       Duration took,
-      int[] exitCodes) {
+      int[] exitCodes,
+      long durablePending,
+      long durableFailed) {
     List<ShutdownReport> done = List.copyOf(reports);
     List<Throwable> later = new ArrayList<>(shutdownFailures);
     Throwable failure = startupFailure != null ? startupFailure : mainFailure;
@@ -44,7 +48,16 @@ final class Outcomes {
         if (t != failure) failure.addSuppressed(t);
       }
     }
-    return new App.Result(name, o, exitCodes[o.ordinal()], failure, done, took, gaveUp);
+    return new App.Result(
+        name,
+        o,
+        exitCodes[o.ordinal()],
+        failure,
+        done,
+        took,
+        gaveUp,
+        (int) Math.min(durablePending, Integer.MAX_VALUE),
+        (int) Math.min(durableFailed, Integer.MAX_VALUE));
   }
 
   private static boolean allClean(List<ShutdownReport> reports) {

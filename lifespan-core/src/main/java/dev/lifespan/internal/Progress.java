@@ -31,29 +31,27 @@ final class Progress {
     this.startedAt = startedAt;
   }
 
-  /** Prints {@code message} as one line; a sink that throws is replaced by {@code System.err}. */
-  void print(String message) {
-    synchronized (this) {
-      write(message);
-    }
-  }
-
   /**
-   * Prints a repeated progress line, unless the last line was printed: the monitor may compute one
-   * while the application ends (regression: a "tearing down" line once followed the "stopped"
-   * line).
+   * Prints {@code message} as one line, unless the last line was printed: nothing follows it, not a
+   * signal's reply nor a repeated progress line computed while the application ended (regressions:
+   * a "tearing down" line, and under a storm of signals "SIGTERM received again", once followed the
+   * "stopped" line). A sink that throws is replaced by {@code System.err}.
    */
-  void printProgress(String message) {
+  void print(String message) {
     synchronized (this) {
       if (!ended) write(message);
     }
   }
 
-  /** Prints the last line; later progress lines are dropped. */
+  /**
+   * Prints the last line, once; later lines are dropped, including one the sink causes while it
+   * takes this one (it is called holding this object's lock, which its thread may take again).
+   */
   void printLast(String message) {
     synchronized (this) {
-      write(message);
+      if (ended) return;
       ended = true;
+      write(message);
     }
   }
 
@@ -139,7 +137,7 @@ final class Progress {
     return seconds(Math.max(0, s.giveUpAt() - now)) + " until the runner gives up";
   }
 
-  /** The last line: how it ended, and what was abandoned. */
+  /** The last line: how it ended, what was abandoned, and the durable work left or failed. */
   static String stopped(App.Result r) {
     StringBuilder sb = new StringBuilder("stopped");
     if (!r.shutdownTime().isZero()) {
@@ -155,6 +153,20 @@ final class Progress {
           .append(abandoned.size() == 1 ? " must-finish task" : " must-finish tasks")
           .append(" abandoned at the end of the grace period");
       appendNames(sb, abandoned);
+    }
+    int pending = r.durablePending();
+    if (pending > 0) {
+      sb.append("; ")
+          .append(pending)
+          .append(pending == 1 ? " durable entry" : " durable entries")
+          .append(" left pending for the next start");
+    }
+    int failedForGood = r.durableFailed();
+    if (failedForGood > 0) {
+      sb.append("; ")
+          .append(failedForGood)
+          .append(failedForGood == 1 ? " durable entry" : " durable entries")
+          .append(" failed for good");
     }
     int stragglers = r.stragglers().size();
     if (stragglers > 0) {

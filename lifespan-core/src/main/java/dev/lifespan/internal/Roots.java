@@ -28,8 +28,11 @@ final class Roots {
   /** The scopes of running lifespan layers, with their names. */
   private static final Map<ScopeNode, Layer> LAYERS = new ConcurrentHashMap<>();
 
-  /** A running layer: its name, and {@link System#nanoTime()} when it started. */
-  record Layer(String name, long startedAt) {}
+  /**
+   * A running layer: its name, {@link System#nanoTime()} when it started, and its context (for the
+   * items of durable work it lists in dumps).
+   */
+  record Layer(String name, long startedAt, LayerContext context) {}
 
   static void appStarted(ScopeNode root, AppRunner app) {
     APPS.put(root, app);
@@ -51,8 +54,8 @@ final class Roots {
     return all;
   }
 
-  static void layerStarted(ScopeNode s, String name) {
-    LAYERS.put(s, new Layer(name, System.nanoTime()));
+  static void layerStarted(ScopeNode s, String name, LayerContext context) {
+    LAYERS.put(s, new Layer(name, System.nanoTime(), context));
   }
 
   static void layerEnded(ScopeNode s) {

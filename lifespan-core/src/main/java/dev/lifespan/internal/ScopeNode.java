@@ -323,19 +323,42 @@ public sealed class ScopeNode extends Timer.Entry implements CancelScope
     walk(
         n -> {
           if (n.shield) n.cancel(r);
+          return true;
+        });
+  }
+
+  /**
+   * The grace period of the supervisor that owns this must-finish task ended: cancels this task and
+   * every must-finish task running below it, in supervisors nested inside it at any depth, and adds
+   * the names of those below it to {@code abandoned}. Nested must-finish work shares the grace of
+   * the task it runs in (one budget): it is cut when that grace ends, not given a grace of its own
+   * that starts only then. Plain shielded scopes (cleanup) are not cancelled, and the walk does not
+   * enter them.
+   */
+  final void endGrace(String why, java.util.List<String> abandoned) {
+    CancelReason r = new CancelReason(why, false);
+    walk(
+        n -> {
+          if (n != this && n.shield && !n.taskRoot) return false; // a shielded cleanup
+          if (n.taskRoot && n.shield) {
+            if (n != this && !((TaskImpl<?>) n).isDone()) abandoned.add(n.name());
+            n.cancel(r);
+          }
+          return true;
         });
   }
 
   /**
    * Visits every scope at or below this one: nested scopes, attached supervisors, and the root
-   * scopes of running children, shielded ones included.
+   * scopes of running children, shielded ones included; below a scope only if the visitor returns
+   * true for it.
    */
-  final void walk(java.util.function.Consumer<ScopeNode> visitor) {
+  final void walk(java.util.function.Predicate<ScopeNode> visitor) {
     ArrayDeque<ScopeNode> todo = new ArrayDeque<>();
     todo.push(this);
     while (!todo.isEmpty()) {
       ScopeNode n = todo.pop();
-      visitor.accept(n);
+      if (!visitor.test(n)) continue;
       ScopeNode in = n.inner;
       if (in != null) todo.push(in);
       ScopeNode[] a = n.attached;

@@ -69,7 +69,7 @@ final class ShutdownMonitor implements Runnable {
       }
       if (now - lastPrint >= interval) {
         lastPrint = now;
-        runner.printProgress(Progress.waiting(s.phase(), waitingFor(s), s, now));
+        runner.print(Progress.waiting(s.phase(), waitingFor(s), s, now));
       }
       long next = lastPrint + interval;
       long limit = s.hardReached() ? s.giveUpAt() : s.hardDeadline();
@@ -85,6 +85,7 @@ final class ShutdownMonitor implements Runnable {
     w.walk(
         n -> {
           if (n instanceof TaskImpl<?> t && !t.isDone()) tasks.add(t);
+          return true;
         });
     return tasks;
   }

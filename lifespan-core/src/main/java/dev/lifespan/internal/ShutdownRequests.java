@@ -105,7 +105,8 @@ final class ShutdownRequests {
     Thread t = runner.thread();
     StringBuilder sb =
         new StringBuilder("giving up: the application has not ended; still running:");
-    sb.append("\n").append(runner.dump(true).toText().stripTrailing().indent(2).stripTrailing());
+    sb.append("\n")
+        .append(runner.dumpGivingUp().toText().stripTrailing().indent(2).stripTrailing());
     if (t != null && t.isAlive()) {
       sb.append("\n  runner thread '").append(t.getName()).append("' (").append(life.get().phase());
       sb.append(")");

@@ -1,19 +1,21 @@
 package dev.lifespan.internal;
 
 import dev.lifespan.App;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * SIGINT and SIGTERM for {@link AppRunner#runAndExit}: handlers through {@code sun.misc.Signal},
- * the previous handlers restored at the end, and a JVM shutdown hook for an exit the application
- * did not start (a signal the JVM kept for itself, or {@code System.exit} called elsewhere), in
- * which case the hook waits for the application before the JVM goes on exiting.
+ * kept until the process exits, and a JVM shutdown hook for an exit the application did not start
+ * (a signal the JVM kept for itself, or {@code System.exit} called elsewhere), in which case the
+ * hook waits for the application before the JVM goes on exiting.
+ *
+ * <p>The handlers are not restored before {@code System.exit}: the JVM's own handlers, restored,
+ * would begin the JVM's exit on a signal that arrives meanwhile, with 128 + the signal's number as
+ * the status, and that exit, begun first, would win over the application's exit code (regression:
+ * under a stream of SIGTERMs a FAILED application exited with 143 instead of 1). Ours ignore a
+ * signal once the application has ended.
  */
 final class Signals {
   private final AppRunner runner;
-  private final List<sun.misc.Signal> installed = new ArrayList<>();
-  private final List<sun.misc.SignalHandler> previous = new ArrayList<>();
   private final Thread hook;
   private volatile boolean hookRan;
 
@@ -30,13 +32,15 @@ final class Signals {
   }
 
   /**
-   * Runs {@code runner} as the process: installs the handlers, starts it, waits for its result,
-   * restores the handlers, prints a failure other than a startup failure (which was printed in one
-   * line already) with its stack trace, and exits with the exit code unless the JVM is already
-   * exiting. An interrupt of the calling thread is taken as a SIGTERM.
+   * Runs {@code runner} as the process: installs the handlers, starts it (the runner prints a
+   * failure other than a startup failure, which was printed in one line already, with its stack
+   * trace just before its last line), waits for its result, removes the hook and exits with the
+   * exit code unless the JVM is already exiting. An interrupt of the calling thread is taken as a
+   * SIGTERM.
    */
   static void runAndExit(AppRunner runner) {
     Signals signals = install(runner);
+    runner.printsFailure = true;
     runner.start();
     App.Result r;
     boolean interrupted = false;
@@ -49,12 +53,7 @@ final class Signals {
         interrupted = true;
       }
     }
-    boolean jvmExiting = signals.close();
-    if (r.failure() != null && r.outcome() != App.Outcome.STARTUP_FAILED) {
-      var w = new java.io.StringWriter();
-      r.failure().printStackTrace(new java.io.PrintWriter(w));
-      runner.print("failure:\n" + w.toString().stripTrailing());
-    }
+    boolean jvmExiting = signals.removeHook();
     if (interrupted) Thread.currentThread().interrupt();
     if (!jvmExiting) System.exit(r.exitCode());
   }
@@ -88,20 +87,14 @@ final class Signals {
               + name
               + " is ignored by this process (inherited from its parent, as for a background job"
               + " of a non-interactive shell); it will not stop the application");
-      return;
     }
-    installed.add(sig);
-    previous.add(before);
   }
 
   /**
-   * Restores the previous handlers and removes the hook. Returns true if the JVM is already
+   * Removes the hook; the handlers stay (see the class comment). Returns true if the JVM is already
    * exiting, in which case the caller must not call {@code System.exit}.
    */
-  boolean close() {
-    for (int i = 0; i < installed.size(); i++) {
-      sun.misc.Signal.handle(installed.get(i), previous.get(i));
-    }
+  boolean removeHook() {
     if (hookRan) return true;
     try {
       Runtime.getRuntime().removeShutdownHook(hook);

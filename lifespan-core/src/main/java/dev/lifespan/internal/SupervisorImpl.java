@@ -336,13 +336,20 @@ public final class SupervisorImpl extends TaskOwner implements Supervisor {
     children.awaitEmpty(timer, graceEnd, this);
     phase = Events.phase(phase, this, "kill");
     List<String> abandoned = new ArrayList<>();
+    List<String> nested = new ArrayList<>(); // must-finish work in supervisors inside them
+    String why = "the grace period of supervisor '" + name() + "' ended";
     for (TaskImpl<?> t : children.snapshot()) {
-      if (t.shield) abandoned.add(t.name());
-      t.cancel("the grace period of supervisor '" + name() + "' ended");
+      if (t.shield) {
+        abandoned.add(t.name());
+        t.endGrace(why, nested);
+      } else {
+        t.cancel(why);
+      }
     }
     children.awaitEmpty(timer, timer.after(killTimeout), this);
     phase = Events.phase(phase, this, "report");
     java.util.Collections.reverse(abandoned); // oldest first
+    abandoned.addAll(nested);
     ShutdownReport r = summarize(all, abandoned, start);
     if (context != null && !r.clean()) { // the application counts it, wherever this was opened
       context.uncleanReports.add(r);

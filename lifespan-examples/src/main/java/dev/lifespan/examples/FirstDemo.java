@@ -27,12 +27,16 @@ public final class FirstDemo {
   private final PrintStream out;
   private final long start = System.nanoTime();
 
-  FirstDemo(PrintStream out) {
+  /** Every simulated duration is multiplied by this: a test on a busy machine runs it slower. */
+  private final int pace;
+
+  FirstDemo(PrintStream out, int pace) {
     this.out = out;
+    this.pace = pace;
   }
 
   public static void main(String[] args) throws Exception {
-    new FirstDemo(System.out).run();
+    new FirstDemo(System.out, 1).run();
   }
 
   void run() throws Exception {
@@ -46,15 +50,15 @@ public final class FirstDemo {
   /** Scene 1: a budget for the whole group; what does not arrive in time is cancelled. */
   void deadline() throws Exception {
     say("");
-    say("1. Deadline: three price lookups with a 500 ms budget");
+    say("1. Deadline: three price lookups with a %d ms budget", 500 * pace);
     Map<String, String> prices = new ConcurrentSkipListMap<>();
     TaskGroup.run(
         "prices",
         g -> {
-          g.scope().setTimeout(Duration.ofMillis(500));
-          g.spawn("supplier-a", () -> prices.put("a", lookup("supplier-a", 100)));
-          g.spawn("supplier-b", () -> prices.put("b", lookup("supplier-b", 250)));
-          g.spawn("supplier-c", () -> prices.put("c", lookup("supplier-c", 5_000)));
+          g.scope().setTimeout(Duration.ofMillis(500L * pace));
+          g.spawn("supplier-a", () -> prices.put("a", lookup("supplier-a", 100L * pace)));
+          g.spawn("supplier-b", () -> prices.put("b", lookup("supplier-b", 250L * pace)));
+          g.spawn("supplier-c", () -> prices.put("c", lookup("supplier-c", 5_000L * pace)));
         });
     say("   page rendered with what arrived in time: %s", prices);
   }
@@ -78,12 +82,12 @@ public final class FirstDemo {
       TaskGroup.run(
           "checkout",
           g -> {
-            g.spawn("pricing", () -> work("pricing", 2_000));
-            g.spawn("shipping", () -> work("shipping", 2_000));
+            g.spawn("pricing", () -> work("pricing", 2_000L * pace));
+            g.spawn("shipping", () -> work("shipping", 2_000L * pace));
             g.spawn(
                 "inventory",
                 () -> {
-                  Thread.sleep(150);
+                  Thread.sleep(150L * pace);
                   say("   inventory: warehouse unreachable, failing");
                   throw new IllegalStateException("warehouse unreachable");
                 });
@@ -121,12 +125,13 @@ public final class FirstDemo {
                       CancelScope.run(
                           CancelScope.Options.named("audit").shielded(),
                           s -> {
-                            Thread.sleep(200); // blocking cleanup: not interrupted in the shield
+                            Thread.sleep(
+                                200L * pace); // blocking cleanup: not interrupted in the shield
                             say("   upload: audit record written (inside the shield)");
                           });
                     }
                   });
-          Thread.sleep(100);
+          Thread.sleep(100L * pace);
           say("   user pressed cancel");
           upload.cancel();
         });

@@ -25,6 +25,8 @@ import java.util.regex.Pattern;
  * @param maxBodyBytes the largest request body; larger ones get 413
  * @param poolSize the most database connections at once
  * @param quiet whether to leave out one line per order (for load tests)
+ * @param lease how long a confirmation's claim lasts unless renewed: after a crash, another
+ *     instance (or the next start) confirms the dead one's orders this long after its last renewal
  */
 record OrdersConfig(
     int port,
@@ -37,18 +39,23 @@ record OrdersConfig(
     Duration metricsEvery,
     int maxBodyBytes,
     int poolSize,
-    boolean quiet) {
+    boolean quiet,
+    Duration lease) {
 
   /** The default JDBC URL: an H2 database in files under {@code ./target/orders-db}. */
   static final String DEFAULT_DB = "jdbc:h2:file:./target/orders-db/orders;DB_CLOSE_ON_EXIT=FALSE";
+
+  /** The default lease of a confirmation's claim. */
+  static final Duration DEFAULT_LEASE = Duration.ofSeconds(10);
 
   static final String USAGE =
       """
       OrdersService: a small orders service on an embedded database; stop it with Ctrl-C or SIGTERM.
         --port=N               HTTP port (default 8080; 0: any free port)
         --db=JDBC_URL          the database (default %s);
-                               the schema is created if absent; plain JDBC, so Postgres works too
-                               with its driver on the classpath
+                               the schema is created if absent; PostgreSQL works too, e.g.
+                               jdbc:postgresql://localhost:5432/orders?user=orders&password=...
+                               (several instances may share one database)
         --confirm-ms=MIN[-MAX] simulated delivery of each order's confirmation (default 1000-2000)
         --grace=DURATION       the shutdown's budget, from SIGTERM or Ctrl-C: the drain delay, then
                                in-flight requests and confirmations (default 20s); orders that
@@ -62,6 +69,9 @@ record OrdersConfig(
         --max-body-bytes=N     larger request bodies get 413 (default 4096)
         --pool-size=N          most database connections at once (default 16)
         --quiet                no line per order (for load tests)
+        --lease=DURATION       how long a confirmation's claim lasts unless renewed (default 10s):
+                               after a crash, another instance on the same database (or the next
+                               start) confirms the dead one's orders this long after it died
       DURATION: 1.5s, 500ms, 2m, a number of seconds, or ISO-8601 (PT2S).
       Exit codes: 0 stopped on request, 1 failure, 2 bad argument (or a drain delay not shorter
       than the grace), 3 startup failed (e.g. the port is in use or the database cannot be opened),
@@ -85,7 +95,8 @@ record OrdersConfig(
         Duration.ofSeconds(5),
         4096,
         16,
-        false);
+        false,
+        DEFAULT_LEASE);
   }
 
   /**
@@ -100,6 +111,7 @@ record OrdersConfig(
     String db = c.db;
     Duration grace = c.grace, drainDelay = c.drainDelay, metricsEvery = c.metricsEvery;
     boolean quiet = c.quiet;
+    Duration lease = c.lease;
     for (String arg : args) {
       String value = Args.value(arg);
       switch (Args.key(arg)) {
@@ -128,6 +140,10 @@ record OrdersConfig(
         }
         case "--max-body-bytes" -> maxBody = number(arg, value, 16, 1 << 24);
         case "--pool-size" -> pool = number(arg, value, 1, 1000);
+        case "--lease" -> {
+          lease = duration(arg, value);
+          if (lease.toMillis() < 30) throw bad(arg, "must be at least 30 ms");
+        }
         case "--quiet" -> {
           flag(arg, value);
           quiet = true;
@@ -148,7 +164,8 @@ record OrdersConfig(
         metricsEvery,
         maxBody,
         pool,
-        quiet);
+        quiet,
+        lease);
   }
 
   private static int port(String arg, String value) {

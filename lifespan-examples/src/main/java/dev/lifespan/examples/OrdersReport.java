@@ -26,7 +26,9 @@ import java.util.TreeSet;
  * <p>Arguments: {@code --db=JDBC_URL} (the service's), {@code --load=DIR} (what {@link OrdersLoad}
  * wrote with {@code --out}; repeated for several loads, e.g. before and after a crash), and for the
  * printout {@code --exit-code=N}, {@code --shutdown-ms=N}, {@code --signal-after=K} and {@code
- * --kill-after=K}. Exits 0 if the guarantee held, 1 if not, 2 for a bad argument.
+ * --kill-after=K}, and {@code --killed-at=EPOCH_MS} (when an instance was killed: then it also
+ * prints how many confirmations were claimed again after a first claim, the dead instance's, and
+ * when they were written). Exits 0 if the guarantee held, 1 if not, 2 for a bad argument.
  */
 public final class OrdersReport {
   private OrdersReport() {}
@@ -123,6 +125,7 @@ public final class OrdersReport {
     Long shutdownMillis = null;
     Integer signalAfter = null;
     Integer killAfter = null;
+    Long killedAt = null;
     try {
       for (String arg : args) {
         int eq = arg.indexOf('=');
@@ -136,6 +139,7 @@ public final class OrdersReport {
           case "--shutdown-ms" -> shutdownMillis = Long.valueOf(value);
           case "--signal-after" -> signalAfter = Integer.valueOf(value);
           case "--kill-after" -> killAfter = Integer.valueOf(value);
+          case "--killed-at" -> killedAt = Long.valueOf(value);
           default -> throw new IllegalArgumentException("unknown argument '" + arg + "'");
         }
       }
@@ -178,7 +182,10 @@ public final class OrdersReport {
             + p.getProperty("requests")
             + " POST /orders"
             + (killAfter != null
-                ? ", kill -9 after " + killAfter + " accepted, then a restart"
+                ? ", kill -9 after "
+                    + killAfter
+                    + " accepted, then "
+                    + (killedAt != null ? "another instance" : "a restart")
                 : "")
             + (signalAfter != null ? ", SIGTERM after " + signalAfter + " accepted" : ""));
     row("accepted orders (201 seen by the client)", v.accepted().size(), "");
@@ -205,6 +212,13 @@ public final class OrdersReport {
           "shutdown time (SIGTERM to exit)",
           shutdownMillis / 1000.0);
     }
+    if (killedAt != null) {
+      try {
+        System.out.println(takenOver(url, killedAt));
+      } catch (SQLException e) {
+        System.out.println("  cannot read the journal: " + e.getMessage());
+      }
+    }
     if (killAfter == null && num(p, "refused") + num(p, "no_response") == 0) {
       System.out.println(
           "note: no request was refused: the load ended before the listener closed; send the"
@@ -229,6 +243,39 @@ public final class OrdersReport {
               + halfServed
               + " half-served responses");
       System.exit(1);
+    }
+  }
+
+  /**
+   * One line about the confirmations claimed more than once (the journal's {@code attempts}): those
+   * a killed instance had claimed, taken over by another; when they were written, from {@code
+   * killedAt} (epoch milliseconds).
+   */
+  static String takenOver(String url, long killedAt) throws SQLException {
+    try (Connection c = DriverManager.getConnection(url);
+        Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT c.confirmed_at FROM lifespan_journal j JOIN confirmations c"
+                    + " ON c.order_id = CAST(j.entry_key AS BIGINT)"
+                    + " WHERE j.kind = 'confirm-order' AND j.attempts > 1")) {
+      long n = 0, first = Long.MAX_VALUE, last = Long.MIN_VALUE;
+      while (rs.next()) {
+        long at = rs.getObject(1, java.time.OffsetDateTime.class).toInstant().toEpochMilli();
+        n++;
+        first = Math.min(first, at);
+        last = Math.max(last, at);
+      }
+      String when =
+          n == 0
+              ? ""
+              : String.format(
+                  Locale.ROOT,
+                  "  (confirmed %.2f s to %.2f s after the kill)",
+                  (first - killedAt) / 1000.0,
+                  (last - killedAt) / 1000.0);
+      return String.format(
+          Locale.ROOT, "  %-42s %8d%s", "claimed again (a dead instance's claim)", n, when);
     }
   }
 

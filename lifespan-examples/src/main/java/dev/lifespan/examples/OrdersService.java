@@ -69,10 +69,13 @@ import java.util.function.Consumer;
  * threads, and an interrupt in the middle of JDBC I/O can break the connection, or for an embedded
  * H2, close the whole database.
  *
- * <p>The JDBC URL is configuration ({@code --db=}); the SQL is plain and runs on Postgres as well.
- * Every line reads the same, {@code [ 1.25 s] orders: ...} (seconds since the application started):
- * the service's own on standard output; the {@link App}'s progress lines and the library's log
- * records ({@code INFO dev.lifespan.http: ...}) on standard error.
+ * <p>The JDBC URL is configuration ({@code --db=}): H2 by default, or PostgreSQL ({@code
+ * jdbc:postgresql://...}, its driver is on the demo's class path), where several instances may
+ * share one database: each confirms its own orders, and the orders of an instance that died once
+ * its lease ({@code --lease}, default 10 s; the next start, which has a new owner name, waits for
+ * it too) has expired. Every line reads the same, {@code [ 1.25 s] orders: ...} (seconds since the
+ * application started): the service's own on standard output; the {@link App}'s progress lines and
+ * the library's log records ({@code INFO dev.lifespan.http: ...}) on standard error.
  */
 public final class OrdersService {
   /** This application's connection pool, set by the {@code database} layer. */
@@ -114,13 +117,6 @@ public final class OrdersService {
    * its delivery. Enough for the load scripts' 400 orders a second of 1 to 2 s deliveries.
    */
   static final int CONFIRMATIONS_AT_ONCE = 1024;
-
-  /**
-   * How long a confirmation's claim lasts unless renewed: after a crash, another instance (or the
-   * next start, which has a new owner name) confirms the dead instance's orders this long after its
-   * last renewal.
-   */
-  static final Duration CONFIRMATION_LEASE = Duration.ofSeconds(10);
 
   private final OrdersConfig config;
   private final Stamped out;
@@ -207,7 +203,7 @@ public final class OrdersService {
         Journal.create(
                 journalPool.dataSource(),
                 Journal.Options.named("confirmations")
-                    .withLease(CONFIRMATION_LEASE)
+                    .withLease(config.lease()) // --lease
                     .withMaxConcurrency(CONFIRMATIONS_AT_ONCE))
             .register(Kind.of(CONFIRM, this::confirm));
     return Lifespan.of(database(), journal.lifespan(), metrics());
@@ -275,7 +271,7 @@ public final class OrdersService {
               say(
                   "database: %d order(s) await confirmation: the journal confirms them now (those"
                       + " a crashed instance had begun, once its lease of %s has expired)",
-                  counts[0] - counts[1], Stamped.seconds(CONFIRMATION_LEASE));
+                  counts[0] - counts[1], Stamped.seconds(config.lease()));
             }
             ctx.proceed();
             say(
@@ -310,12 +306,47 @@ public final class OrdersService {
           Metrics.Snapshot last = metrics.snapshot();
           say("metrics: flusher stopped; final counts: %s", last);
           if (last.taken() > last.confirmed()) {
-            say(
-                "%d confirmation(s) not done: they stay pending in the journal, and the next start"
-                    + " (or another instance on this database) confirms them",
-                last.taken() - last.confirmed());
+            // another instance on the same database may have confirmed some: ask the journal
+            long pending = pendingOfThisRun();
+            if (pending != 0) {
+              say(
+                  "%s confirmation(s) not done: they stay pending in the journal, and the next"
+                      + " start (or another instance on this database) confirms them",
+                  pending < 0 ? "some" : Long.toString(pending));
+            } else {
+              say(
+                  "%d order(s) of this run were confirmed by another instance on this database",
+                  last.taken() - last.confirmed());
+            }
           }
         });
+  }
+
+  /**
+   * How many orders taken by this run still have their confirmation pending in the journal; -1 if
+   * the database cannot say.
+   */
+  private long pendingOfThisRun() {
+    try {
+      return db(
+          DB.get(),
+          "count pending confirmations",
+          c -> {
+            try (PreparedStatement ps =
+                c.prepareStatement(
+                    "SELECT COUNT(*) FROM lifespan_journal WHERE kind = ? AND payload = ?"
+                        + " AND status = 'PENDING'")) {
+              ps.setString(1, CONFIRM);
+              ps.setString(2, owner());
+              try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+              }
+            }
+          });
+    } catch (SQLException | RuntimeException e) {
+      return -1;
+    }
   }
 
   private void flushForever(Metrics metrics) {

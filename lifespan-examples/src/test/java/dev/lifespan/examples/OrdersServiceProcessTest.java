@@ -17,6 +17,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -28,7 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@link OrdersService} as a real process, stopped with real signals and judged by its exit code
  * and its output: a startup failure is one line and exit code 3, with nothing left open; a clean
  * SIGTERM confirms every order taken; a grace period too short for the pending confirmations ends
- * with the work-abandoned exit code, within the hard deadline.
+ * with the work-abandoned exit code, within the hard deadline; after a {@code kill -9}, the next
+ * start confirms every order that got a 201, once.
  */
 class OrdersServiceProcessTest {
   private static final Pattern STAMPED = Pattern.compile("\\[ {0,3}\\d+\\.\\d\\d s\\] orders: .+");
@@ -116,6 +119,51 @@ class OrdersServiceProcessTest {
               || l.text().startsWith("Caused by: "),
           "a stack trace:\n" + child.output());
     }
+  }
+
+  // ---- a crash
+
+  private static final Pattern ID = Pattern.compile("\\{\"id\": (\\d+)\\}");
+
+  /** POSTs an order, which must get 201; returns its id. */
+  private long accepted(int port, String item) throws Exception {
+    HttpResponse<String> r = order(port, item);
+    assertEquals(201, r.statusCode(), r.body());
+    Matcher m = ID.matcher(r.body());
+    assertTrue(m.find(), r.body());
+    return Long.parseLong(m.group(1));
+  }
+
+  @Test
+  void afterAKill9TheRestartConfirmsEveryOrderThatGot201ExactlyOnce() throws Exception {
+    List<Long> ids = new ArrayList<>();
+    // deliveries of ten minutes: the confirmations are running when the process dies
+    try (Child first = start("--confirm-ms=600000", "--lease=1s")) {
+      int port = port(first);
+      for (int i = 1; i <= 4; i++) ids.add(accepted(port, "book " + i));
+      assertEquals(137, first.kill(), first.output()); // SIGKILL
+      first.assertNoLine("confirmed (delivery took");
+    }
+    try (Child second = start("--confirm-ms=10", "--lease=1s")) {
+      second.awaitLine("database: schema ready; it holds 4 order(s), 0 confirmed");
+      int port = port(second);
+      for (int i = 5; i <= 6; i++) {
+        long id = accepted(port, "book " + i);
+        assertTrue(id > ids.getLast(), "id " + id + " given again after the crash: " + ids);
+        ids.add(id);
+      }
+      for (long id : ids) second.awaitLine("order " + id + " confirmed");
+      second.signal("TERM");
+      assertEquals(143, second.awaitExit(), second.output());
+      second.line(
+          "final counts: orders taken 2, confirmed 2, awaiting confirmation 0; bad requests 0;"
+              + " refused while stopping 0; confirmed for orders taken earlier 4");
+    }
+    OrdersReport.Db db =
+        OrdersReport.read("jdbc:h2:file:" + dir.resolve("db").resolve("orders") + ";IFEXISTS=TRUE");
+    assertEquals(new TreeSet<>(ids), db.orders());
+    assertEquals(new TreeSet<>(ids), db.confirmed());
+    assertEquals(Set.of(), db.confirmedTwice());
   }
 
   // ---- shutdown

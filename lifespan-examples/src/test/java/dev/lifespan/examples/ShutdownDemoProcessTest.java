@@ -559,6 +559,12 @@ class ShutdownDemoProcessTest {
       return before;
     }
 
+    /** Sends SIGKILL, which cannot be ignored; returns the exit code (137) once it is gone. */
+    int kill() throws InterruptedException {
+      process.destroyForcibly();
+      return awaitExit();
+    }
+
     /** Waits for the process to exit and its output to end; returns the exit code. */
     int awaitExit() throws InterruptedException {
       if (!process.waitFor(WAIT.toMillis(), TimeUnit.MILLISECONDS)) {

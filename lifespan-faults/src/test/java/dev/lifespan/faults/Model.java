@@ -207,9 +207,8 @@ final class Model {
   /**
    * Whether the body, once running, keeps running past its task's cancellation and past a kill
    * timeout after it: it blocks inside a shield no event targets (at any depth of plain scopes and
-   * task groups), or — for a must-finish task, cancelled only when its supervisor's grace ended —
-   * it runs a supervisor whose must-finish child is stuck, whose grace (2 s) then outlasts the
-   * outer kill timeout (1 s).
+   * task groups). (Nested must-finish work is only <em>may</em>: when a supervisor's grace ends,
+   * the must-finish tasks of supervisors nested in its must-finish tasks are cancelled with them.)
    */
   private boolean stuckThroughCancel(Body b, boolean mustFinish) {
     for (Stmt s : b.stmts()) {
@@ -221,12 +220,6 @@ final class Model {
         case Group g ->
             stuckThroughCancel(g.body(), mustFinish)
                 || g.children().stream().anyMatch(c -> stuckThroughCancel(c, mustFinish));
-        case Sup inner ->
-            mustFinish
-                && inner.children().stream().noneMatch(c -> c.kind() == Kind.SERVICE)
-                && endsOnCancel(inner.body())
-                && inner.children().stream()
-                    .anyMatch(c -> c.kind() == Kind.MUST_FINISH && stuck(c.body()));
         default -> false;
       };
     }

@@ -327,7 +327,8 @@ final class ProgramRunner {
 
   /**
    * Waits (at most 5 s of real time) until the program has settled: the main body and every task
-   * started, no short wait in progress, every thread parked or ended, three polls in a row.
+   * started, no short wait in progress, every thread parked (with no interrupt it has yet to see)
+   * or ended, three polls in a row.
    */
   private void settle(App app) throws InterruptedException {
     long end = System.nanoTime() + Duration.ofSeconds(5).toNanos();

@@ -3,13 +3,18 @@ package dev.lifespan.jcstress;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
+import dev.lifespan.CancelledException;
 import dev.lifespan.ShutdownReport;
 import dev.lifespan.Supervisor;
 import dev.lifespan.Task;
 import dev.lifespan.TaskFailedException;
 import java.time.Duration;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.openjdk.jcstress.annotations.Actor;
@@ -17,6 +22,7 @@ import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.JCStressTest;
 import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.annotations.State;
+import org.openjdk.jcstress.infra.results.III_Result;
 import org.openjdk.jcstress.infra.results.II_Result;
 import org.openjdk.jcstress.infra.results.I_Result;
 
@@ -47,6 +53,8 @@ public final class TaskRaces {
         return task.join() == 42 ? SUCCEEDED : OTHER;
       } catch (TaskFailedException e) {
         return FAILED;
+      } catch (CancelledException e) {
+        return OTHER; // the joiner's own cancellation: none of these joiners is in a scope
       } catch (CancellationException e) {
         return CANCELLED;
       }
@@ -59,14 +67,23 @@ public final class TaskRaces {
     }
   }
 
-  /** {@code Task.cancel()} vs the task returning normally. */
+  /**
+   * {@code Task.cancel()} vs the task returning normally. It ends one way, and every observer
+   * agrees: {@code join()}, {@code state()}, and a future taken before the race.
+   */
   @JCStressTest
-  @Outcome(id = "1", expect = ACCEPTABLE, desc = "the task returned before the cancel reached it")
-  @Outcome(id = "2", expect = ACCEPTABLE, desc = "the cancel reached the task first")
-  @Outcome(id = "3", expect = FORBIDDEN, desc = "a cancellation became a failure")
+  @Outcome(
+      id = "1, 1",
+      expect = ACCEPTABLE,
+      desc = "the task returned before the cancel reached it")
+  @Outcome(id = "2, 1", expect = ACCEPTABLE, desc = "the cancel reached the task first")
+  @Outcome(id = "3, .*", expect = FORBIDDEN, desc = "a cancellation became a failure")
+  @Outcome(id = ".*, 0", expect = FORBIDDEN, desc = "state() or the future disagrees with join()")
   @Outcome(expect = FORBIDDEN, desc = "anything else")
   @State
   public static class CancelVsCompletion extends OneTask {
+    final CompletableFuture<Integer> future = task.toCompletableFuture();
+
     Integer body() throws Exception {
       release.await();
       return 42;
@@ -83,9 +100,33 @@ public final class TaskRaces {
     }
 
     @Arbiter
-    public void arbiter(I_Result r) {
+    public void arbiter(II_Result r) {
       r.r1 = joined();
+      r.r2 = agrees(r.r1) ? 1 : 0;
       close();
+    }
+
+    /** Whether the task's state and the future say what {@code join()} said. */
+    boolean agrees(int joined) {
+      Object fromFuture;
+      try {
+        fromFuture = future.get(10, TimeUnit.SECONDS);
+      } catch (ExecutionException e) {
+        fromFuture = e.getCause();
+      } catch (CancellationException e) {
+        fromFuture = e;
+      } catch (InterruptedException | TimeoutException e) {
+        return false;
+      }
+      return switch (joined) {
+        case SUCCEEDED ->
+            task.state() == Future.State.SUCCESS && Integer.valueOf(42).equals(fromFuture);
+        case CANCELLED ->
+            task.state() == Future.State.CANCELLED
+                && fromFuture instanceof CancellationException
+                && !(fromFuture instanceof CancelledException);
+        default -> false;
+      };
     }
   }
 
@@ -155,38 +196,51 @@ public final class TaskRaces {
     }
   }
 
-  /** A spawn vs the supervisor's shutdown: a task accepted is one the shutdown waited for. */
+  /**
+   * A spawn vs the supervisor's shutdown: a task accepted is one the shutdown waited for, a task
+   * refused never runs, and the shutdown's report is clean (the task ends when cancelled).
+   */
   @JCStressTest
-  @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "spawned first; the shutdown ended it")
-  @Outcome(id = "2, 0", expect = ACCEPTABLE, desc = "the shutdown came first; the spawn refused")
-  @Outcome(id = "1, 0", expect = FORBIDDEN, desc = "accepted, and still running after shutdown")
+  @Outcome(id = "1, 1, 1", expect = ACCEPTABLE, desc = "spawned first; the shutdown ended it")
+  @Outcome(id = "2, 0, 1", expect = ACCEPTABLE, desc = "the shutdown came first; the spawn refused")
+  @Outcome(id = "1, 0, .*", expect = FORBIDDEN, desc = "accepted, and still running after shutdown")
+  @Outcome(id = "3, .*", expect = FORBIDDEN, desc = "refused, yet its body ran")
+  @Outcome(id = ".*, 0", expect = FORBIDDEN, desc = "the report names a straggler")
   @Outcome(expect = FORBIDDEN, desc = "anything else")
   @State
   public static class SpawnVsShutdown {
     final Supervisor sup = Supervisor.open("races");
     volatile Task<Void> spawned;
-    volatile boolean shutDown;
+    volatile boolean refused, ran;
+    volatile ShutdownReport report;
 
     @Actor
-    public void spawn(II_Result r) {
+    public void spawn() {
       try {
-        spawned = sup.spawn("late", () -> Thread.sleep(Duration.ofDays(1)));
-        r.r1 = 1;
-      } catch (IllegalStateException refused) {
-        r.r1 = 2;
+        spawned =
+            sup.spawn(
+                "late",
+                () -> {
+                  ran = true;
+                  Thread.sleep(Duration.ofDays(1));
+                });
+      } catch (IllegalStateException e) {
+        refused = true;
       }
     }
 
     @Actor
     public void shutdown() {
-      sup.shutdown(Duration.ZERO);
-      shutDown = true;
+      report = sup.shutdown(Duration.ZERO);
     }
 
     @Arbiter
-    public void arbiter(II_Result r) {
+    public void arbiter(III_Result r) {
       Task<Void> t = spawned;
+      // a refused task has no handle; its body must not have run either
+      r.r1 = t != null ? 1 : refused && !ran ? 2 : refused ? 3 : 0;
       r.r2 = t != null && t.isDone() ? 1 : 0;
+      r.r3 = report.clean() ? 1 : 0;
       if (t != null) t.cancel(); // never leave a thread behind, whatever happened
     }
   }

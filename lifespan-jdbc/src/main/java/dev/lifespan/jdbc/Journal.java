@@ -35,7 +35,10 @@ import javax.sql.DataSource;
  * An entry is a {@link Kind} (a name with a handler registered before the application is ready), a
  * key, unique within the kind, and a small text payload; enqueueing a kind and key that exist
  * already does nothing, whatever the entry's status, so a client's retry is one entry. Entries stay
- * in the table when done (the key remains taken); removing old rows is the application's choice.
+ * in the table when done, so the key remains taken, unless the journal has a {@linkplain
+ * Options#withRetention retention}: then, while it polls, it deletes done entries that long after
+ * they were done, on the application's clock, at most 100 per poll, and their keys are free again.
+ * Failed entries are never deleted.
  *
  * <h2>When an entry starts: the commit</h2>
  *
@@ -77,10 +80,15 @@ import javax.sql.DataSource;
  *
  * A run that throws is rolled back and retried after the kind's backoff; when the entry was claimed
  * the kind's {@linkplain Kind#maxAttempts maximum} number of times, it is marked {@link
- * Entry.Status#FAILED} and reported once to the {@linkplain Options#withFailureHandler failure
+ * Entry.Status#FAILED} and reported once: to the {@linkplain Options#withFailureHandler failure
  * handler} (default: one {@code ERROR} record with the stack trace on the {@code System.Logger}
- * {@code dev.lifespan.jdbc}). Each retried failure is one {@code WARNING} line there. A database
- * that cannot be reached while polling or renewing is logged and tried again at the next interval.
+ * {@code dev.lifespan.jdbc}), as a JDK Flight Recorder event {@code dev.lifespan.jdbc.EntryFailed}
+ * (journal, kind, key, attempts, the exception's class and message; nothing is computed unless a
+ * recording was ever created in the JVM), and in the application's result: {@link
+ * App.Result#durableFailed()} counts the entries failed for good in this run, and the last line
+ * says so ({@code ...; 1 durable entry failed for good}). It does not change the application's
+ * outcome. Each retried failure is one {@code WARNING} line on the logger. A database that cannot
+ * be reached while polling or renewing is logged and tried again at the next interval.
  *
  * <h2>Shutdown</h2>
  *
@@ -92,8 +100,38 @@ import javax.sql.DataSource;
  * kept in this run when the grace period allows. Running entries are must-finish tasks: they get
  * the application's grace period. An entry still running at its end is cancelled; its transaction
  * rolls back, its lease is released and it stays pending for the next start; the application counts
- * it as abandoned must-finish work. When the layer ends, the journal logs one line saying how many
- * entries it left pending ({@code WARNING}), or that it left none ({@code INFO}).
+ * it as abandoned must-finish work. When the layer ends, the journal releases the leases it still
+ * holds and counts the entries it left pending in the application's result ({@link
+ * App.Result#durablePending()}), whose last line says so: {@code stopped 11000 ms after the
+ * shutdown request: WORK_ABANDONED, exit code 4; 2 must-finish tasks abandoned at the end of the
+ * grace period: ...; 2 durable entries left pending for the next start}. An entry left pending is
+ * not lost, so it does not change the outcome by itself (the task cut while running it already
+ * did). The journal also logs one line saying how many entries it left pending ({@code WARNING}),
+ * or that it left none ({@code INFO}).
+ *
+ * <h2>Dumps</h2>
+ *
+ * A dump of the application ({@link App#dump}) lists the journal's entries under its layer: the
+ * entries running in this instance ({@code RUNNING}, aged since their claim, from memory), then the
+ * table's {@code FAILED} and {@code PENDING} entries (pending ones leased by other instances
+ * included), oldest first, aged since they were enqueued on the database's clock; at most {@value
+ * dev.lifespan.TaskDump#ENTRIES_LISTED} in all, and for each state whose entries are not all listed
+ * one line counting the rest:
+ *
+ * <pre>
+ * layer 'journal' OPEN 2.5 s
+ *   supervisor 'orders/journal' RUNNING 2.5 s, 2 tasks
+ *     ...
+ *   entry 'confirm-order/7' RUNNING 1.2 s
+ *   entry 'ship/9' FAILED 3600 s
+ *   entry 'confirm-order/8' PENDING 850 ms
+ *   ...
+ *   more '99982' PENDING 2.0 s
+ * </pre>
+ *
+ * The failed and pending entries are read by two bounded queries ({@code LIMIT}, a 5 s query
+ * timeout), plus a count of the rest when they do not all fit, on a connection of the {@code
+ * DataSource}, on the thread that takes the dump.
  *
  * <h2>Schema</h2>
  *
@@ -167,8 +205,9 @@ public sealed interface Journal permits JournalImpl {
   /**
    * The journal as a layer of an application, named after the journal: creates the schema if
    * needed, claims and runs entries while the application is ready (as the class description says),
-   * and when the application stops, releases the leases of entries it leaves pending. Place it
-   * inside the layer that owns the {@code DataSource}.
+   * and when the application stops, releases the leases of entries it leaves pending and counts
+   * them in the application's result ({@link App.Result#durablePending()}). Place it inside the
+   * layer that owns the {@code DataSource}.
    *
    * <p>Running it fails the startup with {@link IllegalStateException} if it is not run by an
    * {@link App}, or a second time; with {@link SQLException} if the schema cannot be created.
@@ -246,6 +285,7 @@ public sealed interface Journal permits JournalImpl {
     final Duration pollInterval;
     final int maxConcurrency;
     final FailureHandler failureHandler; // null: log
+    final Duration retention; // null: keep done entries
 
     private Options(
         String name,
@@ -254,7 +294,8 @@ public sealed interface Journal permits JournalImpl {
         Duration lease,
         Duration pollInterval,
         int maxConcurrency,
-        FailureHandler failureHandler) {
+        FailureHandler failureHandler,
+        Duration retention) {
       this.name = name;
       this.table = table;
       this.owner = owner;
@@ -262,11 +303,13 @@ public sealed interface Journal permits JournalImpl {
       this.pollInterval = pollInterval;
       this.maxConcurrency = maxConcurrency;
       this.failureHandler = failureHandler;
+      this.retention = retention;
     }
 
     /**
      * Default options for a journal called {@code name}: table {@code lifespan_journal}, a
-     * generated owner, a 30 s lease, a 1 s poll interval, at most 64 entries running at once.
+     * generated owner, a 30 s lease, a 1 s poll interval, at most 64 entries running at once, done
+     * entries kept forever.
      *
      * @throws IllegalArgumentException if {@code name} is blank
      */
@@ -274,7 +317,14 @@ public sealed interface Journal permits JournalImpl {
       Objects.requireNonNull(name, "name");
       if (name.isBlank()) throw new IllegalArgumentException("Journal name is blank");
       return new Options(
-          name, "lifespan_journal", null, Duration.ofSeconds(30), Duration.ofSeconds(1), 64, null);
+          name,
+          "lifespan_journal",
+          null,
+          Duration.ofSeconds(30),
+          Duration.ofSeconds(1),
+          64,
+          null,
+          null);
     }
 
     /**
@@ -293,7 +343,8 @@ public sealed interface Journal permits JournalImpl {
                 + name
                 + "')");
       }
-      return new Options(name, table, owner, lease, pollInterval, maxConcurrency, failureHandler);
+      return new Options(
+          name, table, owner, lease, pollInterval, maxConcurrency, failureHandler, retention);
     }
 
     /**
@@ -314,7 +365,8 @@ public sealed interface Journal permits JournalImpl {
                 + name
                 + "')");
       }
-      return new Options(name, table, owner, lease, pollInterval, maxConcurrency, failureHandler);
+      return new Options(
+          name, table, owner, lease, pollInterval, maxConcurrency, failureHandler, retention);
     }
 
     /**
@@ -329,7 +381,8 @@ public sealed interface Journal permits JournalImpl {
         throw new IllegalArgumentException(
             "lease must be at least 3 ms: " + lease + " (journal '" + name + "')");
       }
-      return new Options(name, table, owner, lease, pollInterval, maxConcurrency, failureHandler);
+      return new Options(
+          name, table, owner, lease, pollInterval, maxConcurrency, failureHandler, retention);
     }
 
     /**
@@ -343,7 +396,8 @@ public sealed interface Journal permits JournalImpl {
         throw new IllegalArgumentException(
             "pollInterval must be positive: " + interval + " (journal '" + name + "')");
       }
-      return new Options(name, table, owner, lease, interval, maxConcurrency, failureHandler);
+      return new Options(
+          name, table, owner, lease, interval, maxConcurrency, failureHandler, retention);
     }
 
     /**
@@ -356,13 +410,35 @@ public sealed interface Journal permits JournalImpl {
         throw new IllegalArgumentException(
             "maxConcurrency < 1: " + max + " (journal '" + name + "')");
       }
-      return new Options(name, table, owner, lease, pollInterval, max, failureHandler);
+      return new Options(name, table, owner, lease, pollInterval, max, failureHandler, retention);
     }
 
     /** A copy whose failed entries go to {@code handler} instead of the log. */
     public Options withFailureHandler(FailureHandler handler) {
       Objects.requireNonNull(handler, "handler");
-      return new Options(name, table, owner, lease, pollInterval, maxConcurrency, handler);
+      return new Options(
+          name, table, owner, lease, pollInterval, maxConcurrency, handler, retention);
+    }
+
+    /**
+     * A copy that deletes done entries {@code retention} after they were done, on the application's
+     * clock: while the journal polls, each poll deletes at most 100 of them, oldest first. A
+     * deleted entry's key is free again, so an enqueue of the same kind and key after that writes a
+     * new entry, which runs again: choose a retention longer than any client retries a request, and
+     * longer than the deduplication the application relies on. Failed entries are never deleted;
+     * pending ones are never deleted. By default done entries are kept forever: the key stays
+     * taken, which is the safe choice for idempotency, and the table grows by one row per entry.
+     *
+     * @throws IllegalArgumentException if {@code retention} is not positive
+     */
+    public Options withRetention(Duration retention) {
+      Objects.requireNonNull(retention, "retention");
+      if (retention.isNegative() || retention.isZero()) {
+        throw new IllegalArgumentException(
+            "retention must be positive: " + retention + " (journal '" + name + "')");
+      }
+      return new Options(
+          name, table, owner, lease, pollInterval, maxConcurrency, failureHandler, retention);
     }
 
     /** The journal's name. */
@@ -400,6 +476,11 @@ public sealed interface Journal permits JournalImpl {
       return Optional.ofNullable(failureHandler);
     }
 
+    /** How long done entries are kept; empty if forever (the default). */
+    public Optional<Duration> retention() {
+      return Optional.ofNullable(retention);
+    }
+
     @Override
     public String toString() {
       return "Journal.Options["
@@ -413,6 +494,7 @@ public sealed interface Journal permits JournalImpl {
           + pollInterval
           + ", maxConcurrency="
           + maxConcurrency
+          + (retention != null ? ", retention=" + retention : "")
           + "]";
     }
   }

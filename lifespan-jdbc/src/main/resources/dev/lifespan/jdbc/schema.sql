@@ -10,7 +10,8 @@
 --   payload          small text given at enqueue
 --   status           PENDING, DONE or FAILED
 --   attempts         how many times the entry was claimed
---   next_at          epoch milliseconds (application clock) from which a pending entry is due
+--   next_at          epoch milliseconds (application clock): from which a pending entry is due;
+--                    when a done or failed entry ended (Journal.Options.withRetention reads it)
 --   lease_owner      the instance running it, or NULL
 --   lease_until      epoch milliseconds (application clock) when that lease expires, or NULL
 --   claim_seq        incremented by every claim; the done mark and releases require it unchanged

@@ -42,6 +42,10 @@ abstract class JournalContract {
 
   final List<App> apps = new ArrayList<>();
   final List<String> log = new CopyOnWriteArrayList<>();
+
+  /** The progress lines of this test's applications. */
+  final List<String> progress = new CopyOnWriteArrayList<>();
+
   private final Logger jul = Logger.getLogger("dev.lifespan.jdbc");
   private final Handler capture =
       new Handler() {
@@ -127,7 +131,7 @@ abstract class JournalContract {
                 .withTeardownTimeout(Duration.ofSeconds(5))
                 .withKillTimeout(Duration.ofSeconds(2))
                 .withProgressInterval(Duration.ofHours(1))
-                .withProgress(line -> {}),
+                .withProgress(progress::add),
             journal.lifespan(),
             null);
     apps.add(app);

@@ -7,14 +7,22 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lifespan.App;
+import dev.lifespan.TaskDump;
 import dev.lifespan.TimeSource;
+import dev.lifespan.jdbc.internal.Claimer;
 import dev.lifespan.jdbc.internal.JournalImpl;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import jdk.jfr.Recording;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordingFile;
 import org.junit.jupiter.api.Test;
 
 /** The journal's behaviour, run on each database by a subclass. */
@@ -136,7 +144,7 @@ abstract class JournalTests extends JournalContract {
                 .withPollInterval(POLL)
                 .withFailureHandler((entry, t) -> failures.add(entry + ": " + t.getMessage())),
             failing);
-    start(j);
+    App app = start(j);
     j.enqueueAndCommit("confirm", "7", "");
     await(() -> runsOf("7") == 1 && j.claimer().inFlight() == 0, "the first run");
     for (int s = 1; s <= 30; s++) advance(j, Duration.ofSeconds(1));
@@ -149,6 +157,64 @@ abstract class JournalTests extends JournalContract {
         "java.lang.IllegalStateException: no stock",
         string("SELECT last_error FROM lifespan_journal"));
     assertEquals(2, log.stream().filter(l -> l.contains("retry in")).count(), log.toString());
+    assertEquals(1, j.claimer().failed());
+    app.requestShutdown();
+    App.Result r = app.await();
+    assertEquals(
+        App.Outcome.SUCCEEDED, r.outcome(), "a failed entry is reported, not an app failure");
+    assertEquals(1, r.durableFailed());
+    assertEquals(0, r.durablePending());
+    assertTrue(
+        progress
+            .getLast()
+            .endsWith("app-a: stopped: SUCCEEDED, exit code 0; 1 durable entry failed for good"),
+        progress.toString());
+  }
+
+  @Test
+  void anEntryFailedForGoodIsAJfrEvent() throws Exception {
+    Kind failing =
+        Kind.of(
+                "ship",
+                (entry, c) -> {
+                  throw new IllegalStateException("no carrier for " + entry.key());
+                })
+            .withMaxAttempts(1);
+    JournalImpl j =
+        journal(
+            Journal.Options.named("jfr")
+                .withLease(LEASE)
+                .withPollInterval(POLL)
+                .withFailureHandler((entry, t) -> {}),
+            failing);
+    Path file = Files.createTempFile("journal", ".jfr");
+    try (Recording recording = new Recording()) {
+      recording.enable("dev.lifespan.jdbc.EntryFailed");
+      recording.start();
+      start(j);
+      j.enqueueAndCommit("ship", "order-7", "");
+      awaitStatus(j, "ship", "order-7", Entry.Status.FAILED);
+      await(() -> j.claimer().failed() == 1, "the failure reported");
+      recording.stop();
+      recording.dump(file);
+    }
+    try {
+      List<RecordedEvent> events =
+          RecordingFile.readAllEvents(file).stream()
+              .filter(e -> e.getEventType().getName().equals("dev.lifespan.jdbc.EntryFailed"))
+              .filter(e -> "jfr".equals(e.getString("journal")))
+              .toList();
+      assertEquals(1, events.size(), events.toString());
+      RecordedEvent e = events.getFirst();
+      assertEquals("ship", e.getString("kind"));
+      assertEquals("order-7", e.getString("key"));
+      assertEquals(1, e.getInt("attempts"));
+      assertEquals("java.lang.IllegalStateException", e.getString("exceptionClass"));
+      assertEquals("no carrier for order-7", e.getString("message"));
+      assertEquals("Lifespan", e.getEventType().getCategoryNames().getFirst());
+    } finally {
+      Files.deleteIfExists(file);
+    }
   }
 
   /** The times of the runs, in order, comma-separated: an aggregate both databases know. */
@@ -264,6 +330,14 @@ abstract class JournalTests extends JournalContract {
             "WARNING journal 'a': 2 durable entries left pending for the next start"
                 + " (leases released)"),
         log.toString());
+    assertEquals(2, r.durablePending(), "the application's result counts them");
+    assertEquals(0, r.durableFailed());
+    assertEquals(
+        "[ 11.00 s] app-a: stopped 11000 ms after the shutdown request: WORK_ABANDONED, exit"
+            + " code 4; 2 must-finish tasks abandoned at the end of the grace period: '"
+            + String.join("', '", r.abandoned())
+            + "'; 2 durable entries left pending for the next start",
+        progress.getLast());
   }
 
   @Test
@@ -307,6 +381,8 @@ abstract class JournalTests extends JournalContract {
     assertEquals(1, runs("9"));
     assertEquals(1, confirmations("9"));
     assertEquals(0, j.claimer().leftPending());
+    assertEquals(0, r.durablePending());
+    assertTrue(progress.getLast().endsWith(": TERMINATED, exit code 143"), progress.toString());
   }
 
   @Test
@@ -346,6 +422,127 @@ abstract class JournalTests extends JournalContract {
         .withLease(Duration.ofSeconds(30))
         .withPollInterval(Duration.ofMillis(100))
         .withMaxConcurrency(4);
+  }
+
+  @Test
+  void pendingRunningAndFailedEntriesAppearUnderTheJournalsLayerInADump() throws Exception {
+    CountDownLatch running = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    JournalImpl j =
+        journal(
+            Journal.Options.named("a")
+                .withLease(LEASE)
+                .withPollInterval(POLL)
+                .withFailureHandler((entry, t) -> {}),
+            Kind.of(
+                "confirm",
+                (entry, c) -> {
+                  running.countDown();
+                  release.await();
+                }),
+            Kind.of(
+                    "ship",
+                    (entry, c) -> {
+                      throw new IllegalStateException("no carrier");
+                    })
+                .withMaxAttempts(1));
+    App app = start(j);
+    try {
+      j.enqueueAndCommit("ship", "9", "");
+      awaitStatus(j, "ship", "9", Entry.Status.FAILED);
+      await(() -> j.claimer().inFlight() == 0, "the failed run to end");
+      j.enqueueAndCommit("confirm", "7", "");
+      running.await();
+      int pending = 30; // of a kind this instance does not run: they stay pending
+      for (int i = 0; i < pending; i++) {
+        exec(
+            "INSERT INTO lifespan_journal (kind, entry_key, payload, status, attempts, next_at,"
+                + " claim_seq) VALUES ('invoice', 'p"
+                + i
+                + "', '', 'PENDING', 0, 0, 0)");
+      }
+      String text = app.dump(false).toText().replaceAll("\\d+ ms|\\d+\\.\\d s|\\d+ s", "AGE");
+      List<String> expected = new ArrayList<>();
+      expected.add("  layer 'a' OPEN AGE");
+      expected.add("    supervisor 'app-a/a' RUNNING AGE, 2 tasks");
+      expected.add("      task 'journal 'a' claims' RUNNING AGE");
+      expected.add("      task 'journal 'a' lease renewal' RUNNING AGE");
+      expected.add("    entry 'confirm/7' RUNNING AGE");
+      expected.add("    entry 'ship/9' FAILED AGE");
+      int listed = TaskDump.ENTRIES_LISTED - 2;
+      for (int i = 0; i < listed; i++) expected.add("    entry 'invoice/p" + i + "' PENDING AGE");
+      expected.add("    more '" + (pending - listed) + "' PENDING AGE");
+      assertEquals(
+          String.join("\n", expected) + "\n", text.substring(text.indexOf("  layer 'a'")), text);
+      String json = app.dump(false).toJson();
+      assertTrue(
+          json.contains("{\"kind\":\"entry\",\"name\":\"confirm/7\",\"state\":\"RUNNING\""), json);
+      assertTrue(json.contains("{\"kind\":\"more\",\"name\":\"12\",\"state\":\"PENDING\""), json);
+    } finally {
+      release.countDown();
+    }
+  }
+
+  @Test
+  void doneEntriesAreDeletedAfterTheRetentionInSmallBatchesWhileTheJournalPolls() throws Exception {
+    Duration retention = Duration.ofMinutes(10);
+    var bad =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> Journal.Options.named("a").withRetention(Duration.ZERO));
+    assertEquals("retention must be positive: PT0S (journal 'a')", bad.getMessage());
+    JournalImpl j =
+        journal(
+            Journal.Options.named("a")
+                .withLease(LEASE)
+                .withPollInterval(POLL)
+                .withRetention(retention)
+                .withFailureHandler((entry, t) -> {}),
+            recording("confirm", "a", CONFIRM),
+            Kind.of(
+                    "ship",
+                    (entry, c) -> {
+                      throw new IllegalStateException("no carrier");
+                    })
+                .withMaxAttempts(1));
+    start(j);
+    j.enqueueAndCommit("confirm", "7", "").start();
+    j.enqueueAndCommit("ship", "9", "").start();
+    awaitStatus(j, "confirm", "7", Entry.Status.DONE);
+    awaitStatus(j, "ship", "9", Entry.Status.FAILED);
+    long doneAt = clock.instant().toEpochMilli();
+    int old = 2 * Claimer.purgeBatch() + 50; // done at the same time as 7, by another instance
+    try (Connection c = dataSource().getConnection();
+        var p =
+            c.prepareStatement(
+                "INSERT INTO lifespan_journal (kind, entry_key, payload, status, attempts, next_at,"
+                    + " claim_seq) VALUES ('confirm', ?, '', 'DONE', 1, ?, 1)")) {
+      for (int i = 0; i < old; i++) {
+        p.setString(1, "old-" + i);
+        p.setLong(2, doneAt);
+        p.addBatch();
+      }
+      p.executeBatch();
+    }
+    exec(
+        "INSERT INTO lifespan_journal (kind, entry_key, payload, status, attempts, next_at,"
+            + " claim_seq) VALUES ('later', 'p', '', 'PENDING', 0, 0, 0)"); // never claimed here
+    advance(j, retention); // exactly the retention: kept
+    assertEquals(old + 1, count("SELECT COUNT(*) FROM lifespan_journal WHERE status = 'DONE'"));
+    long left = old + 1;
+    while (left > 0) {
+      advance(j, POLL); // one batch per poll
+      long now = count("SELECT COUNT(*) FROM lifespan_journal WHERE status = 'DONE'");
+      assertEquals(Math.max(0, left - Claimer.purgeBatch()), now);
+      left = now;
+    }
+    assertEquals(old + 1, j.claimer().purged());
+    assertNoEntry(j, "confirm", "7");
+    assertStatus(j, "ship", "9", Entry.Status.FAILED); // failed entries are kept
+    assertEquals(1, count("SELECT COUNT(*) FROM lifespan_journal WHERE status = 'PENDING'"));
+    assertTrue(j.enqueueAndCommit("confirm", "7", "").isNew(), "the key is free again");
+    awaitStatus(j, "confirm", "7", Entry.Status.DONE);
+    assertEquals(2, runs("7"), "a deleted entry's key runs again");
   }
 
   @Test

@@ -2,13 +2,19 @@ package dev.lifespan.jdbc.internal;
 
 import dev.lifespan.App;
 import dev.lifespan.CancelScope;
+import dev.lifespan.Lifespan;
 import dev.lifespan.Supervisor;
+import dev.lifespan.TaskDump;
+import dev.lifespan.jdbc.Entry;
 import java.lang.System.Logger.Level;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -17,15 +23,35 @@ import java.util.concurrent.atomic.AtomicLong;
  * entries in flight. Both loops are ordinary tasks of the journal layer's supervisor, which shuts
  * down after the background supervisor where the entries run, so leases are renewed through the
  * grace period.
+ *
+ * <p>What the journal reports to its layer's context: the entries it leaves pending at shutdown and
+ * those that failed for good (the application's result counts them), and its entries in dumps
+ * ({@link #dumpEntries}).
  */
 public final class Claimer {
   private static final Duration FOREVER = Duration.ofDays(365);
+
+  /** At most how many done entries one poll deletes (the retention). */
+  static final int PURGE_BATCH = 100;
 
   final JournalImpl journal;
   final Sql sql;
   final App app;
   final AppTime time;
+  private final Lifespan.Context layer;
   private final long leaseMillis;
+  private final long retentionMillis; // -1: keep done entries
+
+  /** Claimed entries whose run has not ended, by row id, with System.nanoTime() of the claim. */
+  private final Map<Long, Running> running = new ConcurrentHashMap<>();
+
+  private record Running(Entry entry, long claimedAt) {}
+
+  /** Entries that failed for good in this run. */
+  private final AtomicInteger failedForGood = new AtomicInteger();
+
+  /** Done entries deleted by the retention. */
+  private final AtomicLong purged = new AtomicLong();
 
   /** Claimed entries whose run has not ended; never more than maxConcurrency. */
   private final AtomicInteger inFlight = new AtomicInteger();
@@ -43,12 +69,14 @@ public final class Claimer {
   private volatile Supervisor background; // the application's, read by the claim loop when ready
   private volatile List<String> kinds = List.of();
 
-  Claimer(JournalImpl journal, Sql sql, App app, AppTime time) {
+  Claimer(JournalImpl journal, Sql sql, App app, AppTime time, Lifespan.Context layer) {
     this.journal = journal;
     this.sql = sql;
     this.app = app;
     this.time = time;
+    this.layer = layer;
     this.leaseMillis = journal.options.lease().toMillis();
+    this.retentionMillis = journal.options.retention().map(Duration::toMillis).orElse(-1L);
   }
 
   /** At startup with a stable owner: releases the leases this owner's previous run left. */
@@ -80,6 +108,7 @@ public final class Claimer {
         Instant started = time.now();
         int room = max - inFlight.get();
         int claimed = room > 0 ? claimAndRun(room) : 0;
+        if (retentionMillis >= 0) purge();
         polls.incrementAndGet();
         if (claimed > 0 && claimed == room) continue; // more may be due
         // Absolute, from the poll's start: a wait that begins late does not push the next poll.
@@ -108,7 +137,7 @@ public final class Claimer {
         background.spawnMustFinish(run.taskName(), run::run);
       } catch (IllegalStateException shuttingDown) {
         releaseForNextStart(k);
-        ended();
+        ended(k);
       }
     }
     return claims.size();
@@ -206,6 +235,17 @@ public final class Claimer {
         });
   }
 
+  /** {@code k} was claimed and is about to run. */
+  void running(Sql.Claim k) {
+    running.put(k.id(), new Running(k.entry(), System.nanoTime()));
+  }
+
+  /** The run of {@code k} ended (or never started). */
+  void ended(Sql.Claim k) {
+    running.remove(k.id());
+    ended();
+  }
+
   /** A run ended (or never started); wakes the claim loop if it was full. */
   void ended() {
     if (inFlight.getAndDecrement() == journal.options.maxConcurrency()) wake();
@@ -252,6 +292,88 @@ public final class Claimer {
         });
   }
 
+  /** An entry failed for good: counted here and in the application's result. */
+  void failedForGood() {
+    failedForGood.incrementAndGet();
+    layer.addDurableFailed(1);
+  }
+
+  // ---- retention
+
+  /** Deletes one batch of done entries older than the retention. */
+  private void purge() {
+    long before = time.nowMillis() - retentionMillis;
+    try (Connection c = journal.dataSource.getConnection()) {
+      c.setAutoCommit(true);
+      purged.addAndGet(sql.purgeDone(c, before, PURGE_BATCH));
+    } catch (SQLException e) {
+      journal.log(
+          Level.WARNING, "deleting done entries failed; trying again at the next poll: " + e);
+    }
+  }
+
+  // ---- dumps
+
+  /**
+   * The journal's entries for a dump of the application, at most {@code limit}: those running here
+   * (from memory, aged since their claim), then those failed and pending (one bounded query each,
+   * oldest first, aged since they were enqueued on the database's clock; pending ones leased by
+   * other instances included), each state's rest counted in a more node.
+   */
+  List<TaskDump.Node> dumpEntries(int limit) throws SQLException {
+    long now = System.nanoTime();
+    List<Running> runs = new ArrayList<>(running.values());
+    runs.sort((a, b) -> Long.compare(a.claimedAt(), b.claimedAt()));
+    List<TaskDump.Node> out = new ArrayList<>();
+    int i = 0;
+    for (; i < runs.size() && out.size() < limit; i++) {
+      Running r = runs.get(i);
+      out.add(
+          TaskDump.Node.entry(
+              name(r.entry().kind(), r.entry().key()),
+              "RUNNING",
+              Duration.ofNanos(now - r.claimedAt())));
+    }
+    if (i < runs.size()) {
+      out.add(
+          TaskDump.Node.more(
+              runs.size() - i, "RUNNING", Duration.ofNanos(now - runs.get(i).claimedAt())));
+    }
+    try (Connection c = journal.dataSource.getConnection()) {
+      c.setAutoCommit(true);
+      listed(c, "FAILED", limit, out);
+      listed(c, "PENDING", limit, out);
+    }
+    return out;
+  }
+
+  /** Adds the entries of {@code status} that fit in {@code limit}, and a more node for the rest. */
+  private void listed(Connection c, String status, int limit, List<TaskDump.Node> out)
+      throws SQLException {
+    int room = Math.max(0, limit - entries(out));
+    List<Sql.Listed> got = sql.list(c, status, journal.owner, room + 1);
+    for (int i = 0; i < got.size() && i < room; i++) {
+      Sql.Listed l = got.get(i);
+      out.add(
+          TaskDump.Node.entry(name(l.kind(), l.key()), status, Duration.ofMillis(l.ageMillis())));
+    }
+    if (got.size() > room) {
+      long rest = sql.count(c, status, journal.owner) - room;
+      Duration oldest = Duration.ofMillis(got.get(room).ageMillis());
+      if (rest > 0) out.add(TaskDump.Node.more(rest, status, oldest));
+    }
+  }
+
+  private static int entries(List<TaskDump.Node> nodes) {
+    int n = 0;
+    for (TaskDump.Node x : nodes) if (x.kind() == TaskDump.Kind.ENTRY) n++;
+    return n;
+  }
+
+  private static String name(String kind, String key) {
+    return kind + "/" + key;
+  }
+
   /** At the layer's end: releases every lease left, and says how many entries stay pending. */
   void stopped() {
     try (Connection c = journal.dataSource.getConnection()) {
@@ -266,6 +388,7 @@ public final class Claimer {
               + e);
     }
     int n = leftPending.get();
+    layer.addDurablePending(n);
     if (n == 0) {
       journal.log(Level.INFO, "stopped; no entry left pending by this instance");
     } else {
@@ -300,5 +423,20 @@ public final class Claimer {
   /** How many entries were left pending at shutdown. */
   public int leftPending() {
     return leftPending.get();
+  }
+
+  /** How many entries failed for good. */
+  public int failed() {
+    return failedForGood.get();
+  }
+
+  /** At most how many done entries one poll deletes. */
+  public static int purgeBatch() {
+    return PURGE_BATCH;
+  }
+
+  /** How many done entries the retention deleted. */
+  public long purged() {
+    return purged.get();
   }
 }

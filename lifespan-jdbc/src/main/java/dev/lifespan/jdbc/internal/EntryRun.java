@@ -18,10 +18,12 @@ final class EntryRun {
   private final JournalImpl journal;
   private final Sql.Claim claim;
 
+  /** A run of {@code claim}, just claimed: listed as running in dumps until {@link #run} ends. */
   EntryRun(Claimer claimer, Sql.Claim claim) {
     this.claimer = claimer;
     this.journal = claimer.journal;
     this.claim = claim;
+    claimer.running(claim);
   }
 
   String taskName() {
@@ -47,7 +49,7 @@ final class EntryRun {
       if (failure instanceof VirtualMachineError fatal) throw fatal;
       recordFailure(failure);
     } finally {
-      claimer.ended();
+      claimer.ended(claim);
     }
   }
 
@@ -58,7 +60,7 @@ final class EntryRun {
       c.setAutoCommit(false);
       try {
         kind.handler().handle(claim.entry(), c);
-        if (claimer.sql.done(c, claim, journal.owner)) {
+        if (claimer.sql.done(c, claim, journal.owner, claimer.time.nowMillis())) {
           c.commit();
         } else {
           c.rollback();
@@ -83,7 +85,9 @@ final class EntryRun {
     try (Connection c = journal.dataSource.getConnection()) {
       c.setAutoCommit(true);
       if (entry.attempt() >= kind.maxAttempts()) {
-        if (claimer.sql.fail(c, claim, journal.owner, error)) report(entry, failure);
+        if (claimer.sql.fail(c, claim, journal.owner, error, claimer.time.nowMillis())) {
+          report(entry, failure);
+        }
       } else {
         Duration backoff = kind.backoff(entry.attempt());
         long next = claimer.time.nowMillis() + backoff.toMillis();
@@ -108,7 +112,10 @@ final class EntryRun {
     }
   }
 
+  /** Reports an entry that failed for good, once: counted, a JFR event, the failure handler. */
   private void report(Entry entry, Throwable failure) {
+    JournalEvents.entryFailed(journal.name(), entry, failure);
+    claimer.failedForGood(); // after the event: a test that sees the count finds the event
     Journal.FailureHandler handler = journal.options.failureHandler().orElse(null);
     if (handler == null) {
       journal.log(

@@ -126,9 +126,10 @@ public final class JournalImpl implements Journal {
     }
     try {
       Sql q = sql();
-      Claimer c = new Claimer(this, q, app, new AppTime(app));
+      Claimer c = new Claimer(this, q, app, new AppTime(app), ctx);
       if (options.owner().isPresent()) c.takeBack();
       claimer = c;
+      ctx.listInDumps(c::dumpEntries);
       ctx.supervisor().spawn("journal '" + name() + "' claims", c::claimLoop);
       ctx.supervisor().spawn("journal '" + name() + "' lease renewal", c::renewLoop);
       ctx.proceed();

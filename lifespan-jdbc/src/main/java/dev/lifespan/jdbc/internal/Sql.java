@@ -249,13 +249,93 @@ final class Sql {
     }
   }
 
-  /** Marks the claimed entry done if the claim still holds; returns whether it did. */
-  boolean done(Connection c, Claim k, String owner) throws SQLException {
-    return update(
-        c,
-        "status = 'DONE', lease_owner = NULL, lease_until = NULL, finished_at = CURRENT_TIMESTAMP",
-        k,
-        owner);
+  /**
+   * Marks the claimed entry done at {@code now} (application clock, kept in {@code next_at} for the
+   * retention) if the claim still holds; returns whether it did.
+   */
+  boolean done(Connection c, Claim k, String owner, long now) throws SQLException {
+    try (PreparedStatement p =
+        c.prepareStatement(
+            "UPDATE "
+                + t
+                + " SET status = 'DONE', lease_owner = NULL, lease_until = NULL, next_at = ?,"
+                + " finished_at = CURRENT_TIMESTAMP WHERE id = ? AND lease_owner = ? AND claim_seq = ?")) {
+      p.setLong(1, now);
+      p.setLong(2, k.id());
+      p.setString(3, owner);
+      p.setLong(4, k.seq());
+      return p.executeUpdate() == 1;
+    }
+  }
+
+  /**
+   * Deletes at most {@code limit} done entries that ended before {@code before} (application
+   * clock); returns how many. {@code c} is in auto-commit mode.
+   */
+  int purgeDone(Connection c, long before, int limit) throws SQLException {
+    String sql =
+        switch (dialect) {
+          case POSTGRESQL ->
+              "DELETE FROM "
+                  + t
+                  + " WHERE id IN (SELECT id FROM "
+                  + t
+                  + " WHERE status = 'DONE' AND next_at < ? ORDER BY next_at, id LIMIT ?"
+                  + " FOR UPDATE SKIP LOCKED)";
+          case H2 ->
+              "DELETE FROM " + t + " WHERE status = 'DONE' AND next_at < ? FETCH FIRST ? ROWS ONLY";
+        };
+    try (PreparedStatement p = c.prepareStatement(sql)) {
+      p.setLong(1, before);
+      p.setInt(2, limit);
+      return p.executeUpdate();
+    }
+  }
+
+  /** An entry as a dump lists it: its kind and key, and how long ago it was enqueued. */
+  record Listed(String kind, String key, long ageMillis) {}
+
+  /**
+   * At most {@code limit} entries of {@code status}, oldest first, without the pending ones leased
+   * to {@code owner} (they run here); the age is measured on the database's clock.
+   */
+  List<Listed> list(Connection c, String status, String owner, int limit) throws SQLException {
+    try (PreparedStatement p =
+        c.prepareStatement(
+            "SELECT kind, entry_key, created_at, LOCALTIMESTAMP FROM "
+                + t
+                + " WHERE status = ? AND (lease_owner IS NULL OR lease_owner <> ?)"
+                + " ORDER BY id LIMIT ?")) {
+      p.setQueryTimeout(5);
+      p.setString(1, status);
+      p.setString(2, owner);
+      p.setInt(3, limit);
+      List<Listed> out = new ArrayList<>();
+      try (ResultSet r = p.executeQuery()) {
+        while (r.next()) {
+          long age = r.getTimestamp(4).getTime() - r.getTimestamp(3).getTime();
+          out.add(new Listed(r.getString(1), r.getString(2), age));
+        }
+      }
+      return out;
+    }
+  }
+
+  /** How many entries {@link #list} would list without a limit. */
+  long count(Connection c, String status, String owner) throws SQLException {
+    try (PreparedStatement p =
+        c.prepareStatement(
+            "SELECT COUNT(*) FROM "
+                + t
+                + " WHERE status = ? AND (lease_owner IS NULL OR lease_owner <> ?)")) {
+      p.setQueryTimeout(5);
+      p.setString(1, status);
+      p.setString(2, owner);
+      try (ResultSet r = p.executeQuery()) {
+        r.next();
+        return r.getLong(1);
+      }
+    }
   }
 
   /** Releases the claim and makes the entry due at {@code nextAt}; returns whether it held. */
@@ -276,18 +356,23 @@ final class Sql {
     }
   }
 
-  /** Marks the claimed entry failed if the claim still holds; returns whether it did. */
-  boolean fail(Connection c, Claim k, String owner, String error) throws SQLException {
+  /**
+   * Marks the claimed entry failed at {@code now} (application clock) if the claim still holds;
+   * returns whether it did.
+   */
+  boolean fail(Connection c, Claim k, String owner, String error, long now) throws SQLException {
     try (PreparedStatement p =
         c.prepareStatement(
             "UPDATE "
                 + t
                 + " SET status = 'FAILED', lease_owner = NULL, lease_until = NULL, last_error = ?,"
-                + " finished_at = CURRENT_TIMESTAMP WHERE id = ? AND lease_owner = ? AND claim_seq = ?")) {
+                + " next_at = ?, finished_at = CURRENT_TIMESTAMP"
+                + " WHERE id = ? AND lease_owner = ? AND claim_seq = ?")) {
       p.setString(1, error);
-      p.setLong(2, k.id());
-      p.setString(3, owner);
-      p.setLong(4, k.seq());
+      p.setLong(2, now);
+      p.setLong(3, k.id());
+      p.setString(4, owner);
+      p.setLong(5, k.seq());
       return p.executeUpdate() == 1;
     }
   }
