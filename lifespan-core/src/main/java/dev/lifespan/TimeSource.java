@@ -3,6 +3,7 @@ package dev.lifespan;
 import dev.lifespan.internal.Clocks;
 import dev.lifespan.internal.Timer;
 import java.time.Instant;
+import java.util.Optional;
 
 /**
  * The clock an application runs on: every wait the library makes for it reads this one source —
@@ -72,6 +73,17 @@ public abstract class TimeSource {
   /** How many deadlines and timed waits are pending on this clock now; for tests. */
   public final int pendingDeadlines() {
     return timer.pending();
+  }
+
+  /**
+   * When the earliest deadline or timed wait pending on this clock falls, as an {@link #instant()};
+   * empty if none is pending. For tests, which move a fake clock once the application waits for it.
+   */
+  public final Optional<Instant> nextDeadline() {
+    var at = timer.earliest();
+    return at.isEmpty()
+        ? Optional.empty()
+        : Optional.of(instant().plusNanos(at.getAsLong() - nanoTime()));
   }
 
   @Override

@@ -228,6 +228,21 @@ public abstract class Timer {
     return size == 0 ? Long.MAX_VALUE : Math.max(0, heap[0].deadlineNanos - now);
   }
 
+  /**
+   * The earliest armed deadline, on the {@link #nanoTime()} scale; empty if there is none. For
+   * tests and diagnostics.
+   */
+  public final java.util.OptionalLong earliest() {
+    lock.lock();
+    try {
+      return size == 0
+          ? java.util.OptionalLong.empty()
+          : java.util.OptionalLong.of(heap[0].deadlineNanos);
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Number of armed deadlines; for tests and diagnostics. */
   public final int pending() {
     lock.lock();

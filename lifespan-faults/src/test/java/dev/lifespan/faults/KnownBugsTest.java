@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Test;
  * thread that had been woken but had not run yet; the program stays here as a check.
  */
 class KnownBugsTest {
+  private static final Duration REAL = Duration.ofSeconds(30); // real time to wait for a wait
   private final FakeClock clock = new FakeClock();
   private final List<String> lines = new CopyOnWriteArrayList<>();
 
@@ -76,12 +77,11 @@ class KnownBugsTest {
     try {
       shielded.await();
       app.requestShutdown();
-      App.Result result = null;
-      for (int i = 0; i < 20 && result == null; i++) {
-        Thread.sleep(20); // let the shutdown reach its next timed wait
-        clock.advance(Duration.ofMillis(500));
-        result = app.await(Duration.ZERO).orElse(null);
-      }
+      clock.awaitPending(2, REAL); // sup1's grace (2 s), the monitor's progress line (1 s)
+      clock.advance(Duration.ofSeconds(2));
+      clock.awaitPending(2, REAL); // sup1's kill timeout (3 s), the monitor's progress line
+      clock.advance(Duration.ofSeconds(1));
+      App.Result result = app.await();
       // The runner exits anyway after a straggler (as for its own supervisors'), but it says so.
       assertEquals(App.Outcome.WORK_ABANDONED, result.outcome(), lines::toString);
       assertEquals(
@@ -142,12 +142,9 @@ class KnownBugsTest {
     try {
       blocked.await();
       app.requestShutdown();
-      App.Result result = null;
-      for (int i = 0; i < 20 && result == null; i++) {
-        Thread.sleep(20); // let the shutdown reach its next timed wait
-        clock.advance(Duration.ofMillis(500));
-        result = app.await(Duration.ZERO).orElse(null);
-      }
+      clock.awaitPending(2, REAL); // sup1's grace (2 s), the monitor's progress line (1 s)
+      clock.advance(Duration.ofSeconds(2)); // sup1's grace ends: 't2' and 't4' inside it cancelled
+      App.Result result = app.await();
       assertEquals(App.Outcome.WORK_ABANDONED, result.outcome(), lines::toString);
       assertTrue(result.abandoned().contains("t2"), "the must-finish 't2' abandoned: " + result);
     } finally {

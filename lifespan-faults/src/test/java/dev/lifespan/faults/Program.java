@@ -66,6 +66,16 @@ record Program(Body main, List<Event> events) {
     }
   }
 
+  /**
+   * {@code LOCAL.get()}, which must return the value the main body set in the application ({@code
+   * LOCAL.set(value)} first thing), at any depth; after the application ended it must throw.
+   */
+  record Read(int id) implements Stmt {
+    public boolean finite() {
+      return true;
+    }
+  }
+
   /** {@code TaskGroup.run("g<id>", g -> { g.spawn(...) for each child; body })}. */
   record Group(int id, List<Body> children, Body body) implements Stmt {
     Group {
@@ -83,11 +93,37 @@ record Program(Body main, List<Event> events) {
     FORK,
     /** Forked, and joined by the supervisor's body after it ran. */
     FORK_JOINED,
-    MUST_FINISH
+    MUST_FINISH,
+    /** {@code startService}: a restartable service, described by the child's {@link Svc}. */
+    SERVICE
   }
 
-  /** A child of a supervisor. */
-  record Child(int id, Kind kind, Body body) {}
+  /**
+   * A restartable service's spec: its body fails ({@code throw}) the first {@code failures} times
+   * it runs, then blocks until cancelled; restart policy {@code restart}, intensity {@code
+   * maxRestarts} in 60 s, backoff {@code backoffMillis} (doubling, no jitter) on the fake clock.
+   */
+  record Svc(
+      dev.lifespan.ServiceSpec.Restart restart, int failures, int maxRestarts, long backoffMillis) {
+    /** Whether the supervisor must escalate once the service has run out its restarts. */
+    boolean escalates() {
+      return restart != dev.lifespan.ServiceSpec.Restart.TEMPORARY && failures > maxRestarts;
+    }
+
+    /** How many times the body runs if nothing cancels it (every backoff waited out). */
+    int runs() {
+      return restart == dev.lifespan.ServiceSpec.Restart.TEMPORARY
+          ? 1
+          : Math.min(failures, maxRestarts) + 1;
+    }
+  }
+
+  /** A child of a supervisor; {@code svc} is set for (only) a {@link Kind#SERVICE}. */
+  record Child(int id, Kind kind, Body body, Svc svc) {
+    Child(int id, Kind kind, Body body) {
+      this(id, kind, body, null);
+    }
+  }
 
   /**
    * {@code Supervisor.run(options "s<id>", sup -> { start each child; body; join the joined forks
@@ -149,6 +185,12 @@ record Program(Body main, List<Event> events) {
   /** {@code clock.advance(millis)}. */
   record AdvanceEvent(long millis) implements Event {}
 
+  /**
+   * {@code setDeadline(clock.instant() + millis)} on the cancel scope at {@code index} among the
+   * scopes (modulo their count): earlier or later than its deadline, or a first one.
+   */
+  record DeadlineEvent(int index, long millis) implements Event {}
+
   /** The program with its statements numbered from 1 in the order they appear. */
   static Program number(Body main, List<Event> events) {
     int[] next = {1};
@@ -168,6 +210,7 @@ record Program(Body main, List<Event> events) {
       case Block x -> new Block(id);
       case Swallow x -> new Swallow(id);
       case Pause x -> new Pause(id);
+      case Read x -> new Read(id);
       case Group g -> {
         List<Body> children = new ArrayList<>();
         for (Body c : g.children()) children.add(number(c, next));
@@ -176,7 +219,7 @@ record Program(Body main, List<Event> events) {
       case Sup sup -> {
         List<Child> children = new ArrayList<>();
         for (Child c : sup.children()) {
-          children.add(new Child(next[0]++, c.kind(), number(c.body(), next)));
+          children.add(new Child(next[0]++, c.kind(), number(c.body(), next), c.svc()));
         }
         yield new Sup(id, children, number(sup.body(), next));
       }
@@ -188,6 +231,13 @@ record Program(Body main, List<Event> events) {
   List<Stmt> cancellables() {
     List<Stmt> out = new ArrayList<>();
     walk(main, s -> s instanceof Scope || s instanceof Group, out);
+    return out;
+  }
+
+  /** The cancel scopes that {@link DeadlineEvent}s target, in order. */
+  List<Stmt> scopes() {
+    List<Stmt> out = new ArrayList<>();
+    walk(main, s -> s instanceof Scope, out);
     return out;
   }
 
@@ -216,43 +266,6 @@ record Program(Body main, List<Event> events) {
     }
   }
 
-  /**
-   * Whether a supervisor's child (at any depth below it) may outlast that supervisor's shutdown
-   * (grace and kill timeout) though every body ends when cancelled: it blocks inside a shield, or
-   * it runs a supervisor of its own whose must-finish work blocks, which that supervisor's grace
-   * then keeps waiting for. The outer supervisor gives up on the child; the application then waits
-   * for it until its hard deadline cancels it, and ends {@code WORK_ABANDONED} (see {@link
-   * KnownBugsTest}: it used to end SUCCEEDED with the child still running). The model does not
-   * predict that outcome yet, so such programs are left out unless {@code
-   * -Dlifespan.faults.knownBugs=true}.
-   */
-  boolean mayOutlastItsSupervisor() {
-    return outlasts(main, false);
-  }
-
-  private static boolean outlasts(Body b, boolean inChild) {
-    for (Stmt s : b.stmts()) {
-      boolean found =
-          switch (s) {
-            case Group g ->
-                g.children().stream().anyMatch(c -> outlasts(c, inChild))
-                    || outlasts(g.body(), inChild);
-            case Sup sup ->
-                (inChild
-                        && sup.children().stream()
-                            .anyMatch(c -> c.kind() == Kind.MUST_FINISH && !c.body().finite()))
-                    || sup.children().stream().anyMatch(c -> outlasts(c.body(), true))
-                    || outlasts(sup.body(), inChild);
-            case Scope sc ->
-                (inChild && sc.kind().shielded() && !sc.body().finite())
-                    || outlasts(sc.body(), inChild);
-            default -> false;
-          };
-      if (found) return true;
-    }
-    return false;
-  }
-
   static String name(Stmt s) {
     return switch (s) {
       case Group g -> "g" + g.id();
@@ -267,6 +280,7 @@ record Program(Body main, List<Event> events) {
     return switch (e) {
       case CancelEvent c -> pick(cancellables(), c.index());
       case ShutdownEvent sd -> pick(supervisors(), sd.index());
+      case DeadlineEvent d -> pick(scopes(), d.index());
       case AdvanceEvent a -> null;
     };
   }
@@ -278,6 +292,7 @@ record Program(Body main, List<Event> events) {
   @Override
   public String toString() {
     var sb = new StringBuilder("\n// main body of App 'tree' (FakeClock; FOREVER = 1 day)\n");
+    sb.append("LOCAL.set(value);\n");
     body(sb, main, 0);
     sb.append("// then, each once everything has settled:\n");
     for (Event e : events) {
@@ -290,6 +305,10 @@ record Program(Body main, List<Event> events) {
                     ? "// shutdown: no supervisor"
                     : name(t) + ".shutdown(ofMillis(" + sd.graceMillis() + ")); // own thread";
             case AdvanceEvent a -> "clock.advance(ofMillis(" + a.millis() + "));";
+            case DeadlineEvent d ->
+                t == null
+                    ? "// setDeadline: no scope"
+                    : name(t) + ".setDeadline(clock.instant().plusMillis(" + d.millis() + "));";
           });
       sb.append('\n');
     }
@@ -324,6 +343,7 @@ record Program(Body main, List<Event> events) {
               "try { Thread.sleep(FOREVER); } catch (InterruptedException e) {} "
                   + "CancelScope.checkpoint(); // must throw");
       case Pause x -> line(sb, d, "Thread.sleep(1);");
+      case Read x -> line(sb, d, "check(LOCAL.get() == value);");
       case Group g -> {
         line(sb, d, "TaskGroup.run(\"" + name(g) + "\", " + name(g) + " -> {");
         int i = 0;
@@ -338,11 +358,31 @@ record Program(Body main, List<Event> events) {
       case Sup sup -> {
         line(sb, d, "Supervisor.run(options(\"" + name(sup) + "\"), " + name(sup) + " -> {");
         for (Child c : sup.children()) {
+          if (c.kind() == Kind.SERVICE) {
+            Svc v = c.svc();
+            line(
+                sb,
+                d + 1,
+                name(sup)
+                    + ".startService(ServiceSpec.of(\"t"
+                    + c.id()
+                    + "\", fail "
+                    + v.failures()
+                    + " times then Thread.sleep(FOREVER)).withRestart("
+                    + v.restart()
+                    + ").withIntensity("
+                    + v.maxRestarts()
+                    + ", ofSeconds(60)).withBackoff(ofMillis("
+                    + v.backoffMillis()
+                    + "), 2, ofSeconds(30)).withJitter(0));");
+            continue;
+          }
           String method =
               switch (c.kind()) {
                 case SPAWN -> "spawn";
                 case FORK, FORK_JOINED -> "fork";
                 case MUST_FINISH -> "spawnMustFinish";
+                case SERVICE -> throw new AssertionError();
               };
           String var = c.kind() == Kind.FORK_JOINED ? "var t" + c.id() + " = " : "";
           line(sb, d + 1, var + name(sup) + "." + method + "(\"t" + c.id() + "\", () -> {");

@@ -4,8 +4,11 @@ import dev.lifespan.App;
 import dev.lifespan.CancelScope;
 import dev.lifespan.CancelledException;
 import dev.lifespan.Lifespan;
+import dev.lifespan.LifespanLocal;
+import dev.lifespan.ServiceSpec;
 import dev.lifespan.ShutdownReport;
 import dev.lifespan.Supervisor;
+import dev.lifespan.SupervisorFailedException;
 import dev.lifespan.Task;
 import dev.lifespan.TaskFailedException;
 import dev.lifespan.TaskGroup;
@@ -14,21 +17,25 @@ import dev.lifespan.faults.Program.Block;
 import dev.lifespan.faults.Program.Body;
 import dev.lifespan.faults.Program.CancelEvent;
 import dev.lifespan.faults.Program.Child;
+import dev.lifespan.faults.Program.DeadlineEvent;
 import dev.lifespan.faults.Program.Event;
 import dev.lifespan.faults.Program.Fail;
 import dev.lifespan.faults.Program.Group;
 import dev.lifespan.faults.Program.Kind;
 import dev.lifespan.faults.Program.Pause;
+import dev.lifespan.faults.Program.Read;
 import dev.lifespan.faults.Program.Scope;
 import dev.lifespan.faults.Program.ScopeKind;
 import dev.lifespan.faults.Program.ShutdownEvent;
 import dev.lifespan.faults.Program.Stmt;
 import dev.lifespan.faults.Program.Sup;
+import dev.lifespan.faults.Program.Svc;
 import dev.lifespan.faults.Program.Swallow;
 import dev.lifespan.leakcheck.internal.LeakCheck;
 import dev.lifespan.test.FakeClock;
 import java.io.IOException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -42,6 +49,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 
 /**
  * Runs one {@link Program} in an {@link App} on a {@link FakeClock} and checks the library's
@@ -54,8 +64,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * decided without knowing the scheduler's choices:
  *
  * <ul>
- *   <li>every task ends: the application ends without giving up, no stragglers, every thread the
- *       program ran on has terminated, no new thread is alive, no deadline stays registered;
+ *   <li>every task ends: the application ends without giving up, every thread the program ran on
+ *       has terminated (stragglers once the test cancelled them), no new thread is alive, no
+ *       deadline stays registered;
+ *   <li>what a shutdown leaves undone is what the {@link Model} allows: the tasks the reports name
+ *       abandoned or stragglers are among those it may name, include those it must name, and so the
+ *       outcome (if the application did not fail) is {@code WORK_ABANDONED} when the model requires
+ *       it and only when it allows it;
  *   <li>a cancellation is never swallowed: after a body swallows the interrupt of a cancellation,
  *       {@code CancelScope.checkpoint()} throws;
  *   <li>a fail-form timeout is never a cancellation: {@code withTimeout} that absorbed its own
@@ -64,7 +79,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>shielded and must-finish bodies complete when given time: a short wait inside a shield (or
  *       a must-finish task) is never interrupted unless the test cancelled something or moved the
  *       clock meanwhile, and a must-finish task that never blocks is never cancelled unless its
- *       supervisor's report lists it as abandoned;
+ *       supervisor's report lists it as abandoned or the supervisor escalated;
+ *   <li>restartable services restart once per failure up to their intensity, then escalate (see
+ *       {@link #checkServices});
+ *   <li>a deadline the test moved fires when the clock reaches its new time, never before (not at
+ *       its old time);
+ *   <li>{@code LifespanLocal} reads see the application's value, at any depth, and throw {@code
+ *       IllegalStateException} once the application ended;
  *   <li>the test thread's interrupt flag is clear.
  * </ul>
  *
@@ -76,7 +97,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * rightly give up on a thread that was only waiting for a processor (this once looked like a lost
  * cancellation). So a waiting thread whose interrupt flag is set is not settled, and once the hard
  * deadline has cancelled everything the application is given real time to end before the clock
- * moves on.
+ * moves on. After the shutdown request the clock moves only once the shutdown monitor waits on it
+ * ({@link FakeClock#awaitDeadline(Instant, Duration, java.util.function.BooleanSupplier)}). The
+ * model's timing-dependent predictions (what must be named, exact restart counts) are checked only
+ * if every settle succeeded.
  */
 final class ProgramRunner {
   static final Duration FOREVER = Duration.ofDays(1);
@@ -89,6 +113,19 @@ final class ProgramRunner {
 
   /** How far the clock moves at a time during the application's shutdown. */
   private static final Duration STEP = Duration.ofMillis(500);
+
+  /** Real time to wait for the application to reach a wait or settle before giving up. */
+  static final Duration REAL = Duration.ofSeconds(20);
+
+  /** The variable {@link Read} reads; every run sets its own value. */
+  static final LifespanLocal<Object> LOCAL = LifespanLocal.named("tree-value");
+
+  private final Object value = new Object();
+  private final Model model;
+  private volatile boolean appEnded; // set once the test saw the application's result
+  private volatile java.util.concurrent.Callable<Object> readLater; // wrapped in the application
+  private final AtomicInteger reads = new AtomicInteger();
+  private volatile boolean unsettled; // a settle timed out: timing-dependent predictions are off
 
   private final Program program;
   private final FakeClock clock = new FakeClock();
@@ -107,6 +144,7 @@ final class ProgramRunner {
   private final Map<Integer, ShutdownReport> reports = new ConcurrentHashMap<>();
   private final List<ShutdownReport> externalReports = new CopyOnWriteArrayList<>();
   private final Map<String, Task<?>> finiteMustFinish = new ConcurrentHashMap<>();
+  private final Map<String, Integer> mustFinishOwner = new ConcurrentHashMap<>();
 
   private final List<Thread> threads = new CopyOnWriteArrayList<>();
   private final List<Thread> helpers = new CopyOnWriteArrayList<>();
@@ -130,7 +168,60 @@ final class ProgramRunner {
 
   ProgramRunner(Program program) {
     this.program = program;
+    this.model = new Model(program);
   }
+
+  /** A restartable service of the program: how often its body ran, what it threw. */
+  private static final class ServiceRun {
+    final Child child;
+    final int supervisor;
+    final AtomicInteger runs = new AtomicInteger();
+    final List<Throwable> failures = new CopyOnWriteArrayList<>();
+
+    ServiceRun(Child child, int supervisor) {
+      this.child = child;
+      this.supervisor = supervisor;
+    }
+  }
+
+  private final Map<Integer, ServiceRun> services = new ConcurrentHashMap<>();
+  private final Map<Integer, SupervisorFailedException> escalations = new ConcurrentHashMap<>();
+  private final Map<String, List<LogRecord>> restartLog = new ConcurrentHashMap<>();
+
+  /**
+   * Takes the library's log records while the program runs: a service's restart (kept, checked by
+   * {@link #checkServices}), anything else printed as one line.
+   */
+  private final Handler logs =
+      new Handler() {
+        @Override
+        public void publish(LogRecord r) {
+          String m = r.getMessage();
+          if (m != null && m.startsWith("Service '") && m.contains("' restarting (attempt ")) {
+            String service =
+                m.substring("Service '".length(), m.indexOf('\'', "Service '".length()));
+            restartLog.computeIfAbsent(service, k -> new CopyOnWriteArrayList<>()).add(r);
+          } else {
+            System.err.println(
+                r.getLevel() + " " + m + (r.getThrown() == null ? "" : ": " + r.getThrown()));
+          }
+        }
+
+        @Override
+        public void flush() {}
+
+        @Override
+        public void close() {}
+      };
+
+  /** A deadline the test moved: checked against the clock after every move of the test. */
+  private record Moved(int scope, CancelScope handle, Instant deadline) {}
+
+  private final Map<Integer, CancelScope> scopeHandles = new ConcurrentHashMap<>();
+  private final Set<Integer> exitedScopes = ConcurrentHashMap.newKeySet();
+  private final Map<Integer, Moved> moved = new ConcurrentHashMap<>();
+  private final AtomicInteger movedCount = new AtomicInteger();
+  private volatile Instant hardDeadline = Instant.MAX; // the application's, once requested
 
   private static Set<Throwable> identitySet() {
     return Collections.newSetFromMap(new IdentityHashMap<>());
@@ -143,6 +234,18 @@ final class ProgramRunner {
   // ---- running
 
   List<String> run() throws InterruptedException {
+    Logger log = Logger.getLogger("dev.lifespan");
+    log.addHandler(logs);
+    log.setUseParentHandlers(false);
+    try {
+      return runLogged();
+    } finally {
+      log.removeHandler(logs);
+      log.setUseParentHandlers(true);
+    }
+  }
+
+  private List<String> runLogged() throws InterruptedException {
     LeakCheck leaks = LeakCheck.start();
     App app =
         App.start(
@@ -156,6 +259,8 @@ final class ProgramRunner {
             Lifespan.of(),
             () -> {
               threads.add(Thread.currentThread());
+              LOCAL.set(value);
+              readLater = LifespanLocal.wrap(LOCAL::get);
               mainStarted = true;
               exec(program.main(), null);
             });
@@ -167,24 +272,24 @@ final class ProgramRunner {
     settle(app);
     epoch++;
     finalPhase = true;
+    Instant requested = clock.instant();
+    hardDeadline = requested.plus(HARD_DEADLINE);
     app.requestShutdown();
-    Duration sinceRequest = Duration.ZERO;
+    // The shutdown monitor cancels the main body, then waits for the hard deadline on the clock.
+    clock.awaitDeadline(hardDeadline, REAL, () -> app.state() == App.State.STOPPED);
     boolean waitedAtHardDeadline = false;
     for (int i = 0; i < 40 && !ended(app); i++) {
       settle(app);
-      if (!waitedAtHardDeadline && sinceRequest.compareTo(HARD_DEADLINE) >= 0) {
+      if (!waitedAtHardDeadline && !clock.instant().isBefore(hardDeadline)) {
         waitedAtHardDeadline = true;
         // Everything is cancelled now, shields included, and every body ends when cancelled: the
         // application ends without more time on its clock. Moving the clock on would let the
         // runner give up on a thread that is only waiting for a processor.
-        awaitReal(app, Duration.ofSeconds(20));
+        awaitReal(app, REAL);
       }
-      if (!ended(app)) {
-        clock.advance(STEP);
-        sinceRequest = sinceRequest.plus(STEP);
-      }
+      if (!ended(app)) advance(STEP);
     }
-    App.Result result = awaitReal(app, Duration.ofSeconds(20));
+    App.Result result = awaitReal(app, REAL);
     if (result == null) {
       violation("the application did not end 20 s after its hard deadline: " + app.dump(true));
       for (int i = 0; i < 10 && result == null; i++) {
@@ -193,6 +298,8 @@ final class ProgramRunner {
       }
       if (result == null) return List.copyOf(violations);
     }
+    appEnded = !result.gaveUp(); // giving up leaves the application's values to its threads
+    endStragglers(app);
     for (Thread h : helpers) {
       if (!h.join(Duration.ofSeconds(10))) violation("a shutdown() call did not return: " + h);
     }
@@ -230,6 +337,7 @@ final class ProgramRunner {
       quiet = quiet(app) ? quiet + 1 : 0;
       Thread.sleep(Duration.ofNanos(200_000));
     }
+    if (quiet < 3) unsettled = true;
   }
 
   private boolean quiet(App app) throws InterruptedException {
@@ -250,11 +358,56 @@ final class ProgramRunner {
     return true;
   }
 
+  /** Moves the clock, then checks every moved deadline against the new time. */
+  private void advance(Duration step) {
+    List<Moved> open = new ArrayList<>();
+    for (Moved m : moved.values()) {
+      if (!exitedScopes.contains(m.scope()) && !cancelledByTest.contains(m.scope())) open.add(m);
+    }
+    clock.advance(step);
+    for (Moved m : open) checkMoved(m);
+  }
+
+  private void checkMoved(Moved m) {
+    Instant now = clock.instant();
+    if (!now.isBefore(hardDeadline)) return; // the hard deadline cancels shields itself
+    boolean fired = m.handle().isCancelCalled();
+    if (!now.isBefore(m.deadline()) && !fired) {
+      violation(
+          "s" + m.scope() + "'s deadline, moved to " + m.deadline() + ", had not fired at " + now);
+    } else if (now.isBefore(m.deadline()) && fired) {
+      violation(
+          "s"
+              + m.scope()
+              + "'s deadline, moved to "
+              + m.deadline()
+              + ", fired before it, at "
+              + now
+              + " (its old deadline?)");
+    }
+  }
+
   private void apply(Event e) {
     epoch++;
     Stmt target = program.target(e);
     switch (e) {
-      case AdvanceEvent a -> clock.advance(Duration.ofMillis(a.millis()));
+      case AdvanceEvent a -> advance(Duration.ofMillis(a.millis()));
+      case DeadlineEvent d -> {
+        if (target == null) return;
+        CancelScope scope = scopeHandles.get(target.id());
+        if (scope == null || exitedScopes.contains(target.id())) return;
+        if (scope.isCancelCalled() || cancelledByTest.contains(target.id())) return;
+        Instant at = clock.instant().plusMillis(d.millis());
+        try {
+          scope.setDeadline(at);
+        } catch (IllegalStateException closed) {
+          return; // it closed meanwhile
+        }
+        movedCount.incrementAndGet();
+        Moved m = new Moved(target.id(), scope, at);
+        moved.put(target.id(), m);
+        checkMoved(m);
+      }
       case CancelEvent c -> {
         if (target == null) return;
         Runnable cancel = cancellers.get(target.id());
@@ -304,7 +457,14 @@ final class ProgramRunner {
         thrown.add(e);
         throw e;
       }
-      case Block b -> Thread.sleep(FOREVER);
+      case Block b -> {
+        try {
+          Thread.sleep(FOREVER);
+        } finally {
+          if (appEnded) readAfterEnd("#" + b.id() + ", ended after the application");
+        }
+      }
+      case Read r -> read(r);
       case Swallow sw -> {
         try {
           Thread.sleep(FOREVER);
@@ -319,6 +479,33 @@ final class ProgramRunner {
       case Group g -> group(g);
       case Sup sup -> supervisor(sup, protection);
       case Scope sc -> scope(sc, protection);
+    }
+  }
+
+  private void read(Read r) {
+    reads.incrementAndGet();
+    boolean after = appEnded;
+    try {
+      Object v = LOCAL.get();
+      if (v != value) violation("#" + r.id() + ": LOCAL.get() returned " + v + ", not the app's");
+      if (after) violation("#" + r.id() + ": LOCAL.get() returned a value after the app ended");
+    } catch (IllegalStateException e) {
+      if (!finalPhase || !e.getMessage().contains("after application 'tree' ended")) {
+        violation("#" + r.id() + ": LOCAL.get() threw while the application ran: " + e);
+      }
+    }
+  }
+
+  /** A read of {@link #LOCAL} once the application ended: it must throw, naming why. */
+  private void readAfterEnd(String where) {
+    try {
+      Object v = LOCAL.get();
+      violation(where + ": LOCAL.get() returned " + v + " after the application ended");
+    } catch (IllegalStateException e) {
+      String expected = "LifespanLocal 'tree-value' read after application 'tree' ended";
+      if (!expected.equals(e.getMessage())) {
+        violation(where + ": LOCAL.get() after the end threw '" + e.getMessage() + "'");
+      }
     }
   }
 
@@ -370,29 +557,37 @@ final class ProgramRunner {
             .withGrace(SUPERVISOR_GRACE)
             .withKillTimeout(Duration.ofSeconds(1))
             .withFailureHandler((task, failure) -> handled.add(failure));
-    ShutdownReport report =
-        Supervisor.run(
-            options,
-            sup -> {
-              supervisors.put(s.id(), sup);
-              List<Task<?>> joins = new ArrayList<>();
-              for (Child c : s.children()) {
-                Task<?> t = start(sup, c);
-                if (t != null && c.kind() == Kind.FORK_JOINED) joins.add(t);
-              }
-              exec(s.body(), protection);
-              for (Task<?> t : joins) {
-                try {
-                  t.join();
-                } catch (TaskFailedException e) {
-                  joined.add(e);
-                } catch (CancelledException e) {
-                  throw e; // the joiner's own cancellation
-                } catch (CancellationException e) {
-                  // the task was cancelled: not a failure
+    ShutdownReport report;
+    try {
+      report =
+          Supervisor.run(
+              options,
+              sup -> {
+                supervisors.put(s.id(), sup);
+                List<Task<?>> joins = new ArrayList<>();
+                for (Child c : s.children()) {
+                  Task<?> t = start(sup, c);
+                  if (t != null && c.kind() == Kind.FORK_JOINED) joins.add(t);
                 }
-              }
-            });
+                // An escalation aborts the supervisor: its body and must-finish tasks are
+                // cancelled.
+                exec(s.body(), model.mayEscalate.contains(s.id()) ? null : protection);
+                for (Task<?> t : joins) {
+                  try {
+                    t.join();
+                  } catch (TaskFailedException e) {
+                    joined.add(e);
+                  } catch (CancelledException e) {
+                    throw e; // the joiner's own cancellation
+                  } catch (CancellationException e) {
+                    // the task was cancelled: not a failure
+                  }
+                }
+              });
+    } catch (SupervisorFailedException e) {
+      escalations.put(s.id(), e);
+      throw e;
+    }
     reports.put(s.id(), report);
   }
 
@@ -412,9 +607,19 @@ final class ProgramRunner {
                       return null;
                     });
             case MUST_FINISH ->
-                sup.spawnMustFinish(name, () -> task(sp, c.body(), "must-finish task " + name));
+                sup.spawnMustFinish(
+                    name,
+                    () ->
+                        task(
+                            sp,
+                            c.body(),
+                            model.mayEscalate.contains(supId(sup))
+                                ? null
+                                : "must-finish task " + name));
+            case SERVICE -> sup.startService(service(sup, c, sp));
           };
     } catch (IllegalStateException refused) {
+      if (model.mayEscalate.contains(supId(sup))) return null; // it aborted: it refuses everything
       if (supervisors.entrySet().stream()
           .noneMatch(e -> e.getValue() == sup && shutDownByTest.contains(e.getKey()))) {
         violation(sup.name() + " refused " + name + " though nobody shut it down: " + refused);
@@ -423,8 +628,45 @@ final class ProgramRunner {
     }
     sp.task = t;
     spawned.add(sp);
-    if (c.kind() == Kind.MUST_FINISH && c.body().finite()) finiteMustFinish.put(name, t);
+    if (c.kind() == Kind.MUST_FINISH && c.body().finite()) {
+      finiteMustFinish.put(name, t);
+      mustFinishOwner.put(name, supId(sup));
+    }
     return t;
+  }
+
+  /** The spec of a service child: fails {@code failures} times, then blocks until cancelled. */
+  private ServiceSpec service(Supervisor sup, Child c, Spawned sp) {
+    Svc v = c.svc();
+    ServiceRun run = new ServiceRun(c, supId(sup));
+    services.put(c.id(), run);
+    return ServiceSpec.of(
+            "t" + c.id(),
+            () -> {
+              int n = run.runs.incrementAndGet();
+              if (n == 1) {
+                threads.add(Thread.currentThread());
+                sp.started = true;
+              }
+              if (n <= v.failures()) {
+                var failure = new IllegalStateException("t" + c.id() + " run " + n);
+                run.failures.add(failure);
+                throw failure;
+              }
+              Thread.sleep(FOREVER);
+            })
+        .withRestart(v.restart())
+        .withIntensity(v.maxRestarts(), Duration.ofSeconds(60))
+        .withBackoff(Duration.ofMillis(v.backoffMillis()), 2, Duration.ofSeconds(30))
+        .withJitter(0);
+  }
+
+  private int supId(Supervisor sup) {
+    return supervisors.entrySet().stream()
+        .filter(e -> e.getValue() == sup)
+        .map(Map.Entry::getKey)
+        .findFirst()
+        .orElseThrow();
   }
 
   private void scope(Scope sc, String protection) throws Exception {
@@ -444,16 +686,24 @@ final class ProgramRunner {
         CancelScope.run(
             options,
             scope -> {
-              cancellers.put(sc.id(), scope::cancel);
-              exec(sc.body(), inner);
+              opened(sc, scope);
+              try {
+                exec(sc.body(), inner);
+              } finally {
+                exitedScopes.add(sc.id());
+              }
             });
       }
       case MOVE_ON ->
           CancelScope.moveOnAfter(
               timeout,
               scope -> {
-                cancellers.put(sc.id(), scope::cancel);
-                exec(sc.body(), inner);
+                opened(sc, scope);
+                try {
+                  exec(sc.body(), inner);
+                } finally {
+                  exitedScopes.add(sc.id());
+                }
                 return null;
               });
       case WITH_TIMEOUT -> {
@@ -462,8 +712,12 @@ final class ProgramRunner {
               timeout,
               scope -> {
                 opened[0] = scope;
-                cancellers.put(sc.id(), scope::cancel);
-                exec(sc.body(), inner);
+                opened(sc, scope);
+                try {
+                  exec(sc.body(), inner);
+                } finally {
+                  exitedScopes.add(sc.id());
+                }
                 return null;
               });
         } catch (TimeoutException e) {
@@ -483,6 +737,25 @@ final class ProgramRunner {
     }
   }
 
+  private void opened(Scope sc, CancelScope scope) {
+    cancellers.put(sc.id(), scope::cancel);
+    scopeHandles.put(sc.id(), scope);
+  }
+
+  /**
+   * Ends what outlived the application (the stragglers the model allows): cancels every scope and
+   * group the program opened, shields included, and moves the clock on (the grace periods of
+   * supervisors inside them) until every thread of the program has ended.
+   */
+  private void endStragglers(App app) throws InterruptedException {
+    cancelledByTest.addAll(cancellers.keySet());
+    for (int i = 0; i < 10 && threads.stream().anyMatch(Thread::isAlive); i++) {
+      for (Runnable c : cancellers.values()) c.run();
+      settle(app);
+      if (threads.stream().anyMatch(Thread::isAlive)) clock.advance(Duration.ofSeconds(1));
+    }
+  }
+
   // ---- the checks
 
   private void check(App.Result result) throws InterruptedException {
@@ -490,11 +763,23 @@ final class ProgramRunner {
     List<ShutdownReport> all = new ArrayList<>(result.reports());
     all.addAll(reports.values());
     all.addAll(externalReports);
-    for (ShutdownReport r : all) {
-      if (!r.stragglers().isEmpty()) violation("stragglers, though every body ends: " + r);
-    }
     if ((result.failure() != null) != (result.outcome() == App.Outcome.FAILED)) {
       violation("outcome " + result.outcome() + " with failure " + result.failure());
+    }
+    checkModel(result, all);
+    checkServices();
+    if (readLater != null && !result.gaveUp()) {
+      try {
+        Object v = readLater.call();
+        violation("LOCAL.get() wrapped in the application returned " + v + " after it ended");
+      } catch (IllegalStateException e) {
+        if (!e.getMessage()
+            .equals("LifespanLocal 'tree-value' read after application 'tree' ended")) {
+          violation("LOCAL.get() after the end threw '" + e.getMessage() + "'");
+        }
+      } catch (Exception e) {
+        violation("LOCAL.get() after the end threw " + e);
+      }
     }
     for (Thread t : threads) {
       if (!t.join(Duration.ofSeconds(5))) {
@@ -512,19 +797,127 @@ final class ProgramRunner {
     for (ShutdownReport r : all) abandoned.addAll(r.abandoned());
     finiteMustFinish.forEach(
         (name, task) -> {
-          if (task.state() == Future.State.CANCELLED && !abandoned.contains(name)) {
+          if (task.state() == Future.State.CANCELLED
+              && !abandoned.contains(name)
+              && !escalations.containsKey(mustFinishOwner.get(name))) { // an abort cancels all
             violation(
                 "must-finish task " + name + " never blocks, was not abandoned, yet cancelled");
           }
         });
   }
 
+  /** The model's predictions: what the reports name, and so the outcome. */
+  private void checkModel(App.Result result, List<ShutdownReport> all) {
+    Set<String> abandoned = new java.util.TreeSet<>();
+    Set<String> stragglers = new java.util.TreeSet<>();
+    for (ShutdownReport r : all) {
+      abandoned.addAll(r.abandoned());
+      r.stragglers().forEach(x -> stragglers.add(x.name()));
+    }
+    if (!model.mayAbandoned.containsAll(abandoned)) {
+      violation("abandoned " + abandoned + ", but the model allows only " + model + "\n" + all);
+    }
+    if (!model.mayStraggle.containsAll(stragglers)) {
+      violation("stragglers " + stragglers + ", but the model allows only " + model + "\n" + all);
+    }
+    if (unsettled) return; // the clock may have moved while work was still under way
+    Set<String> named = new java.util.TreeSet<>(result.abandoned());
+    Set<String> namedStragglers = new java.util.TreeSet<>();
+    result.stragglers().forEach(x -> namedStragglers.add(x.name()));
+    if (!named.containsAll(model.mustAbandoned)) {
+      violation("the result names abandoned " + named + ", the model requires " + model);
+    }
+    if (!namedStragglers.containsAll(model.mustStraggle)) {
+      violation("the result names stragglers " + namedStragglers + ", the model requires " + model);
+    }
+    App.Outcome o = result.outcome();
+    if (o == App.Outcome.FAILED || o == App.Outcome.STARTUP_FAILED) return;
+    Model.Verdict v = model.workAbandoned();
+    if (v == Model.Verdict.MUST && o != App.Outcome.WORK_ABANDONED) {
+      violation("outcome " + o + ", the model requires WORK_ABANDONED: " + model);
+    } else if (v == Model.Verdict.MUST_NOT && o == App.Outcome.WORK_ABANDONED) {
+      violation("outcome WORK_ABANDONED, the model rules it out: " + model + "\n" + result);
+    }
+  }
+
+  /**
+   * Restartable services, against the restarts the supervisor logged ({@code WARNING}, with the
+   * failure as the record's throwable): the failures restarted are the first ones, in order, at
+   * most {@code maxRestarts}; the body ran once more than it was restarted (or as often, if
+   * cancelled during a backoff); a restarted failure is reported nowhere else, the failure that was
+   * not restarted exactly once (to the failure handler, or as the cause of the supervisor's
+   * escalation, which only a failure past the intensity may cause). For a service whose supervisor
+   * nothing cancels before the program settles, and with no backoff, the counts are exact: {@code
+   * min(failures, maxRestarts)} restarts, and an escalation if and only if it failed more often.
+   */
+  private void checkServices() {
+    for (ServiceRun run : services.values()) {
+      Svc v = run.child.svc();
+      String name = "t" + run.child.id();
+      int n = run.runs.get();
+      if (n == 0) continue; // never started (its supervisor aborted or was cancelled first)
+      List<Throwable> failures = run.failures;
+      List<LogRecord> logged = restartLog.getOrDefault(name, List.of());
+      int m = logged.size();
+      for (int i = 0; i < m; i++) {
+        Throwable t = logged.get(i).getThrown();
+        if (i >= failures.size() || t != failures.get(i)) {
+          violation(
+              name + "'s restart " + (i + 1) + " logged " + t + ", not its failure " + (i + 1));
+        } else if (!logged.get(i).getMessage().contains("(attempt " + (i + 1) + ")")) {
+          violation(name + "'s restart " + (i + 1) + " logged as " + logged.get(i).getMessage());
+        }
+        if (t != null) restarted.add(t);
+      }
+      int max = v.restart() == ServiceSpec.Restart.TEMPORARY ? 0 : v.maxRestarts();
+      if (m > max) violation(name + " restarted " + m + " times, more than " + max + ": " + v);
+      if (n != m && n != m + 1) violation(name + " ran " + n + " times after " + m + " restarts");
+      for (int i = m; i < failures.size(); i++) thrown.add(failures.get(i)); // reported once
+      SupervisorFailedException esc = escalations.get(run.supervisor);
+      boolean escalatedByThis =
+          esc != null && failures.size() > m && esc.getCause() == failures.get(m);
+      if (escalatedByThis && (m != v.maxRestarts() || !v.escalates())) {
+        violation(name + " escalated after " + m + " restarts for " + v + ": " + esc);
+      }
+      boolean siblingEscalates =
+          services.values().stream()
+              .anyMatch(
+                  o -> o != run && o.supervisor == run.supervisor && o.child.svc().escalates());
+      if (v.backoffMillis() != 0
+          || siblingEscalates // its abort may cancel this one between runs
+          || !model.stable.contains(run.supervisor)
+          || unsettled) {
+        continue;
+      }
+      if (m != Math.min(v.failures(), max)) {
+        violation(
+            name + " restarted " + m + " times, not " + Math.min(v.failures(), max) + ": " + v);
+      }
+      if (v.escalates() != escalatedByThis && escalations.containsKey(run.supervisor) == false) {
+        violation(name + (v.escalates() ? " did not escalate: " : " escalated: ") + v);
+      }
+    }
+  }
+
+  private final Set<Throwable> restarted = Collections.synchronizedSet(identitySet());
+
   private void exactlyOnce(App.Result result) {
     Map<Throwable, List<String>> found = new IdentityHashMap<>();
     if (result.failure() != null) count(result.failure(), "the application's failure", found);
     for (Throwable t : handled) count(t, "a failure handler", found);
     for (Throwable t : joined) count(t, "a join", found);
-    for (Throwable t : shutdownThrew) count(t, "a shutdown() call", found);
+    for (Throwable t : shutdownThrew) {
+      // An escalation is thrown to every caller of shutdown() as well as to the supervisor's owner
+      // (its Supervisor.run): the owner's is the report, the others are views of it.
+      if (!(t instanceof SupervisorFailedException)) count(t, "a shutdown() call", found);
+    }
+    synchronized (restarted) {
+      for (Throwable t : restarted) {
+        if (found.containsKey(t)) {
+          violation("restarted failure " + describe(t) + " was also reported: " + found.get(t));
+        }
+      }
+    }
     synchronized (thrown) {
       for (Throwable t : thrown) {
         List<String> where = found.getOrDefault(t, List.of());
@@ -572,6 +965,48 @@ final class ProgramRunner {
     synchronized (thrown) {
       return (int) thrown.stream().filter(t -> t instanceof TimeoutException).count();
     }
+  }
+
+  String debug() {
+    StringBuilder sb = new StringBuilder();
+    services.forEach(
+        (id, r) ->
+            sb.append(
+                "service t"
+                    + id
+                    + " runs="
+                    + r.runs
+                    + " failures="
+                    + r.failures
+                    + " logged="
+                    + restartLog.get("t" + id)
+                    + "\n"));
+    sb.append("handled=" + handled + " escalations=" + escalations + "\n" + progress());
+    return sb.toString();
+  }
+
+  /** What the model predicts. */
+  Model model() {
+    return model;
+  }
+
+  /** How many times the program read {@link #LOCAL}, and moved a deadline. */
+  int reads() {
+    return reads.get();
+  }
+
+  int movedDeadlines() {
+    return movedCount.get();
+  }
+
+  /** How many times services were restarted. */
+  int restarts() {
+    return services.values().stream().mapToInt(r -> Math.max(0, r.runs.get() - 1)).sum();
+  }
+
+  /** Whether some settle timed out (the timing-dependent predictions were not checked). */
+  boolean unsettled() {
+    return unsettled;
   }
 
   /** How many tasks the program spawned. */

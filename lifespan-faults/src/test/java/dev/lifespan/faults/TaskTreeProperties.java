@@ -2,26 +2,29 @@ package dev.lifespan.faults;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.lifespan.ServiceSpec;
 import dev.lifespan.faults.Program.AdvanceEvent;
 import dev.lifespan.faults.Program.Block;
 import dev.lifespan.faults.Program.Body;
 import dev.lifespan.faults.Program.CancelEvent;
 import dev.lifespan.faults.Program.Child;
+import dev.lifespan.faults.Program.DeadlineEvent;
 import dev.lifespan.faults.Program.Event;
 import dev.lifespan.faults.Program.Fail;
 import dev.lifespan.faults.Program.Group;
 import dev.lifespan.faults.Program.Kind;
 import dev.lifespan.faults.Program.Pause;
+import dev.lifespan.faults.Program.Read;
 import dev.lifespan.faults.Program.Scope;
 import dev.lifespan.faults.Program.ScopeKind;
 import dev.lifespan.faults.Program.ShutdownEvent;
 import dev.lifespan.faults.Program.Stmt;
 import dev.lifespan.faults.Program.Sup;
+import dev.lifespan.faults.Program.Svc;
 import dev.lifespan.faults.Program.Swallow;
 import java.util.List;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Assume;
 import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
@@ -31,12 +34,15 @@ import net.jqwik.api.statistics.Statistics;
 
 /**
  * Random task trees against the library's invariants (see {@link ProgramRunner} for the invariants
- * and the model). Each try generates a {@link Program} — task groups, supervisors (spawn, fork,
- * fork-and-join, must-finish), cancel scopes (plain, shielded, move-on, fail-form, shielded with a
- * timeout) nested up to three deep, bodies that return, fail (checked or not), block until
- * cancelled, swallow an interrupt, or wait a little — and up to four external events (cancel a
- * scope or group, shut a supervisor down, advance the fake clock), runs it in an application, shuts
- * the application down, and fails with the list of violated invariants. jqwik shrinks a failing
+ * and {@link Model} for what a shutdown must, may and must not leave undone). Each try generates a
+ * {@link Program} — task groups, supervisors (spawn, fork, fork-and-join, must-finish, restartable
+ * services), cancel scopes (plain, shielded, move-on, fail-form, shielded with a timeout) nested up
+ * to three deep, bodies that return, fail (checked or not), block until cancelled, swallow an
+ * interrupt, wait a little, or read a {@code LifespanLocal} — and up to four external events
+ * (cancel a scope or group, shut a supervisor down, move a scope's deadline, advance the fake
+ * clock), runs it in an application, shuts the application down, and fails with the list of
+ * violated invariants. Every shape is run: the model predicts the outcome {@code WORK_ABANDONED}
+ * and the tasks it names for the shapes where work outlasts its supervisor. jqwik shrinks a failing
  * program to a small one, printed as code.
  *
  * <p>How many programs: the JUnit configuration parameter {@code jqwik.tries.default}, which the
@@ -45,16 +51,17 @@ import net.jqwik.api.statistics.Statistics;
  * -Dlifespan.faults.tries=10000}).
  */
 class TaskTreeProperties {
-  /** Whether to run programs of the shapes that hit the bugs pinned in {@link KnownBugsTest}. */
-  private static final boolean KNOWN_BUGS = Boolean.getBoolean("lifespan.faults.knownBugs");
-
   @Property(shrinking = ShrinkingMode.FULL)
   void everyInvariantHoldsForARandomTaskTree(@ForAll("programs") Program program)
       throws InterruptedException {
-    Assume.that(KNOWN_BUGS || !program.mayOutlastItsSupervisor());
     ProgramRunner runner = new ProgramRunner(program);
     List<String> violations = runner.run();
     Statistics.label("outcome").collect(runner.outcome());
+    Statistics.label("model: WORK_ABANDONED").collect(runner.model().workAbandoned());
+    Statistics.label("service restarts").collect(bucket(runner.restarts()));
+    Statistics.label("deadlines moved").collect(bucket(runner.movedDeadlines()));
+    Statistics.label("LifespanLocal reads").collect(bucket(runner.reads()));
+    Statistics.label("settled").collect(!runner.unsettled());
     Statistics.label("tasks").collect(bucket(runner.tasks()));
     Statistics.label("failures thrown").collect(bucket(runner.failuresThrown()));
     Statistics.label("timeouts thrown").collect(bucket(runner.timeouts()));
@@ -76,9 +83,9 @@ class TaskTreeProperties {
         depth == 0
             ? leaf()
             : Arbitraries.frequencyOf(
-                net.jqwik.api.Tuple.of(5, leaf()),
+                net.jqwik.api.Tuple.of(4, leaf()),
                 net.jqwik.api.Tuple.of(2, Arbitraries.lazy(() -> group(depth - 1))),
-                net.jqwik.api.Tuple.of(2, Arbitraries.lazy(() -> supervisor(depth - 1))),
+                net.jqwik.api.Tuple.of(3, Arbitraries.lazy(() -> supervisor(depth - 1))),
                 net.jqwik.api.Tuple.of(3, Arbitraries.lazy(() -> scope(depth - 1))));
     return stmt.list().ofMaxSize(3).map(Body::new);
   }
@@ -88,7 +95,8 @@ class TaskTreeProperties {
         net.jqwik.api.Tuple.of(3, Arbitraries.just(new Pause(0))),
         net.jqwik.api.Tuple.of(2, Arbitraries.of(true, false).map(c -> new Fail(0, c))),
         net.jqwik.api.Tuple.of(2, Arbitraries.just(new Block(0))),
-        net.jqwik.api.Tuple.of(1, Arbitraries.just(new Swallow(0))));
+        net.jqwik.api.Tuple.of(1, Arbitraries.just(new Swallow(0))),
+        net.jqwik.api.Tuple.of(1, Arbitraries.just(new Read(0))));
   }
 
   private Arbitrary<Stmt> group(int depth) {
@@ -97,10 +105,21 @@ class TaskTreeProperties {
   }
 
   private Arbitrary<Stmt> supervisor(int depth) {
+    Arbitrary<Svc> svc =
+        Combinators.combine(
+                Arbitraries.of(ServiceSpec.Restart.class),
+                Arbitraries.integers().between(0, 3),
+                Arbitraries.integers().between(0, 2),
+                Arbitraries.of(0L, 0L, 100L))
+            .as(Svc::new);
     Arbitrary<Child> child =
-        Combinators.combine(Arbitraries.of(Kind.class), body(depth))
-            .as((kind, body) -> new Child(0, kind, body));
-    return Combinators.combine(child.list().ofMaxSize(3), body(depth))
+        Combinators.combine(Arbitraries.of(Kind.class), body(depth), svc)
+            .as(
+                (kind, body, s) ->
+                    kind == Kind.SERVICE
+                        ? new Child(0, kind, new Body(List.of()), s)
+                        : new Child(0, kind, body));
+    return Combinators.combine(child.list().ofMinSize(1).ofMaxSize(3), body(depth))
         .as((children, body) -> new Sup(0, children, body));
   }
 
@@ -117,6 +136,9 @@ class TaskTreeProperties {
         Arbitraries.integers().between(0, 7).map(CancelEvent::new),
         Combinators.combine(Arbitraries.integers().between(0, 3), Arbitraries.of(0L, 500L, 3000L))
             .as(ShutdownEvent::new),
-        Arbitraries.of(100L, 500L, 1000L, 2000L).map(AdvanceEvent::new));
+        Arbitraries.of(100L, 500L, 1000L, 2000L).map(AdvanceEvent::new),
+        Combinators.combine(
+                Arbitraries.integers().between(0, 7), Arbitraries.of(0L, 100L, 1000L, 5000L))
+            .as(DeadlineEvent::new));
   }
 }

@@ -4,6 +4,10 @@ import dev.lifespan.App;
 import dev.lifespan.TimeSource;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 
 /**
  * A clock whose time moves only when a test calls {@link #advance}: run an application on it
@@ -37,6 +41,20 @@ import java.time.Instant;
  * deadline then causes (a cancelled task ending, the runner moving to its next phase) happens on
  * the application's threads, so a test waits for those effects with {@link App#await()}, latches or
  * progress lines. Several threads may call {@code advance}; they are serialized.
+ *
+ * <h2>Waiting for the application to wait</h2>
+ *
+ * A wait that begins after an {@code advance} is counted from the new time, so a test that advances
+ * before the application reached the wait it means to end moves the wrong wait. {@link
+ * #awaitDeadline} waits, in real time, until the application has registered a deadline or timed
+ * wait at or before a given time, and {@link #awaitPending} until a number of them are pending;
+ * then the advance ends exactly that wait, with no sleep and no guess:
+ *
+ * {@snippet :
+ * app.requestShutdown();                                   // at t = 0
+ * clock.awaitDeadline(clock.instant().plusSeconds(30), Duration.ofSeconds(10)); // grace waited out
+ * clock.advance(Duration.ofSeconds(30));                   // ends the grace period, not a later wait
+ * }
  */
 public final class FakeClock extends TimeSource {
   private final Instant epoch;
@@ -88,6 +106,135 @@ public final class FakeClock extends TimeSource {
       nanos = n;
       fire();
     }
+  }
+
+  /**
+   * Waits, in real time, until a deadline or timed wait at or before {@code time} is pending on
+   * this clock: a thread of the application has reached a wait (a scope's deadline, a grace period,
+   * a kill timeout, a backoff, a timed join...) that {@code advance}-ing to {@code time} will end.
+   * A wait that ended or was cancelled no longer counts. Returns at once if one is pending already;
+   * checks every 0.1 to 1 ms of real time.
+   *
+   * @param time a time on this clock ({@link #instant()} plus how long from now)
+   * @param timeout how long to wait, in real time
+   * @return the earliest pending deadline, at or before {@code time}
+   * @throws AssertionError if there is still none after {@code timeout}; the message names {@code
+   *     time} (as an offset from now), how many deadlines are pending and the earliest
+   * @throws InterruptedException if the calling thread is interrupted while it waits
+   */
+  public Instant awaitDeadline(Instant time, Duration timeout) throws InterruptedException {
+    Objects.requireNonNull(time, "time");
+    requirePositive(timeout);
+    long end = System.nanoTime() + timeout.toNanos();
+    for (long pause = 100_000; ; pause = Math.min(1_000_000, pause * 2)) {
+      Optional<Instant> next = nextDeadline();
+      if (next.isPresent() && !next.get().isAfter(time)) return next.get();
+      if (System.nanoTime() - end >= 0) {
+        throw new AssertionError(
+            "FakeClock: no deadline or timed wait at or before "
+                + offset(time)
+                + " was registered within "
+                + timeout
+                + " of real time; "
+                + pending(next));
+      }
+      park(pause);
+    }
+  }
+
+  /**
+   * {@link #awaitDeadline(Instant, Duration)}, or until {@code stop} returns true, whichever comes
+   * first: for a wait the application may never begin because it ends instead ({@code () ->
+   * app.state() == App.State.STOPPED}). {@code stop} is called on this thread, between checks.
+   *
+   * @return the earliest pending deadline, at or before {@code time}; empty if {@code stop} came
+   *     first
+   * @throws AssertionError if neither happened within {@code timeout} of real time
+   * @throws InterruptedException if the calling thread is interrupted while it waits
+   */
+  public Optional<Instant> awaitDeadline(Instant time, Duration timeout, BooleanSupplier stop)
+      throws InterruptedException {
+    Objects.requireNonNull(time, "time");
+    Objects.requireNonNull(stop, "stop");
+    requirePositive(timeout);
+    long end = System.nanoTime() + timeout.toNanos();
+    for (long pause = 100_000; ; pause = Math.min(1_000_000, pause * 2)) {
+      Optional<Instant> next = nextDeadline();
+      if (next.isPresent() && !next.get().isAfter(time)) return next;
+      if (stop.getAsBoolean()) return Optional.empty();
+      if (System.nanoTime() - end >= 0) {
+        throw new AssertionError(
+            "FakeClock: no deadline or timed wait at or before "
+                + offset(time)
+                + " was registered, and the stop condition did not hold, within "
+                + timeout
+                + " of real time; "
+                + pending(next));
+      }
+      park(pause);
+    }
+  }
+
+  /** {@link #awaitDeadline(Instant, Duration)} at {@code within} from now. */
+  public Instant awaitDeadlineWithin(Duration within, Duration timeout)
+      throws InterruptedException {
+    Objects.requireNonNull(within, "within");
+    return awaitDeadline(instant().plus(within), timeout);
+  }
+
+  /**
+   * Waits, in real time, until at least {@code count} deadlines and timed waits are pending on this
+   * clock ({@link #pendingDeadlines()}): for a test that knows how many waits the application is
+   * about to begin, whatever their times. Checks every 0.1 to 1 ms of real time.
+   *
+   * @throws IllegalArgumentException if {@code count} is negative
+   * @throws AssertionError if fewer are pending after {@code timeout} of real time; the message
+   *     says how many and the earliest
+   * @throws InterruptedException if the calling thread is interrupted while it waits
+   */
+  public void awaitPending(int count, Duration timeout) throws InterruptedException {
+    if (count < 0) throw new IllegalArgumentException("count < 0: " + count);
+    requirePositive(timeout);
+    long end = System.nanoTime() + timeout.toNanos();
+    for (long pause = 100_000; pendingDeadlines() < count; pause = Math.min(1_000_000, pause * 2)) {
+      if (System.nanoTime() - end >= 0) {
+        throw new AssertionError(
+            "FakeClock: "
+                + count
+                + " deadlines or timed waits expected within "
+                + timeout
+                + " of real time; "
+                + pending(nextDeadline()));
+      }
+      park(pause);
+    }
+  }
+
+  private static void requirePositive(Duration timeout) {
+    Objects.requireNonNull(timeout, "timeout");
+    if (timeout.isNegative() || timeout.isZero()) {
+      throw new IllegalArgumentException("timeout <= 0: " + timeout);
+    }
+  }
+
+  private static void park(long nanos) throws InterruptedException {
+    LockSupport.parkNanos(nanos);
+    if (Thread.interrupted()) throw new InterruptedException();
+  }
+
+  private String offset(Instant time) {
+    Duration d = Duration.between(instant(), time);
+    return (d.isNegative() ? "now - " + d.negated() : "now + " + d) + " (" + time + ")";
+  }
+
+  private String pending(Optional<Instant> next) {
+    int n = pendingDeadlines();
+    return n
+        + " pending"
+        + next.map(t -> ", the earliest at " + offset(t)).orElse("")
+        + "; clock "
+        + elapsed()
+        + " since its start";
   }
 
   @Override
