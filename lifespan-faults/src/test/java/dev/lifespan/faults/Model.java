@@ -134,7 +134,10 @@ final class Model {
       String name = "t" + c.id();
       if (c.kind() == Kind.SERVICE) continue; // its body fails or blocks, and ends when cancelled
       boolean mustFinish = c.kind() == Kind.MUST_FINISH;
-      if (mustFinish && (!c.body().finite() || noGrace.contains(sup.id()))) {
+      // may outlast the grace: it blocks, it waits for a nested supervisor's grace and kill timeout
+      // (a body that does not end when cancelled), or its supervisor is shut down with no grace
+      if (mustFinish
+          && (!c.body().finite() || !endsOnCancel(c.body()) || noGrace.contains(sup.id()))) {
         mayAbandoned.add(name);
       }
       if (!endsOnCancel(c.body())) mayStraggle.add(name);
@@ -217,9 +220,12 @@ final class Model {
         case Scope sc when protects(sc) ->
             sc.kind() == ScopeKind.SHIELD && !touched.contains(sc.id()) && stuck(sc.body());
         case Scope sc -> stuckThroughCancel(sc.body(), mustFinish);
+        // A group in which something may fail is cancelled by it, which may interrupt a short wait
+        // before the shield or cancel a child before it starts: then nothing is sure.
         case Group g ->
-            stuckThroughCancel(g.body(), mustFinish)
-                || g.children().stream().anyMatch(c -> stuckThroughCancel(c, mustFinish));
+            !mayFail(g)
+                && (stuckThroughCancel(g.body(), mustFinish)
+                    || g.children().stream().anyMatch(c -> stuckThroughCancel(c, mustFinish)));
         default -> false;
       };
     }

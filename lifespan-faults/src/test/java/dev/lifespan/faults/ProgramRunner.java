@@ -141,6 +141,17 @@ final class ProgramRunner {
   private final Map<Integer, Supervisor> supervisors = new ConcurrentHashMap<>();
   private final Set<Integer> cancelledByTest = ConcurrentHashMap.newKeySet();
   private final Set<Integer> shutDownByTest = ConcurrentHashMap.newKeySet();
+
+  /**
+   * When each supervisor's grace period ends at the latest, once its shutdown began (its body
+   * ended, or an event shut it down): from then on its must-finish tasks may be cancelled, by the
+   * timer thread that a clock move woke, after the move itself returned.
+   */
+  private final Map<Integer, Instant> graceEnds = new ConcurrentHashMap<>();
+
+  /** The supervisor of each must-finish task's protection name. */
+  private final Map<String, Integer> protectionSupervisor = new ConcurrentHashMap<>();
+
   private final Map<Integer, ShutdownReport> reports = new ConcurrentHashMap<>();
   private final List<ShutdownReport> externalReports = new CopyOnWriteArrayList<>();
   private final Map<String, Task<?>> finiteMustFinish = new ConcurrentHashMap<>();
@@ -421,6 +432,10 @@ final class ProgramRunner {
         Supervisor sup = supervisors.get(target.id());
         if (sup == null) return;
         shutDownByTest.add(target.id());
+        graceEnds.merge(
+            target.id(),
+            clock.instant().plusMillis(sd.graceMillis()),
+            (a, b) -> a.isBefore(b) ? a : b);
         Thread h =
             Thread.ofVirtual()
                 .name("shutdown " + Program.name(target))
@@ -509,13 +524,20 @@ final class ProgramRunner {
     }
   }
 
+  /** Whether {@code protection} is a must-finish task whose supervisor's grace may have ended. */
+  private boolean graceMayHaveEnded(String protection) {
+    Integer sup = protectionSupervisor.get(protection);
+    Instant end = sup == null ? null : graceEnds.get(sup);
+    return end != null && !clock.instant().isBefore(end);
+  }
+
   private void pause(Pause p, String protection) throws InterruptedException {
     activePauses.incrementAndGet();
     long before = epoch;
     try {
       Thread.sleep(1);
     } catch (InterruptedException e) {
-      if (protection != null && before == epoch && !finalPhase) {
+      if (protection != null && before == epoch && !finalPhase && !graceMayHaveEnded(protection)) {
         violation(
             protection
                 + " did not protect #"
@@ -571,7 +593,14 @@ final class ProgramRunner {
                 }
                 // An escalation aborts the supervisor: its body and must-finish tasks are
                 // cancelled.
-                exec(s.body(), model.mayEscalate.contains(s.id()) ? null : protection);
+                try {
+                  exec(s.body(), model.mayEscalate.contains(s.id()) ? null : protection);
+                } finally { // however the body ended, the shutdown begins
+                  graceEnds.merge(
+                      s.id(),
+                      clock.instant().plus(SUPERVISOR_GRACE),
+                      (a, b) -> a.isBefore(b) ? a : b);
+                }
                 for (Task<?> t : joins) {
                   try {
                     t.join();
@@ -606,16 +635,18 @@ final class ProgramRunner {
                       task(sp, c.body(), null);
                       return null;
                     });
-            case MUST_FINISH ->
-                sup.spawnMustFinish(
-                    name,
-                    () ->
-                        task(
-                            sp,
-                            c.body(),
-                            model.mayEscalate.contains(supId(sup))
-                                ? null
-                                : "must-finish task " + name));
+            case MUST_FINISH -> {
+              protectionSupervisor.put("must-finish task " + name, supId(sup));
+              yield sup.spawnMustFinish(
+                  name,
+                  () ->
+                      task(
+                          sp,
+                          c.body(),
+                          model.mayEscalate.contains(supId(sup))
+                              ? null
+                              : "must-finish task " + name));
+            }
             case SERVICE -> sup.startService(service(sup, c, sp));
           };
     } catch (IllegalStateException refused) {
