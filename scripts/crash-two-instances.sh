@@ -142,21 +142,7 @@ echo "---- load at A (killed)"; cat "$WORK_DIR/load-a.txt"
 echo "---- load at B"; cat "$WORK_DIR/load-b.txt"
 
 # ---- wait until every accepted order, A's and B's, reads confirmed through B
-sort -u "$WORK_DIR/load-a/accepted-ids.txt" "$WORK_DIR/load-b/accepted-ids.txt" >"$WORK_DIR/pending"
-deadline=$(( $(now_ms) + WAIT_SECONDS * 1000 ))
-while [ -s "$WORK_DIR/pending" ]; do
-  sed "s|^|http://127.0.0.1:$PORT_B/orders/|" "$WORK_DIR/pending" | xargs curl -s \
-    | sed -n 's/^{"id": \([0-9]*\),.*"status": "confirmed".*/\1/p' | sort >"$WORK_DIR/confirmed"
-  comm -23 "$WORK_DIR/pending" "$WORK_DIR/confirmed" >"$WORK_DIR/still"
-  mv "$WORK_DIR/still" "$WORK_DIR/pending"
-  [ -s "$WORK_DIR/pending" ] || break
-  if [ "$(now_ms)" -ge "$deadline" ]; then
-    say "$(wc -l <"$WORK_DIR/pending") accepted orders still pending after $WAIT_SECONDS s"
-    break
-  fi
-  sleep 0.5
-done
-[ -s "$WORK_DIR/pending" ] || say "every accepted order reads confirmed $(( $(now_ms) - killed )) ms after the kill"
+await_confirmed "$PORT_B" "$killed" "the kill" "$WORK_DIR/load-a/accepted-ids.txt" "$WORK_DIR/load-b/accepted-ids.txt"
 
 signalled=$(now_ms)
 kill -TERM "$B"

@@ -107,23 +107,7 @@ sed -n 's/.*database: \(.*order.*\)/  \1/p' "$WORK_DIR/service-2.log"
   || die "the second load failed: $(cat "$WORK_DIR/load-2.txt")"
 
 # ---- wait until every accepted order reads confirmed (the journal's recovery, then the new ones)
-# One curl per round fetches every order still pending, on one connection; each answer is a line.
-# (comm needs the lists in the same, lexical, order.)
-sort -u "$WORK_DIR/load-1/accepted-ids.txt" "$WORK_DIR/load-2/accepted-ids.txt" >"$WORK_DIR/pending"
-deadline=$(( $(now_ms) + WAIT_SECONDS * 1000 ))
-while [ -s "$WORK_DIR/pending" ]; do
-  sed "s|^|http://127.0.0.1:$PORT/orders/|" "$WORK_DIR/pending" | xargs curl -s \
-    | sed -n 's/^{"id": \([0-9]*\),.*"status": "confirmed".*/\1/p' | sort >"$WORK_DIR/confirmed"
-  comm -23 "$WORK_DIR/pending" "$WORK_DIR/confirmed" >"$WORK_DIR/still"
-  mv "$WORK_DIR/still" "$WORK_DIR/pending"
-  [ -s "$WORK_DIR/pending" ] || break
-  if [ "$(now_ms)" -ge "$deadline" ]; then
-    say "$(wc -l <"$WORK_DIR/pending") accepted orders still pending after $WAIT_SECONDS s"
-    break
-  fi
-  sleep 0.5
-done
-[ -s "$WORK_DIR/pending" ] || say "every accepted order reads confirmed $(( $(now_ms) - restarted )) ms after the restart"
+await_confirmed "$PORT" "$restarted" "the restart" "$WORK_DIR/load-1/accepted-ids.txt" "$WORK_DIR/load-2/accepted-ids.txt"
 
 signalled=$(now_ms)
 kill -TERM "$SERVICE"
