@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
 
 /** The journal's behaviour, run on each database by a subclass. */
 abstract class JournalTests extends JournalContract {
-  private static final Kind.Handler CONFIRM = JournalContract::confirm;
+  static final Kind.Handler CONFIRM = JournalContract::confirm;
 
   @Test
   void anEntryEnqueuedInACommittedTransactionRunsOnceAfterTheCommit() throws Exception {
