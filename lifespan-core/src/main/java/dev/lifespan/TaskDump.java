@@ -1,5 +1,6 @@
 package dev.lifespan;
 
+import dev.lifespan.internal.DumpFormat;
 import dev.lifespan.internal.Dumper;
 import dev.lifespan.internal.SupervisorImpl;
 import java.time.Duration;
@@ -250,9 +251,7 @@ public record TaskDump(Instant takenAt, boolean withStackTraces, List<Node> root
    * ends with a line feed.
    */
   public String toText() {
-    StringBuilder sb = new StringBuilder();
-    for (Node n : roots) text(sb, n, 0);
-    return sb.toString();
+    return DumpFormat.text(this);
   }
 
   /**
@@ -266,114 +265,12 @@ public record TaskDump(Instant takenAt, boolean withStackTraces, List<Node> root
    * encodes to valid UTF-8 and embeds in JavaScript.
    */
   public String toJson() {
-    StringBuilder sb = new StringBuilder();
-    sb.append("{\"takenAt\":");
-    jsonString(sb, takenAt.toString());
-    sb.append(",\"stackTraces\":").append(withStackTraces).append(",\"roots\":[");
-    for (int i = 0; i < roots.size(); i++) {
-      if (i > 0) sb.append(',');
-      json(sb, roots.get(i));
-    }
-    return sb.append("]}").toString();
+    return DumpFormat.json(this);
   }
 
   /** {@link #toText()}. */
   @Override
   public String toString() {
     return toText();
-  }
-
-  // ---- rendering
-
-  private static void text(StringBuilder sb, Node n, int depth) {
-    String indent = "  ".repeat(depth);
-    sb.append(indent).append(n.kind.label()).append(" '");
-    for (int i = 0; i < n.name.length(); i++) {
-      char c = n.name.charAt(i);
-      switch (c) {
-        case '\n' -> sb.append("\\n");
-        case '\r' -> sb.append("\\r");
-        case '\t' -> sb.append("\\t");
-        default -> {
-          if (Character.isISOControl(c)) sb.append(String.format("\\u%04x", (int) c));
-          else sb.append(c);
-        }
-      }
-    }
-    sb.append("' ").append(n.state).append(' ').append(age(n.age));
-    if (n.mustFinish) sb.append(" must-finish");
-    if (n.cancelled) sb.append(" cancelled");
-    if (n.kind == Kind.SUPERVISOR || n.kind == Kind.GROUP) {
-      long tasks = n.children.stream().filter(c -> c.kind == Kind.TASK).count();
-      sb.append(", ").append(tasks).append(tasks == 1 ? " task" : " tasks");
-    }
-    sb.append('\n');
-    for (StackTraceElement e : n.stackTrace)
-      sb.append(indent).append("    at ").append(e).append('\n');
-    for (Node c : n.children) text(sb, c, depth + 1);
-  }
-
-  private static String age(Duration d) {
-    long ms = d.toMillis();
-    if (ms < 1000) return ms + " ms";
-    if (ms < 100_000) return (ms / 1000) + "." + (ms % 1000 / 100) + " s";
-    return (ms / 1000) + " s";
-  }
-
-  private void json(StringBuilder sb, Node n) {
-    sb.append("{\"kind\":\"").append(n.kind.label()).append("\",\"name\":");
-    jsonString(sb, n.name);
-    sb.append(",\"state\":");
-    jsonString(sb, n.state);
-    sb.append(",\"ageMillis\":").append(n.age.toMillis());
-    sb.append(",\"mustFinish\":").append(n.mustFinish);
-    sb.append(",\"cancelled\":").append(n.cancelled);
-    if (withStackTraces && n.kind == Kind.TASK) {
-      sb.append(",\"stackTrace\":[");
-      for (int i = 0; i < n.stackTrace.size(); i++) {
-        if (i > 0) sb.append(',');
-        jsonString(sb, n.stackTrace.get(i).toString());
-      }
-      sb.append(']');
-    }
-    sb.append(",\"children\":[");
-    for (int i = 0; i < n.children.size(); i++) {
-      if (i > 0) sb.append(',');
-      json(sb, n.children.get(i));
-    }
-    sb.append("]}");
-  }
-
-  /**
-   * Appends {@code s} as a JSON string; unpaired surrogates are escaped, so the output is UTF-8.
-   */
-  private static void jsonString(StringBuilder sb, String s) {
-    sb.append('"');
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '"' -> sb.append("\\\"");
-        case '\\' -> sb.append("\\\\");
-        case '\n' -> sb.append("\\n");
-        case '\r' -> sb.append("\\r");
-        case '\t' -> sb.append("\\t");
-        case '\b' -> sb.append("\\b");
-        case '\f' -> sb.append("\\f");
-        default -> {
-          boolean paired =
-              Character.isHighSurrogate(c)
-                  ? i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))
-                  : Character.isLowSurrogate(c)
-                      && i > 0
-                      && Character.isHighSurrogate(s.charAt(i - 1));
-          if (c < 0x20 || c == '\u2028' || c == '\u2029' || (Character.isSurrogate(c) && !paired)) {
-            sb.append(String.format("\\u%04x", (int) c));
-          } else {
-            sb.append(c);
-          }
-        }
-      }
-    }
-    sb.append('"');
   }
 }
