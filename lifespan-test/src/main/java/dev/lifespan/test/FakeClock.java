@@ -123,23 +123,7 @@ public final class FakeClock extends TimeSource {
    * @throws InterruptedException if the calling thread is interrupted while it waits
    */
   public Instant awaitDeadline(Instant time, Duration timeout) throws InterruptedException {
-    Objects.requireNonNull(time, "time");
-    requirePositive(timeout);
-    long end = System.nanoTime() + timeout.toNanos();
-    for (long pause = 100_000; ; pause = Math.min(1_000_000, pause * 2)) {
-      Optional<Instant> next = nextDeadline();
-      if (next.isPresent() && !next.get().isAfter(time)) return next.get();
-      if (System.nanoTime() - end >= 0) {
-        throw new AssertionError(
-            "FakeClock: no deadline or timed wait at or before "
-                + offset(time)
-                + " was registered within "
-                + timeout
-                + " of real time; "
-                + pending(next));
-      }
-      park(pause);
-    }
+    return awaitDeadlineOrStop(time, timeout, null).orElseThrow();
   }
 
   /**
@@ -154,19 +138,27 @@ public final class FakeClock extends TimeSource {
    */
   public Optional<Instant> awaitDeadline(Instant time, Duration timeout, BooleanSupplier stop)
       throws InterruptedException {
-    Objects.requireNonNull(time, "time");
     Objects.requireNonNull(stop, "stop");
+    return awaitDeadlineOrStop(time, timeout, stop);
+  }
+
+  /** The two {@code awaitDeadline}s; {@code stop} null: none. */
+  private Optional<Instant> awaitDeadlineOrStop(
+      Instant time, Duration timeout, BooleanSupplier stop) throws InterruptedException {
+    Objects.requireNonNull(time, "time");
     requirePositive(timeout);
     long end = System.nanoTime() + timeout.toNanos();
     for (long pause = 100_000; ; pause = Math.min(1_000_000, pause * 2)) {
       Optional<Instant> next = nextDeadline();
       if (next.isPresent() && !next.get().isAfter(time)) return next;
-      if (stop.getAsBoolean()) return Optional.empty();
+      if (stop != null && stop.getAsBoolean()) return Optional.empty();
       if (System.nanoTime() - end >= 0) {
         throw new AssertionError(
             "FakeClock: no deadline or timed wait at or before "
                 + offset(time)
-                + " was registered, and the stop condition did not hold, within "
+                + " was registered"
+                + (stop != null ? ", and the stop condition did not hold," : "")
+                + " within "
                 + timeout
                 + " of real time; "
                 + pending(next));
