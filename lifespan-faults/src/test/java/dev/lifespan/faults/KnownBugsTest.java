@@ -45,12 +45,7 @@ class KnownBugsTest {
     Thread[] straggler = new Thread[1];
     App app =
         App.start(
-            App.Options.named("tree")
-                .withClock(clock)
-                .withGrace(Duration.ofSeconds(3))
-                .withTeardownTimeout(Duration.ofSeconds(2))
-                .withKillTimeout(Duration.ofSeconds(1))
-                .withProgress(lines::add),
+            options(clock),
             Lifespan.of(),
             () ->
                 Supervisor.run(
@@ -110,12 +105,7 @@ class KnownBugsTest {
     List<Thread> threads = new CopyOnWriteArrayList<>();
     App app =
         App.start(
-            App.Options.named("tree")
-                .withClock(clock)
-                .withGrace(Duration.ofSeconds(3))
-                .withTeardownTimeout(Duration.ofSeconds(2))
-                .withKillTimeout(Duration.ofSeconds(1))
-                .withProgress(lines::add),
+            options(clock),
             Lifespan.of(),
             () ->
                 Supervisor.run(
@@ -153,6 +143,16 @@ class KnownBugsTest {
     }
   }
 
+  /** The property's application options (ProgramRunner's budgets) on {@code clock}. */
+  private App.Options options(FakeClock clock) {
+    return App.Options.named("tree")
+        .withClock(clock)
+        .withGrace(ProgramRunner.APP_GRACE)
+        .withTeardownTimeout(ProgramRunner.APP_TEARDOWN)
+        .withKillTimeout(Duration.ofSeconds(1))
+        .withProgress(lines::add);
+  }
+
   private static Supervisor.Options supervisor(String name) {
     return Supervisor.Options.named(name)
         .withGrace(Duration.ofSeconds(2))
@@ -186,12 +186,7 @@ class KnownBugsTest {
       CountDownLatch entered = new CountDownLatch(1);
       App app =
           App.start(
-              App.Options.named("tree")
-                  .withClock(clock)
-                  .withGrace(Duration.ofSeconds(3))
-                  .withTeardownTimeout(Duration.ofSeconds(2))
-                  .withKillTimeout(Duration.ofSeconds(1))
-                  .withProgress(lines::add),
+              options(clock),
               Lifespan.of(),
               () ->
                   CancelScope.run(
