@@ -8,11 +8,11 @@ import java.util.function.Supplier;
  * One running application, as its threads see it: the values of its {@code LifespanLocal}s and its
  * background supervisor.
  *
- * <p>A thread belongs to an application while {@link #CURRENT} is bound to it. The application
- * runner binds it on its own thread; every task binds its owner's context ({@link
- * TaskOwner#context}, captured when the owner was created), so the context follows the structure of
- * the program rather than the thread that happened to spawn; {@code LifespanLocal.wrap} binds it
- * for code handed to foreign executors.
+ * <p>A thread belongs to an application while {@link #CURRENT} is bound to it, or, on a task's
+ * thread where it is not bound, to the application of the task's owner ({@link TaskOwner#context},
+ * captured when the owner was created), so the context follows the structure of the program rather
+ * than the thread that happened to spawn. The application runner binds it on its own thread; {@code
+ * LifespanLocal.wrap} binds it for code handed to foreign executors.
  *
  * <p>Values live until the application ended; then they are dropped, and reads fail.
  */
@@ -48,7 +48,9 @@ public final class AppContext {
   /** The application the calling thread belongs to, or null. */
   public static AppContext current() {
     AppContext c = CURRENT.orElse(NONE); // orElse takes no null
-    return c == NONE ? null : c;
+    if (c != NONE) return c;
+    TaskImpl<?> t = ThreadFrame.currentTask();
+    return t == null ? null : t.owner.context;
   }
 
   private static final AppContext NONE = new AppContext("(none)");

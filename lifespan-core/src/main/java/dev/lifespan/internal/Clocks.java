@@ -59,6 +59,6 @@ public final class Clocks {
     ScopeNode s = ScopeNode.current();
     if (s != null) return s.timer;
     ThreadFrame f = ThreadFrame.currentOrNull();
-    return f != null ? f.timer : SystemTimer.INSTANCE;
+    return f != null ? f.timer() : SystemTimer.INSTANCE;
   }
 }

@@ -36,13 +36,11 @@ public final class FakeTimer extends Timer {
   /** Moves time forward by {@code step} and fires every deadline reached; returns the new time. */
   public long advance(Duration step) {
     if (step.isNegative()) throw new IllegalArgumentException("step < 0: " + step);
-    lock.lock();
-    try {
-      nanos += step.toNanos();
-    } finally {
-      lock.unlock();
+    long now;
+    synchronized (this) {
+      now = nanos += step.toNanos();
     }
-    fireExpired(nanos);
-    return nanos;
+    fireExpired(now);
+    return now;
   }
 }

@@ -34,8 +34,8 @@ public final class GroupImpl extends TaskOwner implements TaskGroup {
       String name, ThreadFactory factory, ScopedCallable<? super TaskGroup, ? extends T, X> body)
       throws X {
     ThreadFrame f = ThreadFrame.current();
-    ScopeNode p = f.current;
-    GroupImpl g = new GroupImpl(name, p, p != null ? p.timer : f.timer, factory);
+    ScopeNode p = f.innermost();
+    GroupImpl g = new GroupImpl(name, p, p != null ? p.timer : f.timer(), factory);
     g.enter(f);
     Roots.opened(g);
     T result = null;

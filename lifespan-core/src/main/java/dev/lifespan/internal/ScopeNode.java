@@ -122,12 +122,8 @@ public sealed class ScopeNode extends Timer.Entry implements CancelScope
 
   @Override
   public Optional<Instant> deadline() {
-    timer.lock.lock();
-    try {
-      return hasDeadline ? Optional.of(timer.toInstant(deadlineNanos)) : Optional.empty();
-    } finally {
-      timer.lock.unlock();
-    }
+    var d = timer.deadlineOf(this);
+    return d.isPresent() ? Optional.of(timer.toInstant(d.getAsLong())) : Optional.empty();
   }
 
   @Override
@@ -389,7 +385,7 @@ public sealed class ScopeNode extends Timer.Entry implements CancelScope
   public static void checkpoint() {
     ThreadFrame f = ThreadFrame.currentOrNull();
     if (f == null) return;
-    ScopeNode c = f.current;
+    ScopeNode c = f.innermost();
     if (c == null) return;
     ScopeNode by = cancelledFrom(c);
     if (by == null) return;
@@ -422,7 +418,7 @@ public sealed class ScopeNode extends Timer.Entry implements CancelScope
   /** The innermost open scope of the calling thread, or null. */
   public static ScopeNode current() {
     ThreadFrame f = ThreadFrame.currentOrNull();
-    return f == null ? null : f.current;
+    return f == null ? null : f.innermost();
   }
 
   /** The earliest deadline that applies to the calling thread, up to the nearest shield. */
@@ -431,14 +427,10 @@ public sealed class ScopeNode extends Timer.Entry implements CancelScope
     ScopeNode earliest = null;
     long best = 0;
     for (; s != null; s = s.parent) {
-      s.timer.lock.lock();
-      try {
-        if (s.hasDeadline && (earliest == null || s.deadlineNanos - best < 0)) {
-          earliest = s;
-          best = s.deadlineNanos;
-        }
-      } finally {
-        s.timer.lock.unlock();
+      var d = s.timer.deadlineOf(s);
+      if (d.isPresent() && (earliest == null || d.getAsLong() - best < 0)) {
+        earliest = s;
+        best = d.getAsLong();
       }
       if (s.shield) break;
     }
@@ -450,31 +442,31 @@ public sealed class ScopeNode extends Timer.Entry implements CancelScope
   /** A new scope nested in the calling thread's innermost scope. */
   public static ScopeNode nested(String name, boolean shield) {
     ThreadFrame f = ThreadFrame.current();
-    ScopeNode p = f.current;
-    return new ScopeNode(name, p, shield, p != null ? p.timer : f.timer);
+    ScopeNode p = f.innermost();
+    return new ScopeNode(name, p, shield, p != null ? p.timer : f.timer());
   }
 
   /** Enters this scope on the calling thread. */
   final void enter(ThreadFrame f) {
     if (taskRoot) {
+      // A new thread's first scope, whose frame is the task itself: no canceller acts on the frame
+      // before it is published through the volatile write below, and the check at the end covers
+      // cancellation that came earlier.
       state = OPEN;
-    } else if (!STATE.compareAndSet(this, NEW, OPEN)) {
-      throw new IllegalStateException(
-          kind() + " '" + name() + "' was already entered; a scope is entered once");
-    }
-    if (taskRoot) {
-      // A new thread's first scope: no canceller can reach the frame before it is published
-      // through the volatile write below, and the check at the end covers earlier cancellation.
-      f.current = this;
+      f.innermost(this);
       frame = f;
     } else {
+      if (!STATE.compareAndSet(this, NEW, OPEN)) {
+        throw new IllegalStateException(
+            kind() + " '" + name() + "' was already entered; a scope is entered once");
+      }
       boolean nested = parent != null && parent.frame == f;
       synchronized (f) {
         frame = f;
         if (nested) parent.inner = this;
-        f.current = this;
-        if (shield && f.cancelInterrupted) {
-          f.cancelInterrupted = false;
+        f.innermost(this);
+        if (shield && f.cancelInterrupted()) {
+          f.cancelInterrupted(false);
           Thread.interrupted();
         }
       }
@@ -482,14 +474,8 @@ public sealed class ScopeNode extends Timer.Entry implements CancelScope
     if (timeoutAtEntry >= 0) {
       moveDeadline(true, timer.nanoTime() + timeoutAtEntry);
     } else if (deadlineAtEntry) {
-      long nanos;
-      timer.lock.lock();
-      try {
-        nanos = deadlineNanos;
-      } finally {
-        timer.lock.unlock();
-      }
-      moveDeadline(true, nanos);
+      var d = timer.deadlineOf(this);
+      if (d.isPresent()) moveDeadline(true, d.getAsLong());
     }
     if (shield && reason == null && forcedAbove()) cancel(FORCED);
     if (reason != null || (!shield && parent != null && cancelledFrom(parent) != null)) {
@@ -523,17 +509,17 @@ public sealed class ScopeNode extends Timer.Entry implements CancelScope
    */
   final ScopeNode leave(Throwable thrown) {
     ThreadFrame f = frame;
-    if (f == null || f.thread != Thread.currentThread()) {
+    if (f == null || f.thread() != Thread.currentThread()) {
       throw new IllegalStateException(
           kind() + " '" + name() + "' must be closed by the thread that entered it");
     }
-    if (f.current != this) {
+    if (f.innermost() != this) {
       throw new IllegalStateException(
           kind()
               + " '"
               + name()
               + "' closed out of order; innermost open scope is '"
-              + (f.current == null ? "none" : f.current.name())
+              + (f.innermost() == null ? "none" : f.innermost().name())
               + "'");
     }
     ScopeNode[] open = attached;
@@ -546,12 +532,18 @@ public sealed class ScopeNode extends Timer.Entry implements CancelScope
     ScopeNode outer = shield ? null : cancelledFrom(parent);
     ScopeNode after = sameThread ? cancelledFrom(parent) : null;
     boolean absorb = thrown != null && reason != null && outer == null && isCancellation(thrown);
-    synchronized (f) {
-      f.current = sameThread ? parent : null;
-      if (sameThread) parent.inner = null;
-      if (after == null && f.cancelInterrupted) {
-        f.cancelInterrupted = false;
-        Thread.interrupted();
+    if (taskRoot) {
+      // The task's thread is ending and runs no code of the task any more: a cancellation's
+      // interrupt may stay; TaskImpl clears it before a failure handler runs.
+      f.innermost(null);
+    } else {
+      synchronized (f) {
+        f.innermost(sameThread ? parent : null);
+        if (sameThread) parent.inner = null;
+        if (after == null && f.cancelInterrupted()) {
+          f.cancelInterrupted(false);
+          Thread.interrupted();
+        }
       }
     }
     if (absorb) cancelledCaught = true;
@@ -594,7 +586,7 @@ public sealed class ScopeNode extends Timer.Entry implements CancelScope
 
   final ThreadFrame frameOfCaller() {
     ThreadFrame f = ThreadFrame.current();
-    if (f.current != parent) {
+    if (f.innermost() != parent) {
       throw new IllegalStateException(
           kind() + " '" + name() + "' must be opened where it was created");
     }

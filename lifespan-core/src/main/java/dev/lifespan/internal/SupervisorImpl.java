@@ -67,9 +67,9 @@ public final class SupervisorImpl extends TaskOwner implements Supervisor {
   private static SupervisorImpl create(
       String name, Duration grace, Duration kill, FailureHandler h, ThreadFactory tf) {
     ThreadFrame f = ThreadFrame.current();
-    ScopeNode p = f.current;
+    ScopeNode p = f.innermost();
     return new SupervisorImpl(
-        name, p, p != null ? p.timer : f.timer, grace, kill, h, tf, AppContext.current());
+        name, p, p != null ? p.timer : f.timer(), grace, kill, h, tf, AppContext.current());
   }
 
   /** Supervisor.open: a supervisor attached to the caller's innermost scope, not entered. */

@@ -15,14 +15,18 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A task: the root scope of its thread, a child of its owner's scope (a group's or a supervisor's),
- * and the handle returned to whoever spawned it. A must-finish task's root scope is a shield.
+ * A task: the root scope of its thread, the {@link ThreadFrame} of that thread, a child of its
+ * owner's scope (a group's or a supervisor's), and the handle returned to whoever spawned it: one
+ * object beyond the thread. A must-finish task's root scope is a shield. The thread finds its task
+ * through its uncaught-exception handler, which is the task (see {@link ThreadFrame}); the task
+ * passes an uncaught exception on to the handler the thread had before.
  *
  * <p>States: {@code RUNNING -> SUCCESS | FAILED | CANCELLED}, published by the volatile {@link
  * #outcome} after {@link #result}. Waiters and futures sit on a Treiber stack in {@link #waiters}
  * that the ending task swaps for {@link #DONE}.
  */
-public final class TaskImpl<T> extends ScopeNode implements Task<T>, Runnable {
+public final class TaskImpl<T> extends ScopeNode
+    implements Task<T>, Runnable, ThreadFrame, Thread.UncaughtExceptionHandler {
   static final int RUNNING = 0, SUCCESS = 1, FAILED = 2, CANCELLED = 3;
   private static final Object DONE = new Object();
   private static final VarHandle WAITERS;
@@ -72,8 +76,17 @@ public final class TaskImpl<T> extends ScopeNode implements Task<T>, Runnable {
   /** null, {@link #DONE}, or a {@link WaitNode} stack. */
   private volatile Object waiters;
 
-  /** Neighbours in the owner's list of running tasks; guarded by its {@link ChildList}. */
-  TaskImpl<?> prev, next;
+  /** The next older task in the owner's {@link ChildList}; see there. */
+  volatile TaskImpl<?> next;
+
+  /** The thread's innermost open scope; see {@link ThreadFrame}. */
+  private ScopeNode innermost;
+
+  /** See {@link ThreadFrame#cancelInterrupted()}. */
+  private boolean cancelInterrupted;
+
+  /** The uncaught-exception handler the thread had before the task took the slot, or null. */
+  private Thread.UncaughtExceptionHandler chained;
 
   TaskImpl(
       String name,
@@ -101,16 +114,67 @@ public final class TaskImpl<T> extends ScopeNode implements Task<T>, Runnable {
 
   // ---- running, on the task's thread
 
+  /** Binds the task to its new thread {@code th}, before the thread starts. */
+  void bind(Thread th) {
+    Thread.UncaughtExceptionHandler h = th.getUncaughtExceptionHandler();
+    if (h != th.getThreadGroup()) chained = h; // the thread factory set one
+    th.setUncaughtExceptionHandler(this);
+    thread = th;
+  }
+
+  /** Its thread could not be created or started: ends it failed, reported to nobody. */
+  void notStarted(Throwable e) {
+    observed = true;
+    result = e;
+    body = null;
+    outcome = FAILED;
+  }
+
   @Override
   public void run() {
-    ThreadFrame f = new ThreadFrame(Thread.currentThread());
-    AppContext c = owner.context;
-    var binding = ScopedValue.where(ThreadFrame.TASK_FRAME, f);
-    (c == null ? binding : binding.where(AppContext.CURRENT, c)).run(() -> runIn(f));
+    runIn(this);
+  }
+
+  @Override
+  public void uncaughtException(Thread t, Throwable e) {
+    if (chained != null) chained.uncaughtException(t, e);
+    else t.getThreadGroup().uncaughtException(t, e);
+  }
+
+  // ---- ThreadFrame
+
+  @Override
+  public Thread thread() {
+    return thread;
+  }
+
+  @Override
+  public ScopeNode innermost() {
+    return innermost;
+  }
+
+  @Override
+  public void innermost(ScopeNode s) {
+    innermost = s;
+  }
+
+  @Override
+  public boolean cancelInterrupted() {
+    return cancelInterrupted;
+  }
+
+  @Override
+  public void cancelInterrupted(boolean b) {
+    cancelInterrupted = b;
+  }
+
+  @Override
+  public Timer timer() {
+    return timer;
   }
 
   @SuppressWarnings("unchecked")
-  private void runIn(ThreadFrame f) {
+  private void runIn(TaskImpl<T> f) {
     Throwable thrown = null;
     T value = null;
     try {
@@ -139,7 +203,10 @@ public final class TaskImpl<T> extends ScopeNode implements Task<T>, Runnable {
     if (thrown == null) o = SUCCESS;
     else if (isCancellation(thrown) && cancelledFrom(this) != null) o = CANCELLED;
     else o = FAILED;
-    if (o == FAILED) Events.taskFailed(this, thrown);
+    if (o == FAILED) {
+      clearCancelInterrupt(); // the failure handler runs on this thread
+      Events.taskFailed(this, thrown);
+    }
     Throwable toGroup = o == FAILED ? thrown : null;
     if (gate != null && gate.taskEnded()) toGroup = null; // start's caller takes the outcome
     if (toGroup != null) owner.childFailing(this, toGroup);
@@ -147,10 +214,23 @@ public final class TaskImpl<T> extends ScopeNode implements Task<T>, Runnable {
     body = null;
     outcome = o;
     owner.childEnded(this, toGroup);
-    Object w = WAITERS.getAndSet(this, DONE);
+    // Waiters push themselves and then check the outcome; this reads them after publishing it, so
+    // one of the two sees the other, and with none the common case costs no atomic swap.
+    Object w = waiters;
+    if (w != null) w = WAITERS.getAndSet(this, DONE);
     for (WaitNode n = (WaitNode) w; n != null; n = n.next) {
       if (n.item instanceof Thread t) LockSupport.unpark(t);
       else ((TaskFuture<?>) n.item).settle();
+    }
+  }
+
+  /** Clears an interrupt that a cancellation left on this thread; on the task's thread. */
+  private void clearCancelInterrupt() {
+    synchronized (this) {
+      if (cancelInterrupted) {
+        cancelInterrupted = false;
+        Thread.interrupted();
+      }
     }
   }
 
@@ -227,8 +307,11 @@ public final class TaskImpl<T> extends ScopeNode implements Task<T>, Runnable {
         return f;
       }
       node.next = (WaitNode) head;
-      if (WAITERS.compareAndSet(this, head, node)) return f;
+      if (WAITERS.compareAndSet(this, head, node)) break;
     }
+    if (isDone())
+      f.settle(); // ended after the push, maybe without seeing it; settling is idempotent
+    return f;
   }
 
   @Override

@@ -68,9 +68,10 @@ public abstract sealed class TaskOwner extends ScopeNode permits GroupImpl, Supe
         throw new IllegalStateException("ThreadFactory returned null for task '" + t.name() + "'");
       }
       if (factory == null && name != null) th.setName(name); // unnamed task: unnamed thread
-      t.thread = th;
+      t.bind(th);
       th.start();
     } catch (Throwable e) {
+      t.notStarted(e);
       children.remove(t, null);
       throw e;
     }

@@ -1,34 +1,55 @@
 package dev.lifespan.internal;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Arrays;
 import java.util.concurrent.locks.LockSupport;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The clock and the deadline queue that every {@link ScopeNode} with a deadline is registered in.
  *
- * <p>Deadlines are absolute {@link #nanoTime()} values, compared by subtraction. The queue is a
- * binary heap of {@link Entry entries} (scopes with a deadline, and {@link Alarm alarms} of timed
- * waits) indexed by {@link Entry#heapIndex}, so that adding, moving and removing a deadline are
- * O(log n) and allocate nothing. Subclasses decide how time passes: {@link SystemTimer} has one
+ * <p>Deadlines are absolute {@link #nanoTime()} values, compared by subtraction. The queue is split
+ * into {@link DeadlineHeap shards}, each a binary heap under its own lock; an entry goes to the
+ * shard of the thread that first schedules it and stays there, so threads entering and leaving
+ * scopes with deadlines at once take different locks (the system timer has four shards per
+ * processor; a test's timer one). Subclasses decide how time passes: {@link SystemTimer} has one
  * daemon thread that sleeps until the earliest deadline; {@link FakeTimer} fires deadlines when a
  * test advances it.
  *
- * <p>Expired scopes are cancelled after the lock is released; cancelling calls no user code.
+ * <p>Expired scopes are cancelled after every lock is released; cancelling calls no user code.
  */
 public abstract class Timer {
-  /** Guards {@link #heap}, {@link #size} and every registered node's deadline and heap index. */
-  final ReentrantLock lock = new ReentrantLock();
+  private static final VarHandle SHARD;
 
-  private Entry[] heap = new Entry[16];
-  private int size;
+  static {
+    try {
+      SHARD = MethodHandles.lookup().findVarHandle(Entry.class, "shard", DeadlineHeap.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  private final DeadlineHeap[] shards;
+  private final int mask;
+
+  /** A timer with one shard. */
+  Timer() {
+    this(1);
+  }
+
+  /** A timer with {@code shards} shards, a power of two. */
+  Timer(int shards) {
+    if (Integer.bitCount(shards) != 1) throw new IllegalArgumentException("shards: " + shards);
+    this.shards = new DeadlineHeap[shards];
+    for (int i = 0; i < shards; i++) this.shards[i] = new DeadlineHeap();
+    this.mask = shards - 1;
+  }
 
   /**
    * Something waiting for a deadline on this timer: a {@link ScopeNode} with a deadline, or an
-   * {@link Alarm} that wakes a thread. The fields are guarded by the timer's {@link #lock}, except
-   * {@link #armed}.
+   * {@link Alarm} that wakes a thread. The fields are guarded by the lock of its {@link #shard},
+   * except {@link #armed} and the shard itself, which is set once.
    */
   abstract static class Entry {
     boolean hasDeadline;
@@ -38,11 +59,23 @@ public abstract class Timer {
     /** True while in the timer's heap or being added to it; see {@link Timer#schedule}. */
     volatile boolean armed;
 
+    /** The shard this entry is scheduled in; null until its first deadline. */
+    volatile DeadlineHeap shard;
+
     /** Whether the deadline is still watched (a scope: while open). */
     abstract boolean live();
 
     /** Called by the timer, without locks, once the deadline has passed. */
     abstract void expired();
+  }
+
+  /** The shard of {@code e}, chosen on first use by the calling thread. */
+  private DeadlineHeap shardOf(Entry e) {
+    DeadlineHeap h = e.shard;
+    if (h != null) return h;
+    long id = Thread.currentThread().threadId();
+    h = shards[(int) ((id * 0x9E3779B97F4A7C15L) >>> 40) & mask];
+    return SHARD.compareAndSet(e, null, h) ? h : e.shard;
   }
 
   /**
@@ -100,7 +133,7 @@ public abstract class Timer {
   public abstract Instant now();
 
   /**
-   * Called with {@link #lock} held when the earliest deadline became {@code earliest}; the driver
+   * Called, without locks, when a shard's earliest deadline became {@code earliest}; the driver
    * must make sure it fires by then.
    */
   abstract void earliestChanged(long earliest);
@@ -154,45 +187,55 @@ public abstract class Timer {
    * armed} before it reads the state, so a scope that closes concurrently never stays in the heap.
    */
   final void schedule(Entry node, boolean hasDeadline, long deadlineNanos) {
-    lock.lock();
+    DeadlineHeap h = shardOf(node);
+    boolean earliest = false;
+    h.lock.lock();
     try {
       if (!hasDeadline) {
         node.hasDeadline = false;
-        if (node.heapIndex >= 0) removeAt(node.heapIndex);
+        h.remove(node);
         return;
       }
       node.hasDeadline = true;
       node.deadlineNanos = deadlineNanos;
       if (!node.live()) return; // remembered for entry
       node.armed = true;
-      if (node.heapIndex < 0) {
-        if (size == heap.length) heap = Arrays.copyOf(heap, size * 2);
-        node.heapIndex = size;
-        heap[size++] = node;
-        siftUp(node.heapIndex);
-      } else {
-        siftUp(node.heapIndex);
-        siftDown(node.heapIndex);
-      }
+      earliest = h.put(node);
       if (!node.live()) {
         node.armed = false;
-        removeAt(node.heapIndex);
-      } else if (heap[0] == node) {
-        earliestChanged(deadlineNanos);
+        h.remove(node);
+        earliest = false;
       }
     } finally {
-      lock.unlock();
+      h.lock.unlock();
     }
+    if (earliest) earliestChanged(deadlineNanos);
   }
 
   /** Stops watching {@code node}'s deadline; it is being left. */
   final void disarm(Entry node) {
-    lock.lock();
+    DeadlineHeap h = node.shard;
+    if (h == null) return;
+    h.lock.lock();
     try {
       node.armed = false;
-      if (node.heapIndex >= 0) removeAt(node.heapIndex);
+      h.remove(node);
     } finally {
-      lock.unlock();
+      h.lock.unlock();
+    }
+  }
+
+  /** The deadline of {@code node}, set or remembered for entry; empty if it has none. */
+  final java.util.OptionalLong deadlineOf(Entry node) {
+    DeadlineHeap h = node.shard;
+    if (h == null) return java.util.OptionalLong.empty();
+    h.lock.lock();
+    try {
+      return node.hasDeadline
+          ? java.util.OptionalLong.of(node.deadlineNanos)
+          : java.util.OptionalLong.empty();
+    } finally {
+      h.lock.unlock();
     }
   }
 
@@ -202,30 +245,26 @@ public abstract class Timer {
    */
   final long fireExpired(long now) {
     Entry[] expired = null;
-    int n = 0;
-    long next;
-    lock.lock();
-    try {
-      while (size > 0 && heap[0].deadlineNanos - now <= 0) {
-        if (expired == null) expired = new Entry[Math.min(size, 64)];
-        if (n == expired.length) expired = Arrays.copyOf(expired, n * 2);
-        expired[n++] = heap[0];
-        removeAt(0);
+    int[] n = {0};
+    for (DeadlineHeap h : shards) {
+      h.lock.lock();
+      try {
+        expired = h.takeExpired(now, expired, n);
+      } finally {
+        h.lock.unlock();
       }
-      next = earliestDelay(now);
-    } finally {
-      lock.unlock();
     }
-    for (int i = 0; i < n; i++) expired[i].expired();
-    return next;
+    for (int i = 0; i < n[0]; i++) expired[i].expired();
+    return earliestDelay(now);
   }
 
   /**
    * Nanoseconds from {@code now} to the earliest armed deadline (at least 0), or {@code
-   * Long.MAX_VALUE} if there is none. Call with {@link #lock} held.
+   * Long.MAX_VALUE} if there is none. Takes each shard's lock in turn.
    */
   final long earliestDelay(long now) {
-    return size == 0 ? Long.MAX_VALUE : Math.max(0, heap[0].deadlineNanos - now);
+    var e = earliest();
+    return e.isEmpty() ? Long.MAX_VALUE : Math.max(0, e.getAsLong() - now);
   }
 
   /**
@@ -233,70 +272,33 @@ public abstract class Timer {
    * tests and diagnostics.
    */
   public final java.util.OptionalLong earliest() {
-    lock.lock();
-    try {
-      return size == 0
-          ? java.util.OptionalLong.empty()
-          : java.util.OptionalLong.of(heap[0].deadlineNanos);
-    } finally {
-      lock.unlock();
+    boolean any = false;
+    long best = 0;
+    for (DeadlineHeap h : shards) {
+      h.lock.lock();
+      try {
+        if (!h.isEmpty() && (!any || h.earliest() - best < 0)) {
+          best = h.earliest();
+          any = true;
+        }
+      } finally {
+        h.lock.unlock();
+      }
     }
+    return any ? java.util.OptionalLong.of(best) : java.util.OptionalLong.empty();
   }
 
   /** Number of armed deadlines; for tests and diagnostics. */
   public final int pending() {
-    lock.lock();
-    try {
-      return size;
-    } finally {
-      lock.unlock();
+    int n = 0;
+    for (DeadlineHeap h : shards) {
+      h.lock.lock();
+      try {
+        n += h.size();
+      } finally {
+        h.lock.unlock();
+      }
     }
-  }
-
-  private void removeAt(int i) {
-    Entry removed = heap[i];
-    removed.heapIndex = -1;
-    int last = --size;
-    if (i != last) {
-      Entry moved = heap[last];
-      heap[i] = moved;
-      moved.heapIndex = i;
-      heap[last] = null;
-      siftUp(i);
-      siftDown(moved.heapIndex);
-    } else {
-      heap[last] = null;
-    }
-  }
-
-  private void siftUp(int i) {
-    Entry node = heap[i];
-    while (i > 0) {
-      int p = (i - 1) >>> 1;
-      Entry parent = heap[p];
-      if (node.deadlineNanos - parent.deadlineNanos >= 0) break;
-      heap[i] = parent;
-      parent.heapIndex = i;
-      i = p;
-    }
-    heap[i] = node;
-    node.heapIndex = i;
-  }
-
-  private void siftDown(int i) {
-    Entry node = heap[i];
-    int half = size >>> 1;
-    while (i < half) {
-      int c = 2 * i + 1;
-      Entry child = heap[c];
-      int r = c + 1;
-      if (r < size && heap[r].deadlineNanos - child.deadlineNanos < 0) child = heap[c = r];
-      if (node.deadlineNanos - child.deadlineNanos <= 0) break;
-      heap[i] = child;
-      child.heapIndex = i;
-      i = c;
-    }
-    heap[i] = node;
-    node.heapIndex = i;
+    return n;
   }
 }
