@@ -20,6 +20,7 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * Benchmark 2: enter and leave a scope with a timeout that does not fire (ten seconds), around a
@@ -38,6 +39,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = "--enable-preview")
 public class ScopeEnterExitBench {
   static final int BATCH = 1000;
+  private static final long SHARE_NOTHING_TOKENS = 64;
   private static final Duration TEN_SECONDS = Duration.ofSeconds(10);
 
   private Long value;
@@ -73,6 +75,30 @@ public class ScopeEnterExitBench {
   @Threads(2)
   public Long lifespanWithTimeoutTwoThreads() throws TimeoutException {
     return CancelScope.withTimeout(TEN_SECONDS, s -> value);
+  }
+
+  /** Two threads at once, scopes without deadline: what scaling costs with no timer at all. */
+  @Benchmark
+  @Threads(2)
+  public Long lifespanScopeNoDeadlineTwoThreads() {
+    return CancelScope.call(s -> value);
+  }
+
+  /**
+   * Scaling probe: share-nothing work of about the cost of one scope ({@code consumeCPU}), on one
+   * thread. With {@link #shareNothingTwoThreads} it shows how far two threads scale on this machine
+   * at all: the ceiling for the two-thread scope figures.
+   */
+  @Benchmark
+  public void shareNothing() {
+    Blackhole.consumeCPU(SHARE_NOTHING_TOKENS);
+  }
+
+  /** The scaling probe on two threads at once; see {@link #shareNothing}. */
+  @Benchmark
+  @Threads(2)
+  public void shareNothingTwoThreads() {
+    Blackhole.consumeCPU(SHARE_NOTHING_TOKENS);
   }
 
   @Benchmark

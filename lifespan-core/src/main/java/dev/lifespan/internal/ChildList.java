@@ -2,7 +2,6 @@ package dev.lifespan.internal;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.LockSupport;
@@ -135,7 +134,7 @@ final class ChildList extends ChildListFields {
    * Calls {@code action} for each running child, newest first; a child may be visited twice when a
    * compaction runs meanwhile, and one that ends meanwhile may be visited or not.
    */
-  void forEach(java.util.function.Consumer<TaskImpl<?>> action) {
+  void forEach(java.util.function.Consumer<? super TaskImpl<?>> action) {
     restart:
     while (true) {
       for (TaskImpl<?> t = head; t != null; ) {
@@ -256,20 +255,5 @@ final class ChildList extends ChildListFields {
         return;
       }
     }
-  }
-
-  /**
-   * Tells each running, unshielded child to check for cancellation; pushes the scopes nested inside
-   * children, which the cancellation walk must visit next.
-   */
-  void deliverCancellation(ArrayDeque<ScopeNode> todo) {
-    forEach(
-        t -> {
-          if (t.shield) return;
-          ThreadFrame f = t.frame;
-          if (f != null) f.interruptIfCancelled();
-          ScopeNode in = t.inner;
-          if (in != null && !in.shield) todo.push(in);
-        });
   }
 }

@@ -24,12 +24,13 @@ import java.util.Optional;
 public sealed class ScopeNode extends Timer.Entry implements CancelScope
     permits TaskOwner, TaskImpl {
   static final int NEW = 0, OPEN = 1, CLOSED = 2;
-  private static final VarHandle REASON, STATE;
+  private static final VarHandle REASON, STATE, FRAME;
 
   static {
     try {
       var l = MethodHandles.lookup();
       REASON = l.findVarHandle(ScopeNode.class, "reason", CancelReason.class);
+      FRAME = l.findVarHandle(ScopeNode.class, "frame", ThreadFrame.class);
       STATE = l.findVarHandle(ScopeNode.class, "state", int.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
@@ -75,11 +76,22 @@ public sealed class ScopeNode extends Timer.Entry implements CancelScope
   private volatile boolean forced;
 
   public ScopeNode(String name, ScopeNode parent, boolean shield, Timer timer) {
+    this(name, parent, shield, timer, false);
+  }
+
+  /** See {@link #taskRoot}; a task root must be its own {@link ThreadFrame}. */
+  ScopeNode(String name, ScopeNode parent, boolean shield, Timer timer, boolean taskRoot) {
     this.name = name;
     this.parent = parent;
     this.shield = shield;
     this.timer = timer;
-    this.taskRoot = this instanceof TaskImpl;
+    this.taskRoot = taskRoot;
+    if (taskRoot) {
+      // A task's root scope is open from birth and its frame is the task: cancellers that reach it
+      // before its thread runs find no innermost scope yet and leave it to the task's own check.
+      STATE.setRelease(this, OPEN);
+      FRAME.setRelease(this, (ThreadFrame) this);
+    }
   }
 
   // ---- CancelScope
@@ -249,20 +261,13 @@ public sealed class ScopeNode extends Timer.Entry implements CancelScope
 
   /** Tells every thread at or below this scope, not behind a shield, to check for cancellation. */
   private void deliver() {
-    ArrayDeque<ScopeNode> todo = new ArrayDeque<>();
-    todo.push(this);
-    while (!todo.isEmpty()) {
-      ScopeNode n = todo.pop();
-      ThreadFrame f = n.frame;
-      if (f != null) f.interruptIfCancelled();
-      ScopeNode in = n.inner;
-      if (in != null && !in.shield) todo.push(in);
-      ScopeNode[] a = n.attached;
-      if (a != null) {
-        for (ScopeNode x : a) todo.push(x);
-      }
-      n.pushChildren(todo);
-    }
+    walk(
+        n -> {
+          if (n != this && n.shield) return false;
+          ThreadFrame f = n.frame;
+          if (f != null) f.interruptIfCancelled();
+          return true;
+        });
   }
 
   /** Attaches {@code s}, a supervisor opened inside this scope, so cancellation reaches it. */
@@ -337,7 +342,7 @@ public sealed class ScopeNode extends Timer.Entry implements CancelScope
         n -> {
           if (n != this && n.shield && !n.taskRoot) return false; // a shielded cleanup
           if (n.taskRoot && n.shield) {
-            if (n != this && !((TaskImpl<?>) n).isDone()) abandoned.add(n.name());
+            if (n != this && n.state != CLOSED) abandoned.add(n.name());
             n.cancel(r);
           }
           return true;
@@ -345,30 +350,32 @@ public sealed class ScopeNode extends Timer.Entry implements CancelScope
   }
 
   /**
-   * Visits every scope at or below this one: nested scopes, attached supervisors, and the root
-   * scopes of running children, shielded ones included; below a scope only if the visitor returns
-   * true for it.
+   * The one walk of the tree: visits every scope at or below this one, each child before its own
+   * children, going below a scope only if the visitor returns true for it. The children of a scope
+   * are the scope nested in it on its thread, the supervisors opened in it, and, for an owner, the
+   * root scopes of its running tasks. Cancellation, forced cancellation, the end of a grace period,
+   * shutdown progress and task dumps all walk the tree through here. Takes no lock; a tree that
+   * changes meanwhile is seen as {@link ChildList#forEach} describes.
    */
   final void walk(java.util.function.Predicate<ScopeNode> visitor) {
     ArrayDeque<ScopeNode> todo = new ArrayDeque<>();
+    java.util.function.Consumer<ScopeNode> push = todo::push;
     todo.push(this);
     while (!todo.isEmpty()) {
       ScopeNode n = todo.pop();
-      if (!visitor.test(n)) continue;
-      ScopeNode in = n.inner;
-      if (in != null) todo.push(in);
-      ScopeNode[] a = n.attached;
-      if (a != null) {
-        for (ScopeNode x : a) todo.push(x);
-      }
-      if (n instanceof TaskOwner o) {
-        for (TaskImpl<?> t : o.children.snapshot()) todo.push(t);
-      }
+      if (visitor.test(n)) n.forEachChild(push);
     }
   }
 
-  /** Groups push the root scopes of their running, unshielded children. */
-  void pushChildren(ArrayDeque<ScopeNode> todo) {}
+  /** Calls {@code action} for each child of this scope; see {@link #walk}. */
+  void forEachChild(java.util.function.Consumer<ScopeNode> action) {
+    ScopeNode in = inner;
+    if (in != null) action.accept(in);
+    ScopeNode[] a = attached;
+    if (a != null) {
+      for (ScopeNode x : a) action.accept(x);
+    }
+  }
 
   /** The exception a checkpoint under this (cancelled) scope throws. */
   final CancelledException cancelledException() {
@@ -449,12 +456,9 @@ public sealed class ScopeNode extends Timer.Entry implements CancelScope
   /** Enters this scope on the calling thread. */
   final void enter(ThreadFrame f) {
     if (taskRoot) {
-      // A new thread's first scope, whose frame is the task itself: no canceller acts on the frame
-      // before it is published through the volatile write below, and the check at the end covers
-      // cancellation that came earlier.
-      state = OPEN;
+      // The thread's first scope, open and framed since the task was created: a canceller that
+      // reads no innermost scope yet is covered by the check at the end.
       f.innermost(this);
-      frame = f;
     } else {
       if (!STATE.compareAndSet(this, NEW, OPEN)) {
         throw new IllegalStateException(
@@ -526,8 +530,15 @@ public sealed class ScopeNode extends Timer.Entry implements CancelScope
     if (open != null) {
       for (ScopeNode x : open) ((SupervisorImpl) x).ownerScopeEnded();
     }
-    state = CLOSED;
-    if (armed) timer.disarm(this);
+    if (taskRoot) {
+      // No fence: a deadline set on the task by another thread while it ends may stay armed until
+      // it fires on the closed scope, where it does nothing.
+      STATE.setRelease(this, CLOSED);
+      if (shard != null) timer.disarm(this);
+    } else {
+      state = CLOSED;
+      if (armed) timer.disarm(this);
+    }
     boolean sameThread = !taskRoot && parent != null && parent.frame == f;
     ScopeNode outer = shield ? null : cancelledFrom(parent);
     ScopeNode after = sameThread ? cancelledFrom(parent) : null;

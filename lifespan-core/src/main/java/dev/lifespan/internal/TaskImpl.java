@@ -95,7 +95,7 @@ public final class TaskImpl<T> extends ScopeNode
       StartGate<?> gate,
       boolean mustFinish,
       boolean forked) {
-    super(name, owner, mustFinish, owner.timer);
+    super(name, owner, mustFinish, owner.timer, true);
     this.owner = owner;
     this.body = body;
     this.gate = gate;

@@ -1,6 +1,5 @@
 package dev.lifespan.internal;
 
-import java.util.ArrayDeque;
 import java.util.concurrent.ThreadFactory;
 
 /**
@@ -78,8 +77,10 @@ public abstract sealed class TaskOwner extends ScopeNode permits GroupImpl, Supe
     return t;
   }
 
+  /** The scopes nested and opened in this owner, then its running tasks, newest first. */
   @Override
-  final void pushChildren(ArrayDeque<ScopeNode> todo) {
-    children.deliverCancellation(todo);
+  final void forEachChild(java.util.function.Consumer<ScopeNode> action) {
+    super.forEachChild(action);
+    children.forEach(action);
   }
 }
