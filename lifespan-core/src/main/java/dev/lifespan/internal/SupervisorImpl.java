@@ -64,32 +64,31 @@ public final class SupervisorImpl extends TaskOwner implements Supervisor {
     return "Supervisor";
   }
 
-  private static SupervisorImpl create(
-      String name, Duration grace, Duration kill, FailureHandler h, ThreadFactory tf) {
+  private static SupervisorImpl create(Supervisor.Options o) {
     ThreadFrame f = ThreadFrame.current();
     ScopeNode p = f.current;
     return new SupervisorImpl(
-        name, p, p != null ? p.timer : f.timer, grace, kill, h, tf, AppContext.current());
+        o.name(),
+        p,
+        p != null ? p.timer : f.timer,
+        o.grace(),
+        o.killTimeout(),
+        o.failureHandler(),
+        o.threadFactory(),
+        AppContext.current());
   }
 
   /** Supervisor.open: a supervisor attached to the caller's innermost scope, not entered. */
-  public static Supervisor open(
-      String name, Duration grace, Duration kill, FailureHandler h, ThreadFactory tf) {
-    SupervisorImpl s = create(name, grace, kill, h, tf);
+  public static Supervisor open(Supervisor.Options options) {
+    SupervisorImpl s = create(options);
     if (s.parent != null) s.parent.attach(s);
     return s;
   }
 
   /** Supervisor.run: runs the body inside the supervisor, then shuts it down. */
   public static <X extends Throwable> ShutdownReport run(
-      String name,
-      Duration grace,
-      Duration kill,
-      FailureHandler h,
-      ThreadFactory tf,
-      ScopedRunnable<? super Supervisor, X> body)
-      throws X {
-    SupervisorImpl s = create(name, grace, kill, h, tf);
+      Supervisor.Options options, ScopedRunnable<? super Supervisor, X> body) throws X {
+    SupervisorImpl s = create(options);
     s.enter(s.frameOfCaller());
     Throwable thrown = null;
     try {
@@ -97,7 +96,7 @@ public final class SupervisorImpl extends TaskOwner implements Supervisor {
     } catch (Throwable t) {
       thrown = t;
     }
-    ShutdownReport r = s.shutdownOnce(grace);
+    ShutdownReport r = s.shutdownOnce(s.grace);
     Throwable fatal = s.fatal();
     if (fatal != null) {
       s.leave(null);
