@@ -30,8 +30,7 @@ public final class SupervisorImpl extends TaskOwner implements Supervisor {
   final Duration killTimeout;
   private final FailureHandler handler; // null: log
 
-  /** Written by the shutdown and by {@link #abort}. */
-  volatile State state = State.RUNNING;
+  private volatile State state = State.RUNNING;
 
   private final SupervisorShutdown lifecycle = new SupervisorShutdown(this);
   private Throwable fatal; // guarded by lifecycle
@@ -246,6 +245,16 @@ public final class SupervisorImpl extends TaskOwner implements Supervisor {
     synchronized (lifecycle) {
       failedForks.remove(t);
     }
+  }
+
+  /** The shutdown began: a running supervisor is shutting down from now on. */
+  void shutdownBegan() {
+    if (state == State.RUNNING) state = State.SHUTTING_DOWN;
+  }
+
+  /** The shutdown ended: the supervisor is terminated, unless it failed. */
+  void shutdownEnded() {
+    if (state != State.FAILED) state = State.TERMINATED;
   }
 
   /** At shutdown: reports the failed forks nobody joined, and holds no more of them. */

@@ -1,7 +1,6 @@
 package dev.lifespan.internal;
 
 import dev.lifespan.ShutdownReport;
-import dev.lifespan.Supervisor.State;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -45,7 +44,7 @@ final class SupervisorShutdown {
     Timer timer = sup.timer;
     long start = timer.nanoTime(); // the report's 'took' is on the supervisor's clock
     Events.Phase phase = Events.phase(null, sup, "cancel");
-    if (sup.state == State.RUNNING) sup.state = State.SHUTTING_DOWN;
+    sup.shutdownBegan();
     sup.children.close();
     List<TaskImpl<?>> all = sup.children.snapshot();
     sup.cancel("supervisor '" + sup.name() + "' is shutting down");
@@ -78,7 +77,7 @@ final class SupervisorShutdown {
     sup.reportHeldForks();
     Events.phase(phase, sup, null);
     if (sup.parent != null) sup.parent.detach(sup);
-    if (sup.state != State.FAILED) sup.state = State.TERMINATED;
+    sup.shutdownEnded();
     Roots.ended(sup);
     synchronized (this) {
       report = r;
