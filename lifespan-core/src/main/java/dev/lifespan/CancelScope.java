@@ -281,14 +281,17 @@ public sealed interface CancelScope permits ScopeNode {
    *     {@code deadline} is set
    * @param deadline the absolute deadline; null for none
    * @param shield whether the scope is a shield against outer cancellation
-   * @throws IllegalArgumentException if {@code timeout} is negative, or both {@code timeout} and
-   *     {@code deadline} are set
    */
   record Options(String name, Duration timeout, Instant deadline, boolean shield) {
     /** An unnamed, unshielded scope without deadline. */
     public static final Options DEFAULT = new Options(null, null, null, false);
 
-    /** Checks the components. */
+    /**
+     * Checks the components.
+     *
+     * @throws IllegalArgumentException if {@code timeout} is negative, or both {@code timeout} and
+     *     {@code deadline} are set
+     */
     public Options {
       if (timeout != null && timeout.isNegative()) {
         throw new IllegalArgumentException("timeout < 0: " + timeout + scopeName(name));

@@ -208,7 +208,6 @@ public sealed interface Supervisor extends AutoCloseable permits SupervisorImpl 
    * @param killTimeout how long shutdown waits after cancelling must-finish tasks
    * @param failureHandler where failures go; null for the log
    * @param threadFactory the tasks' threads; null for virtual threads
-   * @throws IllegalArgumentException if {@code grace} or {@code killTimeout} is negative
    */
   record Options(
       String name,
@@ -216,13 +215,17 @@ public sealed interface Supervisor extends AutoCloseable permits SupervisorImpl 
       Duration killTimeout,
       FailureHandler failureHandler,
       ThreadFactory threadFactory) {
-    /** Default grace period of {@link #close()}: 30 s. */
+    /** Default grace period of {@link Supervisor#close()}: 30 s. */
     public static final Duration DEFAULT_GRACE = Duration.ofSeconds(30);
 
     /** Default kill timeout after the grace period: 5 s. */
     public static final Duration DEFAULT_KILL_TIMEOUT = Duration.ofSeconds(5);
 
-    /** Checks the components. */
+    /**
+     * Checks the components.
+     *
+     * @throws IllegalArgumentException if {@code grace} or {@code killTimeout} is negative
+     */
     public Options {
       Objects.requireNonNull(name, "name");
       nonNegative("grace", grace, name);

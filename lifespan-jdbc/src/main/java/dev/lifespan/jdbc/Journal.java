@@ -289,7 +289,6 @@ public sealed interface Journal permits JournalImpl {
    * @param maxConcurrency the maximum number of entries running at once; at least 1
    * @param failureHandler where failed entries go; empty for the log
    * @param retention how long done entries are kept; empty if forever (the default); positive
-   * @throws IllegalArgumentException if a component is out of its range
    */
   record Options(
       String name,
@@ -302,7 +301,11 @@ public sealed interface Journal permits JournalImpl {
       Optional<Duration> retention) {
     private static final Pattern TABLE = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,39}");
 
-    /** Checks the components. */
+    /**
+     * Checks the components.
+     *
+     * @throws IllegalArgumentException if a component is out of its range
+     */
     public Options {
       Objects.requireNonNull(name, "name");
       if (name.isBlank()) throw new IllegalArgumentException("Journal name is blank");
