@@ -1,6 +1,7 @@
 package dev.lifespan;
 
 import dev.lifespan.internal.ScopeNode;
+import dev.lifespan.internal.Scopes;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
@@ -109,7 +110,7 @@ public sealed interface CancelScope permits ScopeNode {
       Options options, ScopedRunnable<? super CancelScope, X> body) throws X {
     Objects.requireNonNull(options, "options");
     Objects.requireNonNull(body, "body");
-    ScopeNode scope = options.open();
+    ScopeNode scope = open(options);
     scope.runBody(
         s -> {
           body.run(s);
@@ -135,7 +136,7 @@ public sealed interface CancelScope permits ScopeNode {
       Options options, ScopedCallable<? super CancelScope, ? extends T, X> body) throws X {
     Objects.requireNonNull(options, "options");
     Objects.requireNonNull(body, "body");
-    return options.open().runBody(body);
+    return open(options).runBody(body);
   }
 
   /**
@@ -146,7 +147,7 @@ public sealed interface CancelScope permits ScopeNode {
   static <T, X extends Throwable> Optional<T> moveOnAfter(
       Duration timeout, ScopedCallable<? super CancelScope, ? extends T, X> body) throws X {
     Objects.requireNonNull(body, "body");
-    return Optional.ofNullable(Options.withTimeoutAtEntry(timeout).runBody(body));
+    return Optional.ofNullable(Scopes.withTimeoutAtEntry(timeout).runBody(body));
   }
 
   /** Like {@link #moveOnAfter}, with an absolute deadline. */
@@ -168,7 +169,7 @@ public sealed interface CancelScope permits ScopeNode {
       Duration timeout, ScopedCallable<? super CancelScope, ? extends T, X> body)
       throws X, TimeoutException {
     Objects.requireNonNull(body, "body");
-    return Options.callOrFail(Options.withTimeoutAtEntry(timeout), body);
+    return Scopes.callOrFail(Scopes.withTimeoutAtEntry(timeout), body);
   }
 
   /** Like {@link #withTimeout}, with an absolute deadline. */
@@ -176,7 +177,11 @@ public sealed interface CancelScope permits ScopeNode {
       Instant deadline, ScopedCallable<? super CancelScope, ? extends T, X> body)
       throws X, TimeoutException {
     Objects.requireNonNull(body, "body");
-    return Options.callOrFail(Options.DEFAULT.withDeadline(deadline).open(), body);
+    return Scopes.callOrFail(open(Options.DEFAULT.withDeadline(deadline)), body);
+  }
+
+  private static ScopeNode open(Options options) {
+    return Scopes.open(options.name(), options.shield(), options.timeout(), options.deadline());
   }
 
   // ---- the current thread
@@ -270,21 +275,31 @@ public sealed interface CancelScope permits ScopeNode {
   /**
    * How to open a scope: its name, deadline and shield. Immutable; each {@code with} method returns
    * a copy.
+   *
+   * @param name the scope's name; null for a generated one
+   * @param timeout the deadline after entry; null for none. At most one of {@code timeout} and
+   *     {@code deadline} is set
+   * @param deadline the absolute deadline; null for none
+   * @param shield whether the scope is a shield against outer cancellation
    */
-  final class Options {
+  record Options(String name, Duration timeout, Instant deadline, boolean shield) {
     /** An unnamed, unshielded scope without deadline. */
     public static final Options DEFAULT = new Options(null, null, null, false);
 
-    private final String name;
-    private final Duration timeout;
-    private final Instant deadline;
-    private final boolean shield;
-
-    private Options(String name, Duration timeout, Instant deadline, boolean shield) {
-      this.name = name;
-      this.timeout = timeout;
-      this.deadline = deadline;
-      this.shield = shield;
+    /**
+     * Checks the components.
+     *
+     * @throws IllegalArgumentException if {@code timeout} is negative, or both {@code timeout} and
+     *     {@code deadline} are set
+     */
+    public Options {
+      if (timeout != null && timeout.isNegative()) {
+        throw new IllegalArgumentException("timeout < 0: " + timeout + scopeName(name));
+      }
+      if (timeout != null && deadline != null) {
+        throw new IllegalArgumentException(
+            "both timeout " + timeout + " and deadline " + deadline + " set" + scopeName(name));
+      }
     }
 
     /** Options for a scope called {@code name}. */
@@ -306,10 +321,6 @@ public sealed interface CancelScope permits ScopeNode {
      */
     public Options withTimeout(Duration timeout) {
       Objects.requireNonNull(timeout, "timeout");
-      if (timeout.isNegative()) {
-        throw new IllegalArgumentException(
-            "timeout < 0: " + timeout + (name != null ? " (CancelScope '" + name + "')" : ""));
-      }
       return new Options(name, timeout, null, shield);
     }
 
@@ -324,29 +335,8 @@ public sealed interface CancelScope permits ScopeNode {
       return new Options(name, timeout, deadline, true);
     }
 
-    ScopeNode open() {
-      ScopeNode s = ScopeNode.nested(name, shield);
-      if (timeout != null) s.setTimeoutBeforeEntry(timeout);
-      if (deadline != null) s.setDeadlineBeforeEntry(deadline);
-      return s;
-    }
-
-    /** An unnamed scope, not yet entered, whose deadline is {@code timeout} after entry. */
-    static ScopeNode withTimeoutAtEntry(Duration timeout) {
-      ScopeNode s = ScopeNode.nested(null, false);
-      s.setTimeoutBeforeEntry(timeout);
-      return s;
-    }
-
-    /** Runs {@code body} in {@code scope}; a fail form: a deadline that cancelled it throws. */
-    static <T, X extends Throwable> T callOrFail(
-        ScopeNode scope, ScopedCallable<? super CancelScope, ? extends T, X> body)
-        throws X, TimeoutException {
-      T result = scope.runBody(body);
-      if (scope.isCancelledCaught() && scope.wasCancelledByDeadline()) {
-        throw scope.timeoutException();
-      }
-      return result;
+    private static String scopeName(String name) {
+      return name != null ? " (CancelScope '" + name + "')" : "";
     }
 
     @Override

@@ -53,9 +53,32 @@ import java.util.Objects;
  *
  * <p>Each {@code with} method returns a copy; a spec can be shared and reused freely. Invalid
  * arguments throw {@link IllegalArgumentException} naming the setting, its value and the service;
- * null arguments throw {@link NullPointerException} naming the parameter.
+ * null arguments throw {@link NullPointerException} naming the parameter. The canonical constructor
+ * checks its components the same way.
+ *
+ * @param name the service's name, not empty
+ * @param body the service's body, run once per start and once per restart
+ * @param restart when the service is restarted
+ * @param initialBackoff the delay before the first restart of a period; not negative
+ * @param backoffMultiplier the factor by which each further restart's delay grows; a finite number
+ *     at least 1
+ * @param maxBackoff the longest delay before a restart, jitter included; not shorter than {@code
+ *     initialBackoff}
+ * @param jitter the fraction, in [0, 1], by which a delay is randomly lengthened or shortened
+ * @param maxRestarts the most restarts allowed within {@code intensityPeriod}; not negative
+ * @param intensityPeriod the sliding window in which {@code maxRestarts} restarts are allowed;
+ *     positive
  */
-public final class ServiceSpec {
+public record ServiceSpec(
+    String name,
+    CheckedRunnable body,
+    Restart restart,
+    Duration initialBackoff,
+    double backoffMultiplier,
+    Duration maxBackoff,
+    double jitter,
+    int maxRestarts,
+    Duration intensityPeriod) {
 
   /** When a service whose body ended is run again. */
   public enum Restart {
@@ -71,35 +94,32 @@ public final class ServiceSpec {
   private static final Duration DEFAULT_MAX = Duration.ofSeconds(30);
   private static final Duration DEFAULT_PERIOD = Duration.ofSeconds(60);
 
-  private final String name;
-  private final CheckedRunnable body;
-  private final Restart restart;
-  private final Duration initialBackoff;
-  private final double multiplier;
-  private final Duration maxBackoff;
-  private final double jitter;
-  private final int maxRestarts;
-  private final Duration period;
-
-  private ServiceSpec(
-      String name,
-      CheckedRunnable body,
-      Restart restart,
-      Duration initialBackoff,
-      double multiplier,
-      Duration maxBackoff,
-      double jitter,
-      int maxRestarts,
-      Duration period) {
-    this.name = name;
-    this.body = body;
-    this.restart = restart;
-    this.initialBackoff = initialBackoff;
-    this.multiplier = multiplier;
-    this.maxBackoff = maxBackoff;
-    this.jitter = jitter;
-    this.maxRestarts = maxRestarts;
-    this.period = period;
+  /**
+   * Checks the components.
+   *
+   * @throws IllegalArgumentException if a component is out of its range (see the class description)
+   */
+  public ServiceSpec {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(body, "body");
+    if (name.isEmpty()) throw new IllegalArgumentException("service name is empty");
+    Objects.requireNonNull(restart, "restart");
+    Objects.requireNonNull(initialBackoff, "initialBackoff");
+    Objects.requireNonNull(maxBackoff, "maxBackoff");
+    Objects.requireNonNull(intensityPeriod, "intensityPeriod");
+    if (initialBackoff.isNegative()) throw invalid(name, "initial backoff < 0: " + initialBackoff);
+    if (!Double.isFinite(backoffMultiplier)) {
+      throw invalid(name, "multiplier not finite: " + backoffMultiplier);
+    }
+    if (backoffMultiplier < 1) throw invalid(name, "multiplier < 1: " + backoffMultiplier);
+    if (maxBackoff.compareTo(initialBackoff) < 0) {
+      throw invalid(name, "max backoff < initial backoff: " + maxBackoff + " < " + initialBackoff);
+    }
+    if (!(jitter >= 0 && jitter <= 1)) throw invalid(name, "jitter not in [0, 1]: " + jitter);
+    if (maxRestarts < 0) throw invalid(name, "maxRestarts < 0: " + maxRestarts);
+    if (intensityPeriod.isNegative() || intensityPeriod.isZero()) {
+      throw invalid(name, "period <= 0: " + intensityPeriod);
+    }
   }
 
   /**
@@ -110,18 +130,22 @@ public final class ServiceSpec {
    * @throws IllegalArgumentException if {@code name} is empty
    */
   public static ServiceSpec of(String name, CheckedRunnable body) {
-    Objects.requireNonNull(name, "name");
-    Objects.requireNonNull(body, "body");
-    if (name.isEmpty()) throw new IllegalArgumentException("service name is empty");
     return new ServiceSpec(
         name, body, Restart.TRANSIENT, DEFAULT_INITIAL, 2, DEFAULT_MAX, 0.2, 5, DEFAULT_PERIOD);
   }
 
   /** A copy with the restart policy {@code restart}. */
   public ServiceSpec withRestart(Restart restart) {
-    Objects.requireNonNull(restart, "restart");
     return new ServiceSpec(
-        name, body, restart, initialBackoff, multiplier, maxBackoff, jitter, maxRestarts, period);
+        name,
+        body,
+        restart,
+        initialBackoff,
+        backoffMultiplier,
+        maxBackoff,
+        jitter,
+        maxRestarts,
+        intensityPeriod);
   }
 
   /**
@@ -135,14 +159,8 @@ public final class ServiceSpec {
   public ServiceSpec withBackoff(Duration initial, double multiplier, Duration max) {
     Objects.requireNonNull(initial, "initial");
     Objects.requireNonNull(max, "max");
-    if (initial.isNegative()) throw invalid("initial backoff < 0: " + initial);
-    if (!Double.isFinite(multiplier)) throw invalid("multiplier not finite: " + multiplier);
-    if (multiplier < 1) throw invalid("multiplier < 1: " + multiplier);
-    if (max.compareTo(initial) < 0) {
-      throw invalid("max backoff < initial backoff: " + max + " < " + initial);
-    }
     return new ServiceSpec(
-        name, body, restart, initial, multiplier, max, jitter, maxRestarts, period);
+        name, body, restart, initial, multiplier, max, jitter, maxRestarts, intensityPeriod);
   }
 
   /**
@@ -153,9 +171,16 @@ public final class ServiceSpec {
    * @throws IllegalArgumentException if {@code jitter} is not in [0, 1]
    */
   public ServiceSpec withJitter(double jitter) {
-    if (!(jitter >= 0 && jitter <= 1)) throw invalid("jitter not in [0, 1]: " + jitter);
     return new ServiceSpec(
-        name, body, restart, initialBackoff, multiplier, maxBackoff, jitter, maxRestarts, period);
+        name,
+        body,
+        restart,
+        initialBackoff,
+        backoffMultiplier,
+        maxBackoff,
+        jitter,
+        maxRestarts,
+        intensityPeriod);
   }
 
   /**
@@ -167,59 +192,20 @@ public final class ServiceSpec {
    */
   public ServiceSpec withIntensity(int maxRestarts, Duration period) {
     Objects.requireNonNull(period, "period");
-    if (maxRestarts < 0) throw invalid("maxRestarts < 0: " + maxRestarts);
-    if (period.isNegative() || period.isZero()) throw invalid("period <= 0: " + period);
     return new ServiceSpec(
-        name, body, restart, initialBackoff, multiplier, maxBackoff, jitter, maxRestarts, period);
+        name,
+        body,
+        restart,
+        initialBackoff,
+        backoffMultiplier,
+        maxBackoff,
+        jitter,
+        maxRestarts,
+        period);
   }
 
-  private IllegalArgumentException invalid(String condition) {
+  private static IllegalArgumentException invalid(String name, String condition) {
     return new IllegalArgumentException(condition + " (service '" + name + "')");
-  }
-
-  /** The service's name. */
-  public String name() {
-    return name;
-  }
-
-  /** The service's body, run once per start and once per restart. */
-  public CheckedRunnable body() {
-    return body;
-  }
-
-  /** When the service is restarted. */
-  public Restart restart() {
-    return restart;
-  }
-
-  /** The delay before the first restart of a period. */
-  public Duration initialBackoff() {
-    return initialBackoff;
-  }
-
-  /** The factor by which each further restart's delay grows; at least 1. */
-  public double backoffMultiplier() {
-    return multiplier;
-  }
-
-  /** The longest delay before a restart, jitter included. */
-  public Duration maxBackoff() {
-    return maxBackoff;
-  }
-
-  /** The fraction, in [0, 1], by which a delay is randomly lengthened or shortened. */
-  public double jitter() {
-    return jitter;
-  }
-
-  /** The most restarts allowed within {@link #intensityPeriod()}. */
-  public int maxRestarts() {
-    return maxRestarts;
-  }
-
-  /** The sliding window in which {@link #maxRestarts()} restarts are allowed. */
-  public Duration intensityPeriod() {
-    return period;
   }
 
   /** The name and every setting, e.g. {@code ServiceSpec[db-pool, TRANSIENT, ...]}. */
@@ -232,7 +218,7 @@ public final class ServiceSpec {
         + ", backoff="
         + initialBackoff
         + "*"
-        + multiplier
+        + backoffMultiplier
         + " up to "
         + maxBackoff
         + ", jitter="
@@ -240,7 +226,7 @@ public final class ServiceSpec {
         + ", intensity="
         + maxRestarts
         + " in "
-        + period
+        + intensityPeriod
         + "]";
   }
 }

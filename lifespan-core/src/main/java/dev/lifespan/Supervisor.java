@@ -89,8 +89,7 @@ public sealed interface Supervisor extends AutoCloseable permits SupervisorImpl 
   /** Opens a supervisor with {@code options}, nested in the current scope; close it. */
   static Supervisor open(Options options) {
     Objects.requireNonNull(options, "options");
-    return SupervisorImpl.open(
-        options.name, options.grace, options.killTimeout, options.handler, options.threadFactory);
+    return SupervisorImpl.open(options);
   }
 
   /**
@@ -106,13 +105,7 @@ public sealed interface Supervisor extends AutoCloseable permits SupervisorImpl 
       Options options, ScopedRunnable<? super Supervisor, X> body) throws X {
     Objects.requireNonNull(options, "options");
     Objects.requireNonNull(body, "body");
-    return SupervisorImpl.run(
-        options.name,
-        options.grace,
-        options.killTimeout,
-        options.handler,
-        options.threadFactory,
-        body);
+    return SupervisorImpl.run(options, body);
   }
 
   /**
@@ -207,48 +200,51 @@ public sealed interface Supervisor extends AutoCloseable permits SupervisorImpl 
    */
   void awaitIdle();
 
-  /** How to open a supervisor. Immutable; each {@code with} method returns a copy. */
-  final class Options {
-    /** Default grace period of {@link #close()}: 30 s. */
+  /**
+   * How to open a supervisor. Immutable; each {@code with} method returns a copy.
+   *
+   * @param name the supervisor's name
+   * @param grace the grace period of {@link Supervisor#close()}
+   * @param killTimeout how long shutdown waits after cancelling must-finish tasks
+   * @param failureHandler where failures go; null for the log
+   * @param threadFactory the tasks' threads; null for virtual threads
+   */
+  record Options(
+      String name,
+      Duration grace,
+      Duration killTimeout,
+      FailureHandler failureHandler,
+      ThreadFactory threadFactory) {
+    /** Default grace period of {@link Supervisor#close()}: 30 s. */
     public static final Duration DEFAULT_GRACE = Duration.ofSeconds(30);
 
     /** Default kill timeout after the grace period: 5 s. */
     public static final Duration DEFAULT_KILL_TIMEOUT = Duration.ofSeconds(5);
 
-    final String name;
-    final Duration grace;
-    final Duration killTimeout;
-    final FailureHandler handler; // null: log
-    final ThreadFactory threadFactory; // null: virtual threads
-
-    private Options(
-        String name,
-        Duration grace,
-        Duration killTimeout,
-        FailureHandler handler,
-        ThreadFactory threadFactory) {
-      this.name = name;
-      this.grace = grace;
-      this.killTimeout = killTimeout;
-      this.handler = handler;
-      this.threadFactory = threadFactory;
+    /**
+     * Checks the components.
+     *
+     * @throws IllegalArgumentException if {@code grace} or {@code killTimeout} is negative
+     */
+    public Options {
+      Objects.requireNonNull(name, "name");
+      nonNegative("grace", grace, name);
+      nonNegative("killTimeout", killTimeout, name);
     }
 
     /** Default options for a supervisor called {@code name}. */
     public static Options named(String name) {
-      Objects.requireNonNull(name, "name");
       return new Options(name, DEFAULT_GRACE, DEFAULT_KILL_TIMEOUT, null, null);
     }
 
     /** A copy with the grace period of {@link Supervisor#close()}. */
     public Options withGrace(Duration grace) {
-      return new Options(name, nonNegative("grace", grace), killTimeout, handler, threadFactory);
+      return new Options(name, grace, killTimeout, failureHandler, threadFactory);
     }
 
     /** A copy with how long shutdown waits after cancelling must-finish tasks. */
     public Options withKillTimeout(Duration killTimeout) {
-      return new Options(
-          name, grace, nonNegative("killTimeout", killTimeout), handler, threadFactory);
+      return new Options(name, grace, killTimeout, failureHandler, threadFactory);
     }
 
     /** A copy whose failures go to {@code handler} instead of the log. */
@@ -260,15 +256,14 @@ public sealed interface Supervisor extends AutoCloseable permits SupervisorImpl 
     /** A copy whose tasks run on threads from {@code threadFactory} instead of virtual threads. */
     public Options withThreadFactory(ThreadFactory threadFactory) {
       Objects.requireNonNull(threadFactory, "threadFactory");
-      return new Options(name, grace, killTimeout, handler, threadFactory);
+      return new Options(name, grace, killTimeout, failureHandler, threadFactory);
     }
 
-    private Duration nonNegative(String what, Duration d) {
+    private static void nonNegative(String what, Duration d, String name) {
       Objects.requireNonNull(d, what);
       if (d.isNegative()) {
         throw new IllegalArgumentException(what + " < 0: " + d + " (supervisor '" + name + "')");
       }
-      return d;
     }
 
     @Override

@@ -380,6 +380,24 @@ class CancelScopeTest {
   }
 
   @Test
+  void optionsConstructedDirectlyAreCheckedAsTheWithMethodsCheckThem() {
+    IllegalArgumentException negative =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> new CancelScope.Options("db", Duration.ofSeconds(-1), null, false));
+    assertEquals("timeout < 0: PT-1S (CancelScope 'db')", negative.getMessage());
+    IllegalArgumentException both =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> new CancelScope.Options(null, Duration.ZERO, Instant.EPOCH, false));
+    assertEquals("both timeout PT0S and deadline 1970-01-01T00:00:00Z set", both.getMessage());
+    CancelScope.Options o = CancelScope.Options.named("io").withTimeout(Duration.ofSeconds(1));
+    assertEquals(o, new CancelScope.Options("io", Duration.ofSeconds(1), null, false));
+    assertTrue(o.shielded().shield());
+    assertNull(o.withDeadline(Instant.EPOCH).timeout(), "a deadline replaces a timeout");
+  }
+
+  @Test
   void negativeTimeoutIsRejectedWithItsValue() throws Exception {
     IllegalArgumentException e =
         assertThrows(

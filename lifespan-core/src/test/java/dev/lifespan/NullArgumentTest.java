@@ -12,6 +12,7 @@ import java.lang.reflect.Modifier;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -148,11 +149,19 @@ class NullArgumentTest {
 
   private void sweep(Object receiver, Class<?> type) throws Exception {
     for (Method m : type.getMethods()) {
-      if (!Modifier.isStatic(m.getModifiers()) && m.getDeclaringClass() != Object.class) {
+      if (!Modifier.isStatic(m.getModifiers())
+          && m.getDeclaringClass() != Object.class
+          && !isEquals(m)) { // a record's equals: null is unequal, by Object's contract
         check(receiver, m);
       }
     }
   }
+
+  private static boolean isEquals(Method m) {
+    return m.getName().equals("equals") && Arrays.equals(m.getParameterTypes(), OBJECT);
+  }
+
+  private static final Class<?>[] OBJECT = {Object.class};
 
   private void check(Object receiver, Executable e) throws Exception {
     Class<?>[] types = e.getParameterTypes();

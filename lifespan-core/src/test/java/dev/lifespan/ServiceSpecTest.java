@@ -83,6 +83,34 @@ class ServiceSpecTest {
   }
 
   @Test
+  void theCanonicalConstructorChecksWhatTheWithMethodsCheck() {
+    Duration s = Duration.ofSeconds(1);
+    Restart r = Restart.TRANSIENT;
+    assertInvalid("service name is empty", () -> new ServiceSpec("", NOTHING, r, s, 2, s, 0, 1, s));
+    assertInvalid(
+        "initial backoff < 0: PT-1S (service 'x')",
+        () -> new ServiceSpec("x", NOTHING, r, s.negated(), 2, s, 0, 1, s));
+    assertInvalid(
+        "multiplier < 1: 0.5 (service 'x')",
+        () -> new ServiceSpec("x", NOTHING, r, s, 0.5, s, 0, 1, s));
+    assertInvalid(
+        "max backoff < initial backoff: PT0S < PT1S (service 'x')",
+        () -> new ServiceSpec("x", NOTHING, r, s, 2, Duration.ZERO, 0, 1, s));
+    assertInvalid(
+        "jitter not in [0, 1]: 2.0 (service 'x')",
+        () -> new ServiceSpec("x", NOTHING, r, s, 2, s, 2, 1, s));
+    assertInvalid(
+        "maxRestarts < 0: -1 (service 'x')",
+        () -> new ServiceSpec("x", NOTHING, r, s, 2, s, 0, -1, s));
+    assertInvalid(
+        "period <= 0: PT0S (service 'x')",
+        () -> new ServiceSpec("x", NOTHING, r, s, 2, s, 0, 1, Duration.ZERO));
+    assertNpe("restart", () -> new ServiceSpec("x", NOTHING, null, s, 2, s, 0, 1, s));
+    assertNpe("intensityPeriod", () -> new ServiceSpec("x", NOTHING, r, s, 2, s, 0, 1, null));
+    assertEquals(spec, ServiceSpec.of("db-pool", NOTHING), "a value: equal settings, equal specs");
+  }
+
+  @Test
   void boundarySettingsAreAccepted() {
     ServiceSpec edge =
         spec.withBackoff(Duration.ZERO, 1, Duration.ZERO)

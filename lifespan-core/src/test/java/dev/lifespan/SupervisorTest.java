@@ -96,6 +96,28 @@ class SupervisorTest {
   }
 
   @Test
+  void optionsConstructedDirectlyAreCheckedAsTheWithMethodsCheckThem() {
+    Duration s = Duration.ofSeconds(1);
+    IllegalArgumentException grace =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> new Supervisor.Options("sup", s.negated(), s, null, null));
+    assertEquals("grace < 0: PT-1S (supervisor 'sup')", grace.getMessage());
+    IllegalArgumentException kill =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> Supervisor.Options.named("sup").withKillTimeout(s.negated()));
+    assertEquals("killTimeout < 0: PT-1S (supervisor 'sup')", kill.getMessage());
+    NullPointerException name =
+        assertThrows(
+            NullPointerException.class, () -> new Supervisor.Options(null, s, s, null, null));
+    assertEquals("name", name.getMessage());
+    assertEquals(
+        Supervisor.Options.named("sup").withGrace(s),
+        new Supervisor.Options("sup", s, Supervisor.Options.DEFAULT_KILL_TIMEOUT, null, null));
+  }
+
+  @Test
   void aThrowingHandlerIsContained() throws Exception {
     AtomicInteger calls = new AtomicInteger();
     Supervisor.Options o =

@@ -9,7 +9,6 @@ import dev.lifespan.SupervisorFailedException;
 import dev.lifespan.Task;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Callable;
@@ -20,21 +19,20 @@ import java.util.concurrent.ThreadLocalRandom;
  * A supervisor: a scope its tasks run under, that isolates their failures and shuts down in phases.
  *
  * <p>States: {@code RUNNING -> SHUTTING_DOWN -> TERMINATED}, or {@code -> FAILED} on a fatal error
- * or an escalation. {@link #lifecycle} guards the shutdown's progress, the fatal error and the
- * failed forks nobody has taken; user code (the failure handler) is called outside it.
+ * or an escalation. {@link #lifecycle} runs the shutdown (see {@link SupervisorShutdown}); its
+ * monitor guards the shutdown's progress, the fatal error and the failed forks nobody has taken;
+ * user code (the failure handler) is called outside it.
  */
 public final class SupervisorImpl extends TaskOwner implements Supervisor {
   private static final System.Logger LOG = System.getLogger("dev.lifespan");
 
   private final Duration grace;
-  private final Duration killTimeout;
+  final Duration killTimeout;
   private final FailureHandler handler; // null: log
 
   private volatile State state = State.RUNNING;
 
-  private final Object lifecycle = new Object();
-  private boolean shutdownStarted; // guarded by lifecycle
-  private ShutdownReport report; // guarded by lifecycle; set once the shutdown is done
+  private final SupervisorShutdown lifecycle = new SupervisorShutdown(this);
   private Throwable fatal; // guarded by lifecycle
 
   /** Told once when the supervisor aborts (fatal error or escalation); set before any task runs. */
@@ -64,32 +62,31 @@ public final class SupervisorImpl extends TaskOwner implements Supervisor {
     return "Supervisor";
   }
 
-  private static SupervisorImpl create(
-      String name, Duration grace, Duration kill, FailureHandler h, ThreadFactory tf) {
+  private static SupervisorImpl create(Supervisor.Options o) {
     ThreadFrame f = ThreadFrame.current();
     ScopeNode p = f.innermost();
     return new SupervisorImpl(
-        name, p, p != null ? p.timer : f.timer(), grace, kill, h, tf, AppContext.current());
+        o.name(),
+        p,
+        p != null ? p.timer : f.timer(),
+        o.grace(),
+        o.killTimeout(),
+        o.failureHandler(),
+        o.threadFactory(),
+        AppContext.current());
   }
 
   /** Supervisor.open: a supervisor attached to the caller's innermost scope, not entered. */
-  public static Supervisor open(
-      String name, Duration grace, Duration kill, FailureHandler h, ThreadFactory tf) {
-    SupervisorImpl s = create(name, grace, kill, h, tf);
+  public static Supervisor open(Supervisor.Options options) {
+    SupervisorImpl s = create(options);
     if (s.parent != null) s.parent.attach(s);
     return s;
   }
 
   /** Supervisor.run: runs the body inside the supervisor, then shuts it down. */
   public static <X extends Throwable> ShutdownReport run(
-      String name,
-      Duration grace,
-      Duration kill,
-      FailureHandler h,
-      ThreadFactory tf,
-      ScopedRunnable<? super Supervisor, X> body)
-      throws X {
-    SupervisorImpl s = create(name, grace, kill, h, tf);
+      Supervisor.Options options, ScopedRunnable<? super Supervisor, X> body) throws X {
+    SupervisorImpl s = create(options);
     s.enter(s.frameOfCaller());
     Throwable thrown = null;
     try {
@@ -97,7 +94,7 @@ public final class SupervisorImpl extends TaskOwner implements Supervisor {
     } catch (Throwable t) {
       thrown = t;
     }
-    ShutdownReport r = s.shutdownOnce(grace);
+    ShutdownReport r = s.shutdownOnce(s.grace);
     Throwable fatal = s.fatal();
     if (fatal != null) {
       s.leave(null);
@@ -182,7 +179,7 @@ public final class SupervisorImpl extends TaskOwner implements Supervisor {
    * what made it fail (an escalation or a fatal error), if anything did.
    */
   ShutdownReport shutdownOrThrow(long graceEnd) {
-    ShutdownReport r = shutdownUntil(graceEnd);
+    ShutdownReport r = lifecycle.runUntil(graceEnd);
     Throwable f = fatal();
     if (f != null) throw Exceptions.sneaky(f);
     return r;
@@ -237,7 +234,7 @@ public final class SupervisorImpl extends TaskOwner implements Supervisor {
   /** Keeps a failed fork for a joiner; false if the shutdown is already done (report now). */
   private boolean holdForJoiner(TaskImpl<?> t) {
     synchronized (lifecycle) {
-      if (report != null) return false;
+      if (lifecycle.report() != null) return false;
       if (!t.observed) failedForks.add(t); // a joiner may have taken it already
       return true;
     }
@@ -247,6 +244,28 @@ public final class SupervisorImpl extends TaskOwner implements Supervisor {
   void failureTaken(TaskImpl<?> t) {
     synchronized (lifecycle) {
       failedForks.remove(t);
+    }
+  }
+
+  /** The shutdown began: a running supervisor is shutting down from now on. */
+  void shutdownBegan() {
+    if (state == State.RUNNING) state = State.SHUTTING_DOWN;
+  }
+
+  /** The shutdown ended: the supervisor is terminated, unless it failed. */
+  void shutdownEnded() {
+    if (state != State.FAILED) state = State.TERMINATED;
+  }
+
+  /** At shutdown: reports the failed forks nobody joined, and holds no more of them. */
+  void reportHeldForks() {
+    List<TaskImpl<?>> unclaimed;
+    synchronized (lifecycle) {
+      unclaimed = new ArrayList<>(failedForks);
+      failedForks.clear();
+    }
+    for (TaskImpl<?> t : unclaimed) {
+      if (!t.observed) report(t, t.failure());
     }
   }
 
@@ -290,9 +309,7 @@ public final class SupervisorImpl extends TaskOwner implements Supervisor {
 
   /** The shutdown's report, or null if it has not ended. */
   ShutdownReport report() {
-    synchronized (lifecycle) {
-      return report;
-    }
+    return lifecycle.report();
   }
 
   private Throwable fatal() {
@@ -314,109 +331,7 @@ public final class SupervisorImpl extends TaskOwner implements Supervisor {
 
   /** Runs the shutdown once; concurrent and later callers wait for it and get its report. */
   ShutdownReport shutdownOnce(Duration grace) {
-    return shutdownUntil(timer.after(grace));
-  }
-
-  /**
-   * {@link #shutdownOnce(Duration)} with the grace period ending at {@code graceEnd} on this
-   * supervisor's timer: for the application runner, whose grace is counted from the first signal.
-   */
-  ShutdownReport shutdownUntil(long graceEnd) {
-    synchronized (lifecycle) {
-      if (shutdownStarted) return awaitReport();
-      shutdownStarted = true;
-    }
-    long start = timer.nanoTime(); // the report's 'took' is on the supervisor's clock
-    Events.Phase phase = Events.phase(null, this, "cancel");
-    if (state == State.RUNNING) state = State.SHUTTING_DOWN;
-    children.close();
-    List<TaskImpl<?>> all = children.snapshot();
-    cancel("supervisor '" + name() + "' is shutting down");
-    phase = Events.phase(phase, this, "grace");
-    children.awaitEmpty(timer, graceEnd, this);
-    phase = Events.phase(phase, this, "kill");
-    List<String> abandoned = new ArrayList<>();
-    List<String> nested = new ArrayList<>(); // must-finish work in supervisors inside them
-    String why = "the grace period of supervisor '" + name() + "' ended";
-    for (TaskImpl<?> t : children.snapshot()) {
-      if (t.shield) {
-        abandoned.add(t.name());
-        t.endGrace(why, nested);
-      } else {
-        t.cancel(why);
-      }
-    }
-    children.awaitEmpty(timer, timer.after(killTimeout), this);
-    phase = Events.phase(phase, this, "report");
-    java.util.Collections.reverse(abandoned); // oldest first
-    abandoned.addAll(nested);
-    ShutdownReport r = summarize(all, abandoned, start);
-    if (context != null && !r.clean()) { // the application counts it, wherever this was opened
-      context.uncleanReports.add(r);
-      for (TaskImpl<?> t : all) {
-        if (!t.isDone()) context.stragglers.add(t);
-      }
-    }
-    List<TaskImpl<?>> unclaimed;
-    synchronized (lifecycle) {
-      unclaimed = new ArrayList<>(failedForks);
-      failedForks.clear();
-    }
-    for (TaskImpl<?> t : unclaimed) {
-      if (!t.observed) report(t, t.failure());
-    }
-    Events.phase(phase, this, null);
-    if (parent != null) parent.detach(this);
-    if (state != State.FAILED) state = State.TERMINATED;
-    Roots.ended(this);
-    synchronized (lifecycle) {
-      report = r;
-      lifecycle.notifyAll();
-    }
-    return r;
-  }
-
-  private ShutdownReport awaitReport() {
-    boolean interrupted = false;
-    while (report == null) {
-      try {
-        lifecycle.wait();
-      } catch (InterruptedException e) {
-        interrupted = true;
-      }
-    }
-    if (interrupted) Thread.currentThread().interrupt();
-    return report;
-  }
-
-  private ShutdownReport summarize(List<TaskImpl<?>> all, List<String> abandoned, long start) {
-    int completed = 0, cancelled = 0, failed = 0;
-    List<ShutdownReport.Straggler> stragglers = new ArrayList<>();
-    long now = System.nanoTime(); // tasks' ages are real time, as in task dumps
-    for (TaskImpl<?> t : all) {
-      switch (t.outcome()) {
-        case TaskImpl.SUCCESS -> completed++;
-        case TaskImpl.CANCELLED -> cancelled++;
-        case TaskImpl.FAILED -> failed++;
-        default -> {
-          Events.straggler(this, t, now - t.spawnedAt);
-          stragglers.add(
-              new ShutdownReport.Straggler(
-                  t.name(),
-                  Duration.ofNanos(now - t.spawnedAt),
-                  t.shield,
-                  Arrays.asList(t.thread.getStackTrace())));
-        }
-      }
-    }
-    return new ShutdownReport(
-        name(),
-        completed,
-        cancelled,
-        failed,
-        abandoned,
-        stragglers,
-        Duration.ofNanos(timer.nanoTime() - start));
+    return lifecycle.runUntil(timer.after(grace));
   }
 
   /** The scope this supervisor was opened in is ending while it is open: shut it down now. */

@@ -276,36 +276,63 @@ public sealed interface Journal permits JournalImpl {
     void start();
   }
 
-  /** How a journal works. Immutable; each {@code with} method returns a copy. */
-  final class Options {
+  /**
+   * How a journal works. Immutable; each {@code with} method returns a copy. The canonical
+   * constructor checks its components as the {@code with} methods check their arguments.
+   *
+   * @param name the journal's name, not blank
+   * @param table the table, an unquoted SQL identifier of at most 40 characters
+   * @param owner the owner name written into leases, 1 to 200 characters, not blank; empty for a
+   *     name generated at each start
+   * @param lease how long a claim lasts unless renewed; at least 3 ms
+   * @param pollInterval how often the journal looks for due entries when nothing wakes it; positive
+   * @param maxConcurrency the maximum number of entries running at once; at least 1
+   * @param failureHandler where failed entries go; empty for the log
+   * @param retention how long done entries are kept; empty if forever (the default); positive
+   */
+  record Options(
+      String name,
+      String table,
+      Optional<String> owner,
+      Duration lease,
+      Duration pollInterval,
+      int maxConcurrency,
+      Optional<FailureHandler> failureHandler,
+      Optional<Duration> retention) {
     private static final Pattern TABLE = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,39}");
 
-    final String name;
-    final String table;
-    final String owner; // null: generated
-    final Duration lease;
-    final Duration pollInterval;
-    final int maxConcurrency;
-    final FailureHandler failureHandler; // null: log
-    final Duration retention; // null: keep done entries
-
-    private Options(
-        String name,
-        String table,
-        String owner,
-        Duration lease,
-        Duration pollInterval,
-        int maxConcurrency,
-        FailureHandler failureHandler,
-        Duration retention) {
-      this.name = name;
-      this.table = table;
-      this.owner = owner;
-      this.lease = lease;
-      this.pollInterval = pollInterval;
-      this.maxConcurrency = maxConcurrency;
-      this.failureHandler = failureHandler;
-      this.retention = retention;
+    /**
+     * Checks the components.
+     *
+     * @throws IllegalArgumentException if a component is out of its range
+     */
+    public Options {
+      Objects.requireNonNull(name, "name");
+      if (name.isBlank()) throw new IllegalArgumentException("Journal name is blank");
+      Objects.requireNonNull(table, "table");
+      if (!TABLE.matcher(table).matches()) {
+        throw invalid(
+            name,
+            "table is not an unquoted SQL identifier of at most 40 characters: '" + table + "'");
+      }
+      Objects.requireNonNull(owner, "owner");
+      if (owner.isPresent() && (owner.get().isBlank() || owner.get().length() > 200)) {
+        throw invalid(name, "owner must be 1 to 200 characters, not blank: '" + owner.get() + "'");
+      }
+      Objects.requireNonNull(lease, "lease");
+      if (lease.compareTo(Duration.ofMillis(3)) < 0) {
+        throw invalid(name, "lease must be at least 3 ms: " + lease);
+      }
+      Objects.requireNonNull(pollInterval, "pollInterval");
+      if (pollInterval.isNegative() || pollInterval.isZero()) {
+        throw invalid(name, "pollInterval must be positive: " + pollInterval);
+      }
+      if (maxConcurrency < 1) throw invalid(name, "maxConcurrency < 1: " + maxConcurrency);
+      Objects.requireNonNull(failureHandler, "failureHandler");
+      Objects.requireNonNull(retention, "retention");
+      if (retention.isPresent() && (retention.get().isNegative() || retention.get().isZero())) {
+        throw invalid(name, "retention must be positive: " + retention.get());
+      }
     }
 
     /**
@@ -316,17 +343,15 @@ public sealed interface Journal permits JournalImpl {
      * @throws IllegalArgumentException if {@code name} is blank
      */
     public static Options named(String name) {
-      Objects.requireNonNull(name, "name");
-      if (name.isBlank()) throw new IllegalArgumentException("Journal name is blank");
       return new Options(
           name,
           "lifespan_journal",
-          null,
+          Optional.empty(),
           Duration.ofSeconds(30),
           Duration.ofSeconds(1),
           64,
-          null,
-          null);
+          Optional.empty(),
+          Optional.empty());
     }
 
     /**
@@ -336,15 +361,6 @@ public sealed interface Journal permits JournalImpl {
      * @throws IllegalArgumentException if {@code table} is not such an identifier
      */
     public Options withTable(String table) {
-      Objects.requireNonNull(table, "table");
-      if (!TABLE.matcher(table).matches()) {
-        throw new IllegalArgumentException(
-            "table is not an unquoted SQL identifier of at most 40 characters: '"
-                + table
-                + "' (journal '"
-                + name
-                + "')");
-      }
       return new Options(
           name, table, owner, lease, pollInterval, maxConcurrency, failureHandler, retention);
     }
@@ -359,16 +375,15 @@ public sealed interface Journal permits JournalImpl {
      */
     public Options withOwner(String owner) {
       Objects.requireNonNull(owner, "owner");
-      if (owner.isBlank() || owner.length() > 200) {
-        throw new IllegalArgumentException(
-            "owner must be 1 to 200 characters, not blank: '"
-                + owner
-                + "' (journal '"
-                + name
-                + "')");
-      }
       return new Options(
-          name, table, owner, lease, pollInterval, maxConcurrency, failureHandler, retention);
+          name,
+          table,
+          Optional.of(owner),
+          lease,
+          pollInterval,
+          maxConcurrency,
+          failureHandler,
+          retention);
     }
 
     /**
@@ -378,11 +393,6 @@ public sealed interface Journal permits JournalImpl {
      * @throws IllegalArgumentException if {@code lease} is shorter than 3 ms
      */
     public Options withLease(Duration lease) {
-      Objects.requireNonNull(lease, "lease");
-      if (lease.compareTo(Duration.ofMillis(3)) < 0) {
-        throw new IllegalArgumentException(
-            "lease must be at least 3 ms: " + lease + " (journal '" + name + "')");
-      }
       return new Options(
           name, table, owner, lease, pollInterval, maxConcurrency, failureHandler, retention);
     }
@@ -394,10 +404,6 @@ public sealed interface Journal permits JournalImpl {
      */
     public Options withPollInterval(Duration interval) {
       Objects.requireNonNull(interval, "interval");
-      if (interval.isNegative() || interval.isZero()) {
-        throw new IllegalArgumentException(
-            "pollInterval must be positive: " + interval + " (journal '" + name + "')");
-      }
       return new Options(
           name, table, owner, lease, interval, maxConcurrency, failureHandler, retention);
     }
@@ -408,10 +414,6 @@ public sealed interface Journal permits JournalImpl {
      * @throws IllegalArgumentException if {@code max < 1}
      */
     public Options withMaxConcurrency(int max) {
-      if (max < 1) {
-        throw new IllegalArgumentException(
-            "maxConcurrency < 1: " + max + " (journal '" + name + "')");
-      }
       return new Options(name, table, owner, lease, pollInterval, max, failureHandler, retention);
     }
 
@@ -419,7 +421,7 @@ public sealed interface Journal permits JournalImpl {
     public Options withFailureHandler(FailureHandler handler) {
       Objects.requireNonNull(handler, "handler");
       return new Options(
-          name, table, owner, lease, pollInterval, maxConcurrency, handler, retention);
+          name, table, owner, lease, pollInterval, maxConcurrency, Optional.of(handler), retention);
     }
 
     /**
@@ -435,52 +437,19 @@ public sealed interface Journal permits JournalImpl {
      */
     public Options withRetention(Duration retention) {
       Objects.requireNonNull(retention, "retention");
-      if (retention.isNegative() || retention.isZero()) {
-        throw new IllegalArgumentException(
-            "retention must be positive: " + retention + " (journal '" + name + "')");
-      }
       return new Options(
-          name, table, owner, lease, pollInterval, maxConcurrency, failureHandler, retention);
+          name,
+          table,
+          owner,
+          lease,
+          pollInterval,
+          maxConcurrency,
+          failureHandler,
+          Optional.of(retention));
     }
 
-    /** The journal's name. */
-    public String name() {
-      return name;
-    }
-
-    /** The table. */
-    public String table() {
-      return table;
-    }
-
-    /** The owner name, if set. */
-    public Optional<String> owner() {
-      return Optional.ofNullable(owner);
-    }
-
-    /** The lease. */
-    public Duration lease() {
-      return lease;
-    }
-
-    /** The poll interval. */
-    public Duration pollInterval() {
-      return pollInterval;
-    }
-
-    /** The maximum number of entries running at once. */
-    public int maxConcurrency() {
-      return maxConcurrency;
-    }
-
-    /** The failure handler, if set. */
-    public Optional<FailureHandler> failureHandler() {
-      return Optional.ofNullable(failureHandler);
-    }
-
-    /** How long done entries are kept; empty if forever (the default). */
-    public Optional<Duration> retention() {
-      return Optional.ofNullable(retention);
+    private static IllegalArgumentException invalid(String name, String condition) {
+      return new IllegalArgumentException(condition + " (journal '" + name + "')");
     }
 
     @Override
@@ -489,14 +458,14 @@ public sealed interface Journal permits JournalImpl {
           + name
           + ", table="
           + table
-          + (owner != null ? ", owner=" + owner : "")
+          + owner.map(o -> ", owner=" + o).orElse("")
           + ", lease="
           + lease
           + ", pollInterval="
           + pollInterval
           + ", maxConcurrency="
           + maxConcurrency
-          + (retention != null ? ", retention=" + retention : "")
+          + retention.map(r -> ", retention=" + r).orElse("")
           + "]";
     }
   }
