@@ -192,7 +192,7 @@ public sealed interface CancelScope permits ScopeNode {
    * make no blocking calls.
    */
   static void checkpoint() {
-    ScopeNode.checkpoint();
+    Scopes.checkpoint();
   }
 
   /**
@@ -204,12 +204,12 @@ public sealed interface CancelScope permits ScopeNode {
    * @throws IllegalArgumentException if {@code duration} is negative
    */
   static void sleep(Duration duration) {
-    ScopeNode.sleep(duration);
+    Scopes.sleep(duration);
   }
 
   /** The innermost open scope of the calling thread, if any. */
   static Optional<CancelScope> current() {
-    return Optional.ofNullable(ScopeNode.current());
+    return Optional.ofNullable(Scopes.current());
   }
 
   /**
@@ -218,7 +218,7 @@ public sealed interface CancelScope permits ScopeNode {
    * (JDBC, HTTP clients).
    */
   static Optional<Instant> currentDeadline() {
-    return ScopeNode.currentDeadline();
+    return Scopes.currentDeadline();
   }
 
   // ---- one scope

@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lifespan.ServiceSpec.Restart;
+import dev.lifespan.internal.Exceptions;
 import dev.lifespan.internal.FakeTimer;
 import dev.lifespan.internal.RestartIntensityExceeded;
-import dev.lifespan.internal.ScopeNode;
 import dev.lifespan.internal.ServiceRunner;
 import dev.lifespan.internal.ThreadFrame;
 import java.io.IOException;
@@ -78,7 +78,7 @@ class ServiceRunnerTest {
             return null;
           } catch (Exception e) {
             events.add("threw " + e.getClass().getSimpleName());
-            if (ScopeNode.isCancellation(e)) throw e;
+            if (Exceptions.isCancellation(e)) throw e;
             return e;
           }
         });

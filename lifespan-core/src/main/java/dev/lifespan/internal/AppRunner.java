@@ -250,7 +250,7 @@ public final class AppRunner {
   }
 
   private void run() {
-    ScopeNode r = ScopeNode.nested("app '" + name + "'", false);
+    ScopeNode r = Scopes.nested("app '" + name + "'", false);
     root = r;
     Roots.appStarted(r, this);
     try {
@@ -303,7 +303,7 @@ public final class AppRunner {
   private void runLayer(int i) {
     Layers.Layer layer = layers.get(i);
     LayerContext ctx =
-        new LayerContext(this, i, layer, ScopeNode.nested("layer '" + layer.name() + "'", false));
+        new LayerContext(this, i, layer, Scopes.nested("layer '" + layer.name() + "'", false));
     ctx.run();
   }
 
@@ -340,7 +340,7 @@ public final class AppRunner {
   }
 
   private void runMain() {
-    ScopeNode m = ScopeNode.nested("main", false);
+    ScopeNode m = Scopes.nested("main", false);
     main = m;
     if (life.get().stopping()) { // the monitor reads main after the request: one sees the other
       main = null;

@@ -56,7 +56,7 @@ public final class Clocks {
    * opened here would get ({@link ThreadFrame#withTimer} in tests, else {@link SystemTimer}).
    */
   public static Timer current() {
-    ScopeNode s = ScopeNode.current();
+    ScopeNode s = Scopes.current();
     if (s != null) return s.timer;
     ThreadFrame f = ThreadFrame.currentOrNull();
     return f != null ? f.timer() : SystemTimer.INSTANCE;

@@ -45,7 +45,7 @@ public final class GroupImpl extends TaskOwner implements TaskGroup {
     } catch (Throwable t) {
       thrown = t;
     }
-    if (thrown != null && !(isCancellation(thrown) && cancelledFrom(g) != null)) {
+    if (thrown != null && !(Exceptions.isCancellation(thrown) && cancelledFrom(g) != null)) {
       g.fail(thrown);
     }
     g.children.awaitEmptyAndClose(g);

@@ -62,7 +62,7 @@ final class LayerContext implements Lifespan.Context {
     Roots.layerEnded(scope);
     runner.endStarting(scope);
     if (!proceeded) {
-      if (scope.isCancelCalled() && (thrown == null || ScopeNode.isCancellation(thrown))) {
+      if (scope.isCancelCalled() && (thrown == null || Exceptions.isCancellation(thrown))) {
         runner.print("startup of layer '" + layerName + "' cancelled");
         return;
       }
@@ -119,7 +119,7 @@ final class LayerContext implements Lifespan.Context {
       throw e;
     }
     if (!runner.layerStarted(scope)) { // a shutdown request cancelled this layer's startup
-      ScopeNode.checkpoint();
+      Scopes.checkpoint();
       throw scope.cancelledException();
     }
     proceeded = true;

@@ -4,11 +4,8 @@ import dev.lifespan.CancelScope;
 import dev.lifespan.CancelledException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Objects;
-import java.util.Optional;
 
 /**
  * The implementation of {@link CancelScope}, and the base of task groups and tasks (a group is the
@@ -21,9 +18,8 @@ import java.util.Optional;
  *
  * <p>States: {@code NEW -> OPEN -> CLOSED}. Only the owner thread enters and exits.
  */
-public sealed class ScopeNode extends Timer.Entry implements CancelScope
+public sealed class ScopeNode extends ScopeDeadline implements CancelScope
     permits TaskOwner, TaskImpl {
-  static final int NEW = 0, OPEN = 1, CLOSED = 2;
   private static final VarHandle REASON, STATE, FRAME;
 
   static {
@@ -40,7 +36,6 @@ public sealed class ScopeNode extends Timer.Entry implements CancelScope
   private final String name;
   final ScopeNode parent;
   final boolean shield;
-  final Timer timer;
 
   /**
    * Whether this is a task's root scope: entered once by construction, parent on another thread.
@@ -56,14 +51,7 @@ public sealed class ScopeNode extends Timer.Entry implements CancelScope
   /** Non-null once cancelled; the first reason wins. */
   private volatile CancelReason reason;
 
-  volatile int state;
   private volatile boolean cancelledCaught;
-
-  /** Timeout relative to entry, given before entry; negative if none. Owner thread only. */
-  private long timeoutAtEntry = -1;
-
-  /** Whether an absolute deadline was given before entry. Owner thread only. */
-  private boolean deadlineAtEntry;
 
   /** Supervisors opened (not run) inside this scope and not yet shut down; copy-on-write. */
   private volatile ScopeNode[] attached;
@@ -81,10 +69,10 @@ public sealed class ScopeNode extends Timer.Entry implements CancelScope
 
   /** See {@link #taskRoot}; a task root must be its own {@link ThreadFrame}. */
   ScopeNode(String name, ScopeNode parent, boolean shield, Timer timer, boolean taskRoot) {
+    super(timer);
     this.name = name;
     this.parent = parent;
     this.shield = shield;
-    this.timer = timer;
     this.taskRoot = taskRoot;
     if (taskRoot) {
       // A task's root scope is open from birth and its frame is the task: cancellers that reach it
@@ -133,32 +121,6 @@ public sealed class ScopeNode extends Timer.Entry implements CancelScope
   }
 
   @Override
-  public Optional<Instant> deadline() {
-    var d = timer.deadlineOf(this);
-    return d.isPresent() ? Optional.of(timer.toInstant(d.getAsLong())) : Optional.empty();
-  }
-
-  @Override
-  public void setDeadline(Instant deadline) {
-    Objects.requireNonNull(deadline, "deadline");
-    requireNotClosed("setDeadline");
-    moveDeadline(true, timer.toNanos(deadline));
-  }
-
-  @Override
-  public void setTimeout(Duration timeout) {
-    checkTimeout(timeout);
-    requireNotClosed("setTimeout");
-    moveDeadline(true, timer.after(timeout));
-  }
-
-  @Override
-  public void clearDeadline() {
-    requireNotClosed("clearDeadline");
-    moveDeadline(false, 0);
-  }
-
-  @Override
   public String toString() {
     String s = state == NEW ? "NEW" : state == OPEN ? "OPEN" : "CLOSED";
     CancelReason r = reason;
@@ -175,69 +137,22 @@ public sealed class ScopeNode extends Timer.Entry implements CancelScope
     return "CancelScope";
   }
 
-  // ---- configuration before entry, by the opener
+  // ---- ScopeDeadline
 
-  public final void setTimeoutBeforeEntry(Duration timeout) {
-    checkTimeout(timeout);
-    timeoutAtEntry = Timer.clampOffset(timeout);
+  /** Called by the timer, without locks, once the deadline has passed. */
+  @Override
+  final void deadlinePassed() {
+    cancel(CancelReason.DEADLINE);
   }
 
-  public final void setDeadlineBeforeEntry(Instant deadline) {
-    timer.schedule(this, true, timer.toNanos(deadline));
-    deadlineAtEntry = true;
+  @Override
+  final String describe() {
+    return kind() + " '" + name() + "'";
   }
 
   /** Whether the cancellation this scope absorbed came from its deadline. */
   public final boolean wasCancelledByDeadline() {
     return cancelledCaught && cancelledByDeadline();
-  }
-
-  /**
-   * The exception a fail-form scope throws after its deadline cancelled its body. It has no cause:
-   * the cancellation it replaces must not make it look like one (regression: with the absorbed
-   * {@link CancelledException} as its cause, a shielded timeout inside a cancelled task ended the
-   * task CANCELLED and the timeout was lost).
-   */
-  public final java.util.concurrent.TimeoutException timeoutException() {
-    return new java.util.concurrent.TimeoutException("CancelScope '" + name() + "' timed out");
-  }
-
-  // ---- checks
-
-  final void checkTimeout(Duration timeout) {
-    Objects.requireNonNull(timeout, "timeout");
-    if (timeout.isNegative()) {
-      throw new IllegalArgumentException(
-          "timeout < 0: " + timeout + " (" + kind() + " '" + name() + "')");
-    }
-  }
-
-  private void requireNotClosed(String what) {
-    if (state == CLOSED) {
-      throw new IllegalStateException(kind() + " '" + name() + "' is closed; cannot " + what);
-    }
-  }
-
-  // ---- deadlines
-
-  private void moveDeadline(boolean has, long nanos) {
-    timer.schedule(this, has, nanos);
-    if (has && state == OPEN && nanos - timer.nanoTime() <= 0) deadlineExpired();
-  }
-
-  /** Called by the timer, without locks, once the deadline has passed. */
-  final void deadlineExpired() {
-    cancel(CancelReason.DEADLINE);
-  }
-
-  @Override
-  final boolean live() {
-    return state == OPEN;
-  }
-
-  @Override
-  final void expired() {
-    deadlineExpired();
   }
 
   // ---- cancellation
@@ -388,70 +303,7 @@ public sealed class ScopeNode extends Timer.Entry implements CancelScope
     return r != null && r.deadline();
   }
 
-  /** {@link CancelScope#checkpoint()} for the calling thread. */
-  public static void checkpoint() {
-    ThreadFrame f = ThreadFrame.currentOrNull();
-    if (f == null) return;
-    ScopeNode c = f.innermost();
-    if (c == null) return;
-    ScopeNode by = cancelledFrom(c);
-    if (by == null) return;
-    f.reassertInterrupt();
-    throw by.cancelledException();
-  }
-
-  /** {@link CancelScope#sleep}: a scope whose own deadline ends the wait. */
-  public static void sleep(Duration duration) {
-    ScopeNode s = nested(null, false);
-    s.setTimeoutBeforeEntry(duration);
-    checkpoint();
-    s.runBody(
-        x -> {
-          while (true) {
-            checkpoint();
-            if (Thread.interrupted()) {
-              checkpoint(); // a cancellation that arrived after the first check wins
-              Thread.currentThread().interrupt();
-              throw new CancelledException(
-                  "Thread '"
-                      + Thread.currentThread().getName()
-                      + "' was interrupted while sleeping");
-            }
-            java.util.concurrent.locks.LockSupport.park(x);
-          }
-        });
-  }
-
-  /** The innermost open scope of the calling thread, or null. */
-  public static ScopeNode current() {
-    ThreadFrame f = ThreadFrame.currentOrNull();
-    return f == null ? null : f.innermost();
-  }
-
-  /** The earliest deadline that applies to the calling thread, up to the nearest shield. */
-  public static Optional<Instant> currentDeadline() {
-    ScopeNode s = current();
-    ScopeNode earliest = null;
-    long best = 0;
-    for (; s != null; s = s.parent) {
-      var d = s.timer.deadlineOf(s);
-      if (d.isPresent() && (earliest == null || d.getAsLong() - best < 0)) {
-        earliest = s;
-        best = d.getAsLong();
-      }
-      if (s.shield) break;
-    }
-    return earliest == null ? Optional.empty() : Optional.of(earliest.timer.toInstant(best));
-  }
-
   // ---- entry and exit, on the owner thread
-
-  /** A new scope nested in the calling thread's innermost scope. */
-  public static ScopeNode nested(String name, boolean shield) {
-    ThreadFrame f = ThreadFrame.current();
-    ScopeNode p = f.innermost();
-    return new ScopeNode(name, p, shield, p != null ? p.timer : f.timer());
-  }
 
   /** Enters this scope on the calling thread. */
   final void enter(ThreadFrame f) {
@@ -475,12 +327,7 @@ public sealed class ScopeNode extends Timer.Entry implements CancelScope
         }
       }
     }
-    if (timeoutAtEntry >= 0) {
-      moveDeadline(true, timer.nanoTime() + timeoutAtEntry);
-    } else if (deadlineAtEntry) {
-      var d = timer.deadlineOf(this);
-      if (d.isPresent()) moveDeadline(true, d.getAsLong());
-    }
+    armAtEntry();
     if (shield && reason == null && forcedAbove()) cancel(FORCED);
     if (reason != null || (!shield && parent != null && cancelledFrom(parent) != null)) {
       f.interruptIfCancelled();
@@ -542,7 +389,8 @@ public sealed class ScopeNode extends Timer.Entry implements CancelScope
     boolean sameThread = !taskRoot && parent != null && parent.frame == f;
     ScopeNode outer = shield ? null : cancelledFrom(parent);
     ScopeNode after = sameThread ? cancelledFrom(parent) : null;
-    boolean absorb = thrown != null && reason != null && outer == null && isCancellation(thrown);
+    boolean absorb =
+        thrown != null && reason != null && outer == null && Exceptions.isCancellation(thrown);
     if (taskRoot) {
       // The task's thread is ending and runs no code of the task any more: a cancellation's
       // interrupt may stay; TaskImpl clears it before a failure handler runs.
@@ -559,26 +407,6 @@ public sealed class ScopeNode extends Timer.Entry implements CancelScope
     }
     if (absorb) cancelledCaught = true;
     return after;
-  }
-
-  /**
-   * Whether {@code t} is how cancellation shows itself: our exception or an interruption, itself or
-   * as a cause (an I/O or SQL exception caused by an interrupt). A {@link
-   * java.util.concurrent.TimeoutException} anywhere on the way ends the search: a timeout is a
-   * failure, whatever its causes say.
-   */
-  public static boolean isCancellation(Throwable t) {
-    for (int depth = 0; t != null && depth < 8; t = t.getCause(), depth++) {
-      if (t instanceof java.util.concurrent.TimeoutException) return false;
-      if (t instanceof CancelledException
-          || t instanceof InterruptedException
-          || t instanceof java.nio.channels.ClosedByInterruptException
-          || (t instanceof java.io.InterruptedIOException
-              && !(t instanceof java.net.SocketTimeoutException))) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /** Runs {@code body} in this new scope on the calling thread; see {@link CancelScope#call}. */

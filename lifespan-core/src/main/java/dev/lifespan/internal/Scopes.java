@@ -1,14 +1,18 @@
 package dev.lifespan.internal;
 
+import dev.lifespan.CancelScope;
+import dev.lifespan.CancelledException;
 import dev.lifespan.ScopedCallable;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Optional;
 import java.util.concurrent.TimeoutException;
 
 /**
- * How {@link dev.lifespan.CancelScope}'s static methods open a scope and run a fail form: the scope
- * is created nested in the calling thread's innermost scope and configured before entry; a fail
- * form turns the deadline's absorbed cancellation into a {@link TimeoutException}.
+ * The calling thread's scopes, for {@link dev.lifespan.CancelScope}'s static methods: opening a
+ * scope nested in the thread's innermost one and configuring it before entry, the fail forms (a
+ * deadline's absorbed cancellation becomes a {@link TimeoutException}), checkpoints, sleeping, and
+ * the thread's innermost scope and earliest deadline.
  */
 public final class Scopes {
   private Scopes() {}
@@ -19,7 +23,7 @@ public final class Scopes {
    * at {@code deadline} (null: none).
    */
   public static ScopeNode open(String name, boolean shield, Duration timeout, Instant deadline) {
-    ScopeNode s = ScopeNode.nested(name, shield);
+    ScopeNode s = nested(name, shield);
     if (timeout != null) s.setTimeoutBeforeEntry(timeout);
     if (deadline != null) s.setDeadlineBeforeEntry(deadline);
     return s;
@@ -32,7 +36,7 @@ public final class Scopes {
    * @throws IllegalArgumentException if {@code timeout} is negative
    */
   public static ScopeNode withTimeoutAtEntry(Duration timeout) {
-    ScopeNode s = ScopeNode.nested(null, false);
+    ScopeNode s = nested(null, false);
     s.setTimeoutBeforeEntry(timeout);
     return s;
   }
@@ -46,8 +50,83 @@ public final class Scopes {
       throws X, TimeoutException {
     T result = scope.runBody(body);
     if (scope.isCancelledCaught() && scope.wasCancelledByDeadline()) {
-      throw scope.timeoutException();
+      throw timeoutException(scope);
     }
     return result;
+  }
+
+  /**
+   * The exception a fail-form scope throws after its deadline cancelled its body. It has no cause:
+   * the cancellation it replaces must not make it look like one (regression: with the absorbed
+   * {@link dev.lifespan.CancelledException} as its cause, a shielded timeout inside a cancelled
+   * task ended the task CANCELLED and the timeout was lost).
+   */
+  static TimeoutException timeoutException(ScopeNode scope) {
+    return new TimeoutException("CancelScope '" + scope.name() + "' timed out");
+  }
+
+  // ---- the calling thread's scopes
+
+  /** {@link CancelScope#checkpoint()} for the calling thread. */
+  public static void checkpoint() {
+    ThreadFrame f = ThreadFrame.currentOrNull();
+    if (f == null) return;
+    ScopeNode c = f.innermost();
+    if (c == null) return;
+    ScopeNode by = ScopeNode.cancelledFrom(c);
+    if (by == null) return;
+    f.reassertInterrupt();
+    throw by.cancelledException();
+  }
+
+  /** {@link CancelScope#sleep}: a scope whose own deadline ends the wait. */
+  public static void sleep(Duration duration) {
+    ScopeNode s = nested(null, false);
+    s.setTimeoutBeforeEntry(duration);
+    checkpoint();
+    s.runBody(
+        x -> {
+          while (true) {
+            checkpoint();
+            if (Thread.interrupted()) {
+              checkpoint(); // a cancellation that arrived after the first check wins
+              Thread.currentThread().interrupt();
+              throw new CancelledException(
+                  "Thread '"
+                      + Thread.currentThread().getName()
+                      + "' was interrupted while sleeping");
+            }
+            java.util.concurrent.locks.LockSupport.park(x);
+          }
+        });
+  }
+
+  /** The innermost open scope of the calling thread, or null. */
+  public static ScopeNode current() {
+    ThreadFrame f = ThreadFrame.currentOrNull();
+    return f == null ? null : f.innermost();
+  }
+
+  /** The earliest deadline that applies to the calling thread, up to the nearest shield. */
+  public static Optional<Instant> currentDeadline() {
+    ScopeNode s = current();
+    ScopeNode earliest = null;
+    long best = 0;
+    for (; s != null; s = s.parent) {
+      var d = s.timer.deadlineOf(s);
+      if (d.isPresent() && (earliest == null || d.getAsLong() - best < 0)) {
+        earliest = s;
+        best = d.getAsLong();
+      }
+      if (s.shield) break;
+    }
+    return earliest == null ? Optional.empty() : Optional.of(earliest.timer.toInstant(best));
+  }
+
+  /** A new scope nested in the calling thread's innermost scope. */
+  public static ScopeNode nested(String name, boolean shield) {
+    ThreadFrame f = ThreadFrame.current();
+    ScopeNode p = f.innermost();
+    return new ScopeNode(name, p, shield, p != null ? p.timer : f.timer());
   }
 }

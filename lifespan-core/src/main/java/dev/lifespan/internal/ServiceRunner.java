@@ -123,7 +123,7 @@ public final class ServiceRunner {
 
   /** Whether the calling thread's innermost scope sees a cancellation. */
   private static boolean isCancelled() {
-    ScopeNode s = ScopeNode.current();
+    ScopeNode s = Scopes.current();
     return s != null && ScopeNode.cancelledFrom(s) != null;
   }
 

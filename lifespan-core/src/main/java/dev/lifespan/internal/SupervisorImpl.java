@@ -98,7 +98,7 @@ public final class SupervisorImpl extends TaskOwner implements Supervisor {
     Throwable fatal = s.fatal();
     if (fatal != null) {
       s.leave(null);
-      if (thrown != null && !isCancellation(thrown)) fatal.addSuppressed(thrown);
+      if (thrown != null && !Exceptions.isCancellation(thrown)) fatal.addSuppressed(thrown);
       throw Exceptions.sneaky(fatal);
     }
     s.exit(thrown);
@@ -142,7 +142,7 @@ public final class SupervisorImpl extends TaskOwner implements Supervisor {
             ServiceRunner.run(spec, this::restarting, ThreadLocalRandom.current());
           } catch (RestartIntensityExceeded e) {
             abort(new SupervisorFailedException(name(), e.getMessage(), e.getCause()));
-            checkpoint(); // the abort cancelled this task: it ends cancelled, reported once
+            Scopes.checkpoint(); // the abort cancelled this task: it ends cancelled, reported once
           }
         };
     return spawnTask(spec.name(), service, null, false, false);
@@ -319,7 +319,7 @@ public final class SupervisorImpl extends TaskOwner implements Supervisor {
   }
 
   private void refuseFromOwnTask(String what) {
-    for (ScopeNode s = ScopeNode.current(); s != null; s = s.parent) {
+    for (ScopeNode s = Scopes.current(); s != null; s = s.parent) {
       if (s instanceof TaskImpl<?> t && t.owner == this) {
         throw new IllegalStateException(
             "Supervisor '" + name() + "' cannot " + what + " from its own task '" + t.name() + "'");

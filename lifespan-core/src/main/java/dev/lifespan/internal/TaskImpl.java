@@ -51,7 +51,7 @@ public final class TaskImpl<T> extends ScopeNode
   volatile boolean observed;
 
   /** Notes that a caller took the failure, so the owner stops holding it for one. */
-  private void markObserved() {
+  void markObserved() {
     if (!observed) {
       observed = true;
       owner.failureTaken(this);
@@ -201,7 +201,7 @@ public final class TaskImpl<T> extends ScopeNode
   private void end(T value, Throwable thrown) {
     int o;
     if (thrown == null) o = SUCCESS;
-    else if (isCancellation(thrown) && cancelledFrom(this) != null) o = CANCELLED;
+    else if (Exceptions.isCancellation(thrown) && cancelledFrom(this) != null) o = CANCELLED;
     else o = FAILED;
     if (o == FAILED) {
       clearCancelInterrupt(); // the failure handler runs on this thread
@@ -259,7 +259,7 @@ public final class TaskImpl<T> extends ScopeNode
     // sibling gets the cancellation, never the failure that the group reports (regression:
     // TaskTest's failed-sibling join, once in a while). Only then: a join that succeeds pays
     // nothing.
-    if (outcome == FAILED) checkpoint();
+    if (outcome == FAILED) Scopes.checkpoint();
     return report();
   }
 
@@ -322,7 +322,7 @@ public final class TaskImpl<T> extends ScopeNode
   // ---- internals
 
   @SuppressWarnings("unchecked")
-  private T value() {
+  T value() {
     return (T) result;
   }
 
@@ -375,39 +375,6 @@ public final class TaskImpl<T> extends ScopeNode
 
     WaitNode(Object item) {
       this.item = item;
-    }
-  }
-
-  /** The future view: cancelling it cancels the task. */
-  static final class TaskFuture<T> extends CompletableFuture<T> {
-    private final TaskImpl<T> task;
-
-    TaskFuture(TaskImpl<T> task) {
-      this.task = task;
-    }
-
-    void settle() {
-      switch (task.outcome) {
-        case SUCCESS -> complete(task.value());
-        case FAILED -> {
-          task.markObserved();
-          completeExceptionally((Throwable) task.result);
-        }
-        default ->
-            completeExceptionally(
-                new CancellationException("Task '" + task.name() + "' was cancelled"));
-      }
-    }
-
-    @Override
-    public boolean cancel(boolean mayInterruptIfRunning) {
-      task.cancel();
-      return super.cancel(mayInterruptIfRunning);
-    }
-
-    @Override
-    public <U> CompletableFuture<U> newIncompleteFuture() {
-      return new CompletableFuture<>();
     }
   }
 }

@@ -30,10 +30,10 @@ final class Waiting {
     Timer.Alarm alarm = null;
     try {
       while (true) {
-        ScopeNode.checkpoint(); // first, so a cancelled caller never gets a normal return
+        Scopes.checkpoint(); // first, so a cancelled caller never gets a normal return
         if (ready.getAsBoolean()) return true;
         if (Thread.interrupted()) {
-          ScopeNode.checkpoint(); // a cancellation that arrived after the first check wins
+          Scopes.checkpoint(); // a cancellation that arrived after the first check wins
           Thread t = Thread.currentThread();
           t.interrupt();
           throw new CancelledException(

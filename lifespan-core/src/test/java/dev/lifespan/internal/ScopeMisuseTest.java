@@ -12,19 +12,19 @@ class ScopeMisuseTest {
 
   @Test
   void enteringTwiceIsRefusedAndLeavesTheScopeClosed() {
-    ScopeNode scope = ScopeNode.nested("once", false);
+    ScopeNode scope = Scopes.nested("once", false);
     scope.runBody(s -> null);
     IllegalStateException e =
         assertThrows(IllegalStateException.class, () -> scope.runBody(s -> null));
     assertEquals("CancelScope 'once' was already entered; a scope is entered once", e.getMessage());
     assertEquals("CancelScope[once, CLOSED]", scope.toString());
-    assertEquals(null, ScopeNode.current());
+    assertEquals(null, Scopes.current());
   }
 
   @Test
   void closingFromAnotherThreadIsRefusedAndChangesNothing() throws Exception {
     AtomicReference<Throwable> fromOther = new AtomicReference<>();
-    ScopeNode scope = ScopeNode.nested("mine", false);
+    ScopeNode scope = Scopes.nested("mine", false);
     scope.runBody(
         s -> {
           Thread other =
@@ -38,7 +38,7 @@ class ScopeMisuseTest {
                         }
                       });
           other.join();
-          assertSame(s, ScopeNode.current(), "still the innermost scope of its thread");
+          assertSame(s, Scopes.current(), "still the innermost scope of its thread");
           assertEquals("CancelScope[mine, OPEN]", s.toString());
           return null;
         });
@@ -49,10 +49,10 @@ class ScopeMisuseTest {
 
   @Test
   void closingOutOfOrderIsRefusedAndChangesNothing() {
-    ScopeNode outer = ScopeNode.nested("outer", false);
+    ScopeNode outer = Scopes.nested("outer", false);
     outer.runBody(
         o -> {
-          ScopeNode inner = ScopeNode.nested("inner", false);
+          ScopeNode inner = Scopes.nested("inner", false);
           inner.runBody(
               i -> {
                 IllegalStateException e =
@@ -60,18 +60,18 @@ class ScopeMisuseTest {
                 assertEquals(
                     "CancelScope 'outer' closed out of order; innermost open scope is 'inner'",
                     e.getMessage());
-                assertSame(inner, ScopeNode.current());
+                assertSame(inner, Scopes.current());
                 return null;
               });
-          assertSame(outer, ScopeNode.current());
+          assertSame(outer, Scopes.current());
           return null;
         });
   }
 
   @Test
   void openingAScopeElsewhereThanWhereItWasCreatedIsRefused() {
-    ScopeNode created = ScopeNode.nested("here", false);
-    ScopeNode other = ScopeNode.nested("other", false);
+    ScopeNode created = Scopes.nested("here", false);
+    ScopeNode other = Scopes.nested("other", false);
     other.runBody(
         o -> {
           IllegalStateException e =
