@@ -308,9 +308,11 @@ public sealed class ScopeNode extends ScopeDeadline implements CancelScope
   /** Enters this scope on the calling thread. */
   final void enter(ThreadFrame f) {
     if (taskRoot) {
-      // The thread's first scope, open and framed since the task was created: a canceller that
-      // reads no innermost scope yet is covered by the check at the end.
+      // The thread's first scope, open and framed since the task was created. The fence orders
+      // this write before the task's check for cancellation (TaskImpl.runIn), as a canceller's
+      // write of the reason comes before its read of the innermost scope: one sees the other.
       f.innermost(this);
+      VarHandle.fullFence();
     } else {
       if (!STATE.compareAndSet(this, NEW, OPEN)) {
         throw new IllegalStateException(
@@ -329,6 +331,7 @@ public sealed class ScopeNode extends ScopeDeadline implements CancelScope
     }
     armAtEntry();
     if (shield && reason == null && forcedAbove()) cancel(FORCED);
+    if (taskRoot) return; // a task checks before its body runs, and runs no body if cancelled
     if (reason != null || (!shield && parent != null && cancelledFrom(parent) != null)) {
       f.interruptIfCancelled();
     }
@@ -387,10 +390,12 @@ public sealed class ScopeNode extends ScopeDeadline implements CancelScope
       if (armed) timer.disarm(this);
     }
     boolean sameThread = !taskRoot && parent != null && parent.frame == f;
-    ScopeNode outer = shield ? null : cancelledFrom(parent);
     ScopeNode after = sameThread ? cancelledFrom(parent) : null;
     boolean absorb =
-        thrown != null && reason != null && outer == null && Exceptions.isCancellation(thrown);
+        thrown != null
+            && reason != null
+            && (shield || cancelledFrom(parent) == null)
+            && Exceptions.isCancellation(thrown);
     if (taskRoot) {
       // The task's thread is ending and runs no code of the task any more: a cancellation's
       // interrupt may stay; TaskImpl clears it before a failure handler runs.

@@ -13,6 +13,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * uncontended lock acquisitions on a shard of its own thread and two heap operations. The thread
  * does not wake when a deadline is removed: it wakes at the deadline it slept for, finds it gone,
  * and sleeps until the next.
+ *
+ * <p>The thread also keeps a coarse clock for the ages of tasks ({@link #coarseNanos()}): while it
+ * is read, the thread stores {@code System.nanoTime()} every {@value #TICK_MILLIS} ms, so that
+ * spawning a task reads a field instead of making a clock call (which costs as much as the rest of
+ * a spawn on some virtual machines). After {@value #IDLE_TICKS} ticks without a read it stops
+ * ticking, and the next read takes the time itself and starts it again.
  */
 public final class SystemTimer extends Timer {
   /** Name of the timer thread; leak checks recognise it as the library's one permanent thread. */
@@ -36,6 +42,22 @@ public final class SystemTimer extends Timer {
 
   private Thread thread; // guarded by lock
 
+  static final long TICK_MILLIS = 10;
+  private static final long TICK = TICK_MILLIS * 1_000_000;
+  static final int IDLE_TICKS = 10;
+
+  /** The coarse clock: {@code System.nanoTime()} at the last tick, while {@link #ticking}. */
+  private volatile long coarse;
+
+  /** Whether the thread ticks; written under {@link #lock}. */
+  private volatile boolean ticking;
+
+  /** Whether the coarse clock was read since the last tick; a hint, written without atomics. */
+  private boolean read;
+
+  private int idleTicks; // guarded by lock
+  private long nextTick; // guarded by lock
+
   private SystemTimer() {
     super(
         Integer.highestOneBit(Math.max(1, Runtime.getRuntime().availableProcessors()) * 4 - 1)
@@ -52,18 +74,61 @@ public final class SystemTimer extends Timer {
     return Instant.now();
   }
 
+  /**
+   * {@code System.nanoTime()} as of at most {@value #TICK_MILLIS} ms ago (a little more when the
+   * machine is overloaded), never later than now: for the ages of tasks in dumps and reports.
+   */
+  public long coarseNanos() {
+    if (ticking) {
+      if (!read) read = true;
+      return coarse;
+    }
+    lock.lock();
+    try {
+      long now = System.nanoTime();
+      coarse = now;
+      if (!ticking) {
+        ticking = true;
+        idleTicks = 0;
+        nextTick = now + TICK;
+        wake();
+      }
+      return now;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Under {@link #lock}: starts the thread, or wakes it to compute its wait again. */
+  private void wake() {
+    if (thread == null) {
+      thread = Thread.ofPlatform().daemon().name(THREAD_NAME).unstarted(this::loop);
+      thread.start();
+    } else if (sleeping) {
+      changed.signal();
+    }
+  }
+
+  /** Under {@link #lock}: stores the time if a tick is due; stops ticking when nobody reads. */
+  private void tick(long now) {
+    if (!ticking || now - nextTick < 0) return;
+    coarse = now;
+    nextTick = now + TICK;
+    if (read) {
+      read = false;
+      idleTicks = 0;
+    } else if (++idleTicks >= IDLE_TICKS) {
+      ticking = false;
+    }
+  }
+
   @Override
   void earliestChanged(long earliest) {
     // Read in the order the thread writes them backwards: sleeping last before it sleeps.
     if (sleeping && !idle && earliest - wakeAt >= 0) return; // it wakes by then and looks again
     lock.lock();
     try {
-      if (thread == null) {
-        thread = Thread.ofPlatform().daemon().name(THREAD_NAME).unstarted(this::loop);
-        thread.start();
-      } else if (sleeping) {
-        changed.signal();
-      }
+      wake();
       // Otherwise the thread is awake and computes its wait under the lock before sleeping; the
       // shard was changed before this, so it sees the new deadline.
     } finally {
@@ -77,7 +142,9 @@ public final class SystemTimer extends Timer {
       lock.lock();
       try {
         long now = System.nanoTime();
+        tick(now);
         long wait = earliestDelay(now);
+        if (ticking) wait = Math.min(wait, Math.max(0, nextTick - now));
         if (wait > 0) {
           idle = wait == Long.MAX_VALUE;
           wakeAt = now + wait;

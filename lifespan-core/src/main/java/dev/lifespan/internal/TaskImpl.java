@@ -44,8 +44,11 @@ public final class TaskImpl<T> extends ScopeNode
   /** Whether the task was forked (its failure goes to whoever joins) rather than spawned. */
   final boolean forked;
 
-  /** {@link System#nanoTime()} at spawn, for the task's age in dumps and reports. */
-  final long spawnedAt = System.nanoTime();
+  /**
+   * {@link System#nanoTime()} at spawn, for the task's age in dumps and reports; from the coarse
+   * clock, up to {@value SystemTimer#TICK_MILLIS} ms early.
+   */
+  final long spawnedAt = SystemTimer.INSTANCE.coarseNanos();
 
   /** Set once a caller was handed the task's failure (join, exceptionNow, a future). */
   volatile boolean observed;
@@ -179,8 +182,9 @@ public final class TaskImpl<T> extends ScopeNode
     T value = null;
     try {
       enter(f);
-      if (cancelledFrom(this) != null) {
-        thrown = cancelledFrom(this).cancelledException(); // cancelled before it started
+      ScopeNode by = cancelledFrom(this);
+      if (by != null) {
+        thrown = by.cancelledException(); // cancelled before it started
       } else {
         try {
           if (body instanceof CheckedRunnable r) r.run();
