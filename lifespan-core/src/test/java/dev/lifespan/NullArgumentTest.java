@@ -148,10 +148,17 @@ class NullArgumentTest {
 
   private void sweep(Object receiver, Class<?> type) throws Exception {
     for (Method m : type.getMethods()) {
-      if (!Modifier.isStatic(m.getModifiers()) && m.getDeclaringClass() != Object.class) {
+      if (!Modifier.isStatic(m.getModifiers())
+          && m.getDeclaringClass() != Object.class
+          && !isEquals(m)) {
         check(receiver, m);
       }
     }
+  }
+
+  /** A record's {@code equals} answers false to null, as {@link Object#equals} requires. */
+  private static boolean isEquals(Method m) {
+    return m.getName().equals("equals") && m.getParameterCount() == 1;
   }
 
   private void check(Object receiver, Executable e) throws Exception {

@@ -15,11 +15,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 
 /**
@@ -43,7 +43,7 @@ public final class AppRunner {
   private final List<Layers.Layer> layers;
   private final CheckedRunnable body; // null: serve until shutdown
   private final long grace, teardown, kill, drain, interval;
-  private final int[] exitCodes;
+  private final Map<App.Outcome, Integer> exitCodes;
   private final AppContext context;
   private final TimeSource clock;
   private final Timer timer;
@@ -76,32 +76,22 @@ public final class AppRunner {
   private volatile Throwable mainFailure;
   private Events.Phase jfrPhase;
 
-  public AppRunner(
-      String name,
-      Lifespan lifespan,
-      CheckedRunnable body,
-      TimeSource clock,
-      Duration grace,
-      Duration teardown,
-      Duration kill,
-      Duration drain,
-      Duration interval,
-      Consumer<String> sink,
-      int[] exitCodes) {
-    this.name = name;
+  /** A runner for {@code options}, which the caller has validated; not started. */
+  public AppRunner(App.Options options, Lifespan lifespan, CheckedRunnable body) {
+    this.name = options.name();
     this.layers = Layers.flatten(lifespan);
     this.body = body;
-    this.clock = clock;
+    this.clock = options.clock();
     this.timer = Clocks.timerOf(clock);
-    this.grace = Timer.clampOffset(grace);
-    this.teardown = Timer.clampOffset(teardown);
-    this.kill = Timer.clampOffset(kill);
-    this.drain = Timer.clampOffset(drain);
-    this.interval = Timer.clampOffset(interval);
-    this.exitCodes = exitCodes;
+    this.grace = Timer.clampOffset(options.grace());
+    this.teardown = Timer.clampOffset(options.teardownTimeout());
+    this.kill = Timer.clampOffset(options.killTimeout());
+    this.drain = Timer.clampOffset(options.drainDelay());
+    this.interval = Timer.clampOffset(options.progressInterval());
+    this.exitCodes = options.exitCodes();
     this.context = new AppContext(name);
     this.startedAt = timer.nanoTime();
-    this.progress = new Progress(name, sink, timer, startedAt);
+    this.progress = new Progress(name, options.progress(), timer, startedAt);
     this.life = new Lifecycle(timer, ShutdownState.starting(startedAt));
     this.requests =
         new ShutdownRequests(

@@ -8,6 +8,7 @@ import dev.lifespan.internal.ShutdownState.StopCause;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** How an application ended, from what its runner saw; see {@link App} for the rules. */
 final class Outcomes {
@@ -31,7 +32,7 @@ final class Outcomes {
       List<ShutdownReport> reports,
       boolean gaveUp,
       Duration took,
-      int[] exitCodes,
+      Map<Outcome, Integer> exitCodes,
       long durablePending,
       long durableFailed) {
     List<ShutdownReport> done = List.copyOf(reports);
@@ -51,7 +52,7 @@ final class Outcomes {
     return new App.Result(
         name,
         o,
-        exitCodes[o.ordinal()],
+        exitCodes.get(o),
         failure,
         done,
         took,
