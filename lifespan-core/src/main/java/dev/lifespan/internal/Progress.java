@@ -175,6 +175,13 @@ final class Progress {
     return sb.toString();
   }
 
+  /** {@code failure:} and the stack trace of {@code t}: printed just before the last line. */
+  static String failure(Throwable t) {
+    var w = new java.io.StringWriter();
+    t.printStackTrace(new java.io.PrintWriter(w));
+    return "failure:\n" + w.toString().stripTrailing();
+  }
+
   /** {@code <message> (<innermost cause's class>)}: a startup failure in one line. */
   static String oneLine(Throwable t) {
     Throwable root = t;
