@@ -73,8 +73,9 @@ final class LayerContext implements Lifespan.Context {
       }
       runner.startupFailed(layerName, thrown);
     } else {
-      if (thrown != null && thrown != misuse)
+      if (thrown != null && thrown != misuse) {
         runner.outcomes.failed("layer '" + layerName + "'", thrown);
+      }
       runner.print(
           "layer '"
               + layerName
