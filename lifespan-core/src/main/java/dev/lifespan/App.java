@@ -2,8 +2,10 @@ package dev.lifespan;
 
 import dev.lifespan.internal.AppRunner;
 import java.time.Duration;
-import java.util.Arrays;
+import java.util.Collections;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -251,9 +253,7 @@ public final class App {
 
     /** The stragglers of all reports. */
     public List<ShutdownReport.Straggler> stragglers() {
-      List<ShutdownReport.Straggler> all = new java.util.ArrayList<>();
-      for (ShutdownReport r : reports) all.addAll(r.stragglers());
-      return List.copyOf(all);
+      return reports.stream().flatMap(r -> r.stragglers().stream()).toList();
     }
 
     /**
@@ -261,9 +261,7 @@ public final class App {
      * grace period and were cancelled: the work the application promised and did not do.
      */
     public List<String> abandoned() {
-      List<String> all = new java.util.ArrayList<>();
-      for (ShutdownReport r : reports) all.addAll(r.abandoned());
-      return List.copyOf(all);
+      return reports.stream().flatMap(r -> r.abandoned().stream()).toList();
     }
   }
 
@@ -277,9 +275,7 @@ public final class App {
    * @param body the main body; null to serve until shutdown is requested
    */
   public static void runAndExit(Options options, Lifespan lifespan, CheckedRunnable body) {
-    Objects.requireNonNull(options, "options");
-    Objects.requireNonNull(lifespan, "lifespan");
-    new App(options.newRunner(lifespan, body)).runner.runAndExit();
+    new App(runner(options, lifespan, body)).runner.runAndExit();
   }
 
   /**
@@ -289,11 +285,15 @@ public final class App {
    * @param body the main body; null to serve until shutdown is requested
    */
   public static App start(Options options, Lifespan lifespan, CheckedRunnable body) {
-    Objects.requireNonNull(options, "options");
-    Objects.requireNonNull(lifespan, "lifespan");
-    App app = new App(options.newRunner(lifespan, body));
+    App app = new App(runner(options, lifespan, body));
     app.runner.start();
     return app;
+  }
+
+  private static AppRunner runner(Options options, Lifespan lifespan, CheckedRunnable body) {
+    Objects.requireNonNull(options, "options");
+    Objects.requireNonNull(lifespan, "lifespan");
+    return new AppRunner(options.validate(), lifespan, body);
   }
 
   /** The application's name. */
@@ -386,40 +386,74 @@ public final class App {
     return "App[" + name() + ", " + state() + "]";
   }
 
-  /** How to run an application. Immutable; each {@code with} method returns a copy. */
-  public static final class Options {
-    final String name;
-    final Duration grace, teardownTimeout, killTimeout, drainDelay, progressInterval;
-    final Consumer<String> progress;
-    final int[] exitCodes;
-    final TimeSource clock;
+  /**
+   * How to run an application: its name, its shutdown budget, where its progress goes, its exit
+   * codes and its clock. Immutable: each {@code with} method returns a copy with one component
+   * changed, so a chain starts from {@link #named} and a value can be shared and extended freely.
+   *
+   * <p>Each component is checked alone whenever options are made, by {@link #named}, a {@code with}
+   * method or the canonical constructor alike: null, a blank name, a negative duration, a progress
+   * interval of zero, an exit code missing or outside 0..255 are refused with one line that names
+   * the component, the value and the application, e.g. {@code grace < 0: PT-1S (app 'orders')}.
+   * Combinations are checked by {@link #validate()} only, which {@link App#start} and {@link
+   * App#runAndExit} call before anything starts.
+   *
+   * <p>Two options are equal if their components are: the name, the durations and the exit codes by
+   * value, the progress sink and the clock as objects ({@code equals}, identity for lambdas).
+   *
+   * @param name the application's name, in its runner thread's name, its progress lines and its
+   *     errors; not blank
+   * @param grace from the shutdown request, how long must-finish work may run; includes the drain
+   *     delay. Default 20 s
+   * @param teardownTimeout after the grace period, how long the layers have to tear down before the
+   *     hard deadline. Default 5 s
+   * @param killTimeout how long cancelled work has to end before the runner stops waiting for it,
+   *     and after the hard deadline before it gives up. Default 2 s
+   * @param drainDelay how long the application stays {@link State#DRAINING} before the main body is
+   *     cancelled. Default 0
+   * @param progressInterval how often a waiting phase repeats its progress line; positive. Default
+   *     1 s
+   * @param progress where the progress lines go, one call per line, never concurrently; a sink that
+   *     throws is replaced by {@code System.err} for that line. Default: {@code System.err} (read
+   *     at each line)
+   * @param exitCodes the exit code of each {@link Outcome}, 0 to 255, one for every outcome; kept
+   *     as an unmodifiable copy in the outcomes' order. Default {@link Outcome#defaultExitCode()}
+   * @param clock what the application's waits read (see {@link #withClock}). Default {@link
+   *     TimeSource#system()}
+   */
+  public record Options(
+      String name,
+      Duration grace,
+      Duration teardownTimeout,
+      Duration killTimeout,
+      Duration drainDelay,
+      Duration progressInterval,
+      Consumer<String> progress,
+      Map<Outcome, Integer> exitCodes,
+      TimeSource clock) {
+    private static final Consumer<String> STDERR = line -> System.err.println(line);
 
-    private Options(
-        String name,
-        Duration grace,
-        Duration teardownTimeout,
-        Duration killTimeout,
-        Duration drainDelay,
-        Duration progressInterval,
-        Consumer<String> progress,
-        int[] exitCodes,
-        TimeSource clock) {
-      this.name = name;
-      this.grace = grace;
-      this.teardownTimeout = teardownTimeout;
-      this.killTimeout = killTimeout;
-      this.drainDelay = drainDelay;
-      this.progressInterval = progressInterval;
-      this.progress = progress;
-      this.exitCodes = exitCodes;
-      this.clock = clock;
+    /** Checks each component alone (see the class description) and copies the exit codes. */
+    public Options {
+      Objects.requireNonNull(name, "name");
+      if (name.isBlank()) throw new IllegalArgumentException("App name is blank");
+      nonNegative("grace", grace, name);
+      nonNegative("teardownTimeout", teardownTimeout, name);
+      nonNegative("killTimeout", killTimeout, name);
+      nonNegative("drainDelay", drainDelay, name);
+      if (nonNegative("progressInterval", progressInterval, name).isZero()) {
+        throw new IllegalArgumentException(
+            "progressInterval must be positive: " + progressInterval + " (app '" + name + "')");
+      }
+      Objects.requireNonNull(progress, "progress");
+      exitCodes = exitCodesOf(exitCodes, name);
+      Objects.requireNonNull(clock, "clock");
     }
 
     /** Default options for an application called {@code name}. */
     public static Options named(String name) {
-      Objects.requireNonNull(name, "name");
-      if (name.isBlank()) throw new IllegalArgumentException("App name is blank");
-      int[] codes = Arrays.stream(Outcome.values()).mapToInt(Outcome::defaultExitCode).toArray();
+      Map<Outcome, Integer> codes = new EnumMap<>(Outcome.class);
+      for (Outcome o : Outcome.values()) codes.put(o, o.defaultExitCode());
       return new Options(
           name,
           Duration.ofSeconds(20),
@@ -427,7 +461,7 @@ public final class App {
           Duration.ofSeconds(2),
           Duration.ZERO,
           Duration.ofSeconds(1),
-          null,
+          STDERR,
           codes,
           TimeSource.system());
     }
@@ -436,7 +470,7 @@ public final class App {
     public Options withGrace(Duration grace) {
       return new Options(
           name,
-          check("grace", grace),
+          grace,
           teardownTimeout,
           killTimeout,
           drainDelay,
@@ -451,7 +485,7 @@ public final class App {
       return new Options(
           name,
           grace,
-          check("teardownTimeout", timeout),
+          timeout,
           killTimeout,
           drainDelay,
           progressInterval,
@@ -466,7 +500,7 @@ public final class App {
           name,
           grace,
           teardownTimeout,
-          check("killTimeout", timeout),
+          timeout,
           drainDelay,
           progressInterval,
           progress,
@@ -481,7 +515,7 @@ public final class App {
           grace,
           teardownTimeout,
           killTimeout,
-          check("drainDelay", delay),
+          delay,
           progressInterval,
           progress,
           exitCodes,
@@ -490,11 +524,6 @@ public final class App {
 
     /** A copy that repeats a waiting phase's progress line every {@code interval}. */
     public Options withProgressInterval(Duration interval) {
-      check("progressInterval", interval);
-      if (interval.isZero()) {
-        throw new IllegalArgumentException(
-            "progressInterval must be positive: " + interval + " (app '" + name + "')");
-      }
       return new Options(
           name,
           grace,
@@ -528,7 +557,6 @@ public final class App {
      * tests, a fake clock makes a shutdown a timeline. Default {@link TimeSource#system()}.
      */
     public Options withClock(TimeSource clock) {
-      Objects.requireNonNull(clock, "clock");
       return new Options(
           name,
           grace,
@@ -541,12 +569,35 @@ public final class App {
           clock);
     }
 
+    /** A copy that exits with {@code code} (0 to 255) for {@code outcome}. */
+    public Options withExitCode(Outcome outcome, int code) {
+      Objects.requireNonNull(outcome, "outcome");
+      Map<Outcome, Integer> codes = new EnumMap<>(exitCodes);
+      codes.put(outcome, code);
+      return new Options(
+          name,
+          grace,
+          teardownTimeout,
+          killTimeout,
+          drainDelay,
+          progressInterval,
+          progress,
+          codes,
+          clock);
+    }
+
+    /** The exit code for {@code outcome}. */
+    public int exitCode(Outcome outcome) {
+      Objects.requireNonNull(outcome, "outcome");
+      return exitCodes.get(outcome);
+    }
+
     /**
      * Checks that the options fit together, and returns them. {@link App#start} and {@link
      * App#runAndExit} call it before anything starts; call it yourself to refuse bad settings
-     * earlier (a command line, say). The {@code with} methods check each value alone; this checks
-     * combinations, which a chain of {@code with} calls may pass through on its way to a valid
-     * result (raising the grace after the drain delay, say):
+     * earlier (a command line, say). The constructor and the {@code with} methods check each value
+     * alone; this checks combinations, which a chain of {@code with} calls may pass through on its
+     * way to a valid result (raising the grace after the drain delay, say):
      *
      * <ul>
      *   <li>the drain delay must be shorter than the grace period, because the grace period
@@ -572,51 +623,7 @@ public final class App {
       return this;
     }
 
-    /** A copy that exits with {@code code} (0 to 255) for {@code outcome}. */
-    public Options withExitCode(Outcome outcome, int code) {
-      Objects.requireNonNull(outcome, "outcome");
-      if (code < 0 || code > 255) {
-        throw new IllegalArgumentException(
-            "exit code for " + outcome + " must be 0..255: " + code + " (app '" + name + "')");
-      }
-      int[] codes = exitCodes.clone();
-      codes[outcome.ordinal()] = code;
-      return new Options(
-          name,
-          grace,
-          teardownTimeout,
-          killTimeout,
-          drainDelay,
-          progressInterval,
-          progress,
-          codes,
-          clock);
-    }
-
-    private Duration check(String what, Duration d) {
-      Objects.requireNonNull(d, what);
-      if (d.isNegative()) {
-        throw new IllegalArgumentException(what + " < 0: " + d + " (app '" + name + "')");
-      }
-      return d;
-    }
-
-    AppRunner newRunner(Lifespan lifespan, CheckedRunnable body) {
-      validate();
-      return new AppRunner(
-          name,
-          lifespan,
-          body,
-          clock,
-          grace,
-          teardownTimeout,
-          killTimeout,
-          drainDelay,
-          progressInterval,
-          progress,
-          exitCodes);
-    }
-
+    /** The name and the durations; the sink, the exit codes and the clock are left out. */
     @Override
     public String toString() {
       return "App.Options["
@@ -630,6 +637,33 @@ public final class App {
           + ", drainDelay="
           + drainDelay
           + "]";
+    }
+
+    private static Duration nonNegative(String what, Duration d, String app) {
+      Objects.requireNonNull(d, what);
+      if (d.isNegative()) {
+        throw new IllegalArgumentException(what + " < 0: " + d + " (app '" + app + "')");
+      }
+      return d;
+    }
+
+    /** An unmodifiable copy, in the outcomes' order, after checking each outcome's code. */
+    private static Map<Outcome, Integer> exitCodesOf(Map<Outcome, Integer> codes, String app) {
+      Objects.requireNonNull(codes, "exitCodes");
+      Map<Outcome, Integer> copy = new EnumMap<>(Outcome.class);
+      codes.forEach((o, code) -> copy.put(Objects.requireNonNull(o, "exitCodes: outcome"), code));
+      for (Outcome o : Outcome.values()) {
+        Integer code = copy.get(o);
+        if (code == null) {
+          throw new IllegalArgumentException(
+              "no exit code for " + o + " in " + codes + " (app '" + app + "')");
+        }
+        if (code < 0 || code > 255) {
+          throw new IllegalArgumentException(
+              "exit code for " + o + " must be 0..255: " + code + " (app '" + app + "')");
+        }
+      }
+      return Collections.unmodifiableMap(copy);
     }
   }
 }

@@ -4,9 +4,7 @@ import dev.lifespan.App;
 import dev.lifespan.App.State;
 import dev.lifespan.CheckedRunnable;
 import dev.lifespan.Lifespan;
-import dev.lifespan.ShutdownFailedException;
 import dev.lifespan.ShutdownReport;
-import dev.lifespan.StartupFailedException;
 import dev.lifespan.SupervisorFailedException;
 import dev.lifespan.TaskDump;
 import dev.lifespan.TimeSource;
@@ -18,8 +16,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 
 /**
@@ -33,17 +29,16 @@ import java.util.function.UnaryOperator;
  *
  * <p>State: the lifecycle is one {@link ShutdownState} in {@link #life}, replaced whole and read
  * without locks; each replacement wakes the threads waiting for a change. The scopes a shutdown
- * acts on ({@link #starting}, {@link #main}, {@link #supervisors}) are published separately; {@link
- * #starting} is handed over under {@link #startLock} so that a layer either sees the request or is
- * cancelled by it, never neither. Failures and the JFR phase belong to the runner thread. No lock
- * is held while printing or calling user code.
+ * acts on (the layer starting, {@link #main}, {@link #supervisors}) are published separately; the
+ * layer starting is handed over by {@link #startup}. What decides the outcome is recorded in {@link
+ * #outcomes}. The JFR phase belongs to the runner thread. No lock is held while printing or calling
+ * user code.
  */
 public final class AppRunner {
   private final String name;
   private final List<Layers.Layer> layers;
   private final CheckedRunnable body; // null: serve until shutdown
   private final long grace, teardown, kill, drain, interval;
-  private final int[] exitCodes;
   private final AppContext context;
   private final TimeSource clock;
   private final Timer timer;
@@ -56,15 +51,10 @@ public final class AppRunner {
   private final AtomicBoolean finishing = new AtomicBoolean();
   volatile boolean printsFailure; // process mode: the failure is printed before the last line
 
-  private final Object startLock = new Object();
-  private ScopeNode starting; // guarded by startLock: the scope of the layer starting
+  final StartupHandover startup; // the layer starting, for the first shutdown request
+  final Outcomes outcomes; // failures, reports, durable counts: what makes the result
   private volatile ScopeNode main; // the main body's scope while it runs
   private final List<SupervisorImpl> supervisors = new CopyOnWriteArrayList<>(); // open ones
-  private final List<ShutdownReport> reports = new CopyOnWriteArrayList<>();
-  private final List<Throwable> shutdownFailures = new CopyOnWriteArrayList<>();
-
-  /** Items of durable work the layers left pending, or that failed for good; see LayerContext. */
-  final AtomicLong durablePending = new AtomicLong(), durableFailed = new AtomicLong();
 
   private volatile Thread thread;
   private volatile ScopeNode root;
@@ -72,37 +62,26 @@ public final class AppRunner {
   // Runner thread only.
   private SupervisorImpl background;
   private boolean backgroundStopped;
-  private volatile StartupFailedException startupFailure;
-  private volatile Throwable mainFailure;
   private Events.Phase jfrPhase;
 
-  public AppRunner(
-      String name,
-      Lifespan lifespan,
-      CheckedRunnable body,
-      TimeSource clock,
-      Duration grace,
-      Duration teardown,
-      Duration kill,
-      Duration drain,
-      Duration interval,
-      Consumer<String> sink,
-      int[] exitCodes) {
-    this.name = name;
+  /** A runner for {@code options}, which the caller has validated; not started. */
+  public AppRunner(App.Options options, Lifespan lifespan, CheckedRunnable body) {
+    this.name = options.name();
     this.layers = Layers.flatten(lifespan);
     this.body = body;
-    this.clock = clock;
+    this.clock = options.clock();
     this.timer = Clocks.timerOf(clock);
-    this.grace = Timer.clampOffset(grace);
-    this.teardown = Timer.clampOffset(teardown);
-    this.kill = Timer.clampOffset(kill);
-    this.drain = Timer.clampOffset(drain);
-    this.interval = Timer.clampOffset(interval);
-    this.exitCodes = exitCodes;
+    this.grace = Timer.clampOffset(options.grace());
+    this.teardown = Timer.clampOffset(options.teardownTimeout());
+    this.kill = Timer.clampOffset(options.killTimeout());
+    this.drain = Timer.clampOffset(options.drainDelay());
+    this.interval = Timer.clampOffset(options.progressInterval());
+    this.outcomes = new Outcomes(name, options.exitCodes());
     this.context = new AppContext(name);
     this.startedAt = timer.nanoTime();
-    this.progress = new Progress(name, sink, timer, startedAt);
+    this.progress = new Progress(name, options.progress(), timer, startedAt);
     this.life = new Lifecycle(timer, ShutdownState.starting(startedAt));
+    this.startup = new StartupHandover(life);
     this.requests =
         new ShutdownRequests(
             this, timer, this.grace, this.teardown, this.kill, this.drain, this.interval);
@@ -212,13 +191,6 @@ public final class AppRunner {
     requests.signal(interrupt);
   }
 
-  /** For {@link ShutdownRequests#stop}: cancels the layer still starting, if any. */
-  void cancelStarting() {
-    synchronized (startLock) {
-      if (starting != null) starting.cancel("shutdown requested during startup");
-    }
-  }
-
   /** For a forced shutdown: the main body's scope and the supervisors still open. */
   List<ScopeNode> forceTargets() {
     List<ScopeNode> targets = new ArrayList<>(supervisors);
@@ -266,7 +238,7 @@ public final class AppRunner {
             return null;
           });
     } catch (Throwable t) {
-      shutdownFailures.add(t); // cannot happen unless the runner itself failed
+      outcomes.runnerFailed(t);
     }
     Roots.appEnded(r);
     finish(false);
@@ -292,14 +264,6 @@ public final class AppRunner {
     else runLayer(i);
   }
 
-  /** For {@link LayerContext#proceed()}: false if a shutdown request cancelled the startup. */
-  boolean layerStarted(ScopeNode s) {
-    synchronized (startLock) {
-      if (starting == s) starting = null;
-      return !s.isCancelCalled();
-    }
-  }
-
   private void runLayer(int i) {
     Layers.Layer layer = layers.get(i);
     LayerContext ctx =
@@ -309,25 +273,15 @@ public final class AppRunner {
 
   /** A layer begins to start in scope {@code s}; false if a shutdown was requested before. */
   boolean beginStarting(ScopeNode s, String layerName) {
-    synchronized (startLock) {
-      if (life.get().stopping()) return false;
-      starting = s;
-    }
+    if (!startup.begin(s)) return false;
     update(x -> x.inPhase("starting layer '" + layerName + "'", timer.nanoTime(), null));
     print("starting layer '" + layerName + "'");
     return true;
   }
 
-  /** The layer in scope {@code s} returned, started or not. */
-  void endStarting(ScopeNode s) {
-    synchronized (startLock) {
-      if (starting == s) starting = null;
-    }
-  }
-
   /** Layer {@code layerName} failed to start with {@code thrown}: one line, then the shutdown. */
   void startupFailed(String layerName, Throwable thrown) {
-    startupFailure = new StartupFailedException(name, layerName, thrown);
+    outcomes.startupFailed(layerName, thrown);
     String line = "startup failed in layer '" + layerName + "': " + Progress.oneLine(thrown);
     update(x -> x.inPhase("stopping after a failed startup", timer.nanoTime(), null));
     print(line);
@@ -363,7 +317,7 @@ public final class AppRunner {
     }
     main = null;
     if (thrown != null) {
-      mainFailure = thrown;
+      outcomes.mainFailed(thrown);
       print("main body failed: " + thrown);
       requests.stop(StopCause.FAILURE);
     } else {
@@ -389,17 +343,13 @@ public final class AppRunner {
     try {
       r = s.shutdownOrThrow(st.stopping() ? st.graceEnd() : now);
     } catch (SupervisorFailedException | VirtualMachineError e) {
-      failed("supervisor '" + s.name() + "'", e);
+      outcomes.failed("supervisor '" + s.name() + "'", e);
       r = s.report();
     }
     update(x -> x.inPhase(p, x.phaseSince(), null));
     supervisors.remove(s);
-    if (r != null) reports.add(r);
+    if (r != null) outcomes.report(r);
     if (r != null && (!tasks.isEmpty() || !r.clean())) print(r.toString());
-  }
-
-  void failed(String where, Throwable t) {
-    shutdownFailures.add(new ShutdownFailedException(name, where, t));
   }
 
   /** Ends the application with its result, once. */
@@ -412,22 +362,13 @@ public final class AppRunner {
     ShutdownState s = life.get();
     long took = s.stopping() ? timer.nanoTime() - s.requestedAt() : 0;
     App.Result res =
-        Outcomes.result(
-            name,
+        outcomes.result(
             s.stopping() ? s.cause() : null,
-            startupFailure,
-            mainFailure,
-            shutdownFailures,
-            Outcomes.withUnclean(reports, context.uncleanReports),
+            context.uncleanReports,
             gaveUp,
-            Duration.ofNanos(took),
-            exitCodes,
-            durablePending.get(),
-            durableFailed.get());
+            Duration.ofNanos(took));
     if (printsFailure && res.failure() != null && res.outcome() != App.Outcome.STARTUP_FAILED) {
-      var w = new java.io.StringWriter();
-      res.failure().printStackTrace(new java.io.PrintWriter(w));
-      print("failure:\n" + w.toString().stripTrailing());
+      print(Progress.failure(res.failure()));
     }
     progress.printLast(Progress.stopped(res));
     life.end(res);

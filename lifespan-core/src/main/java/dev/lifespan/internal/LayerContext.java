@@ -60,7 +60,7 @@ final class LayerContext implements Lifespan.Context {
       thrown = t;
     }
     Roots.layerEnded(scope);
-    runner.endStarting(scope);
+    runner.startup.end(scope);
     if (!proceeded) {
       if (scope.isCancelCalled() && (thrown == null || Exceptions.isCancellation(thrown))) {
         runner.print("startup of layer '" + layerName + "' cancelled");
@@ -73,7 +73,9 @@ final class LayerContext implements Lifespan.Context {
       }
       runner.startupFailed(layerName, thrown);
     } else {
-      if (thrown != null && thrown != misuse) runner.failed("layer '" + layerName + "'", thrown);
+      if (thrown != null && thrown != misuse) {
+        runner.outcomes.failed("layer '" + layerName + "'", thrown);
+      }
       runner.print(
           "layer '"
               + layerName
@@ -114,11 +116,11 @@ final class LayerContext implements Lifespan.Context {
                   + (proceeded ? "twice" : "after it returned"));
       if (misuse == null) {
         misuse = e;
-        runner.failed("layer '" + layerName + "'", e);
+        runner.outcomes.failed("layer '" + layerName + "'", e);
       }
       throw e;
     }
-    if (!runner.layerStarted(scope)) { // a shutdown request cancelled this layer's startup
+    if (!runner.startup.started(scope)) { // a shutdown request cancelled this layer's startup
       Scopes.checkpoint();
       throw scope.cancelledException();
     }
@@ -154,12 +156,12 @@ final class LayerContext implements Lifespan.Context {
 
   @Override
   public boolean addDurablePending(int count) {
-    return addDurable(count, runner.durablePending, "pending");
+    return addDurable(count, runner.outcomes.durablePending, "pending");
   }
 
   @Override
   public boolean addDurableFailed(int count) {
-    return addDurable(count, runner.durableFailed, "failed");
+    return addDurable(count, runner.outcomes.durableFailed, "failed");
   }
 
   private boolean addDurable(int count, AtomicLong total, String what) {

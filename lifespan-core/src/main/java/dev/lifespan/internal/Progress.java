@@ -19,7 +19,7 @@ final class Progress {
   static final int NAMES_SHOWN = 10;
 
   private final String app;
-  private final Consumer<String> sink; // null: System.err
+  private final Consumer<String> sink;
   private final Timer timer;
   private final long startedAt;
   private boolean ended; // guarded by this: the last line was printed
@@ -58,15 +58,11 @@ final class Progress {
   /** Called holding this object's lock, so the clock is read in order: times never go back. */
   private void write(String message) {
     String out = stamp(timer.nanoTime() - startedAt) + app + ": " + message;
-    if (sink != null) {
-      try {
-        sink.accept(out);
-        return;
-      } catch (RuntimeException e) {
-        // fall through to System.err
-      }
+    try {
+      sink.accept(out);
+    } catch (RuntimeException e) {
+      System.err.println(out);
     }
-    System.err.println(out);
   }
 
   /** {@code [ 1.25 s] }: seconds with two decimals, right-aligned in six characters. */
@@ -177,6 +173,13 @@ final class Progress {
     }
     if (r.gaveUp()) sb.append(" (gave up waiting)");
     return sb.toString();
+  }
+
+  /** {@code failure:} and the stack trace of {@code t}: printed just before the last line. */
+  static String failure(Throwable t) {
+    var w = new java.io.StringWriter();
+    t.printStackTrace(new java.io.PrintWriter(w));
+    return "failure:\n" + w.toString().stripTrailing();
   }
 
   /** {@code <message> (<innermost cause's class>)}: a startup failure in one line. */

@@ -75,7 +75,7 @@ final class ShutdownRequests {
             + Progress.seconds(s.hardDeadline() - now)
             + ", exit in at most "
             + Progress.seconds(s.giveUpAt() - now));
-    runner.cancelStarting();
+    runner.startup.cancel();
     Thread.ofPlatform()
         .daemon()
         .name("app '" + runner.name() + "' shutdown")
