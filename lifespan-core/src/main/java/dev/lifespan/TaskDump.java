@@ -61,16 +61,17 @@ import java.util.Objects;
  * <h2>Consistency</h2>
  *
  * A dump is taken without stopping, pausing or waiting for any task, so it is <em>not</em> an
- * atomic snapshot. Each owner's list of running tasks is copied at one moment (under the lock that
- * tasks take to start and end, held for the copy only); everything else is read as the walk reaches
- * it. Every node listed was live at some moment while the dump was taken, but tasks that start or
- * end meanwhile may be missing or still listed (a task that just ended shows its final state), a
- * task's stack trace is taken when the walk reaches it and shows one moment of a moving thread, and
- * ages are measured from one instant, {@link #takenAt()}. Taking a dump is safe from any thread,
- * including a task's own, and never blocks on a task; it costs time proportional to the number of
- * live tasks, plus one stack walk per task when stack traces are requested, plus what the layers'
- * entry sources take (one bounded query each, at most). Items of durable work are read by their
- * layer's source as of when the walk reaches it.
+ * atomic snapshot. Each owner's list of running tasks is read in one pass, without a lock (tasks
+ * take none to start and end); everything else is read as the walk reaches it. Every node listed
+ * was live at some moment while the dump was taken, but tasks that start or end meanwhile may be
+ * missing or still listed (a task that just ended shows its final state), a task's stack trace is
+ * taken when the walk reaches it and shows one moment of a moving thread, and ages are measured
+ * from one instant, {@link #takenAt()}; a task's age counts from a clock read at most about 10 ms
+ * before it was spawned (spawning reads a clock the library keeps, not the system's). Taking a dump
+ * is safe from any thread, including a task's own, and never blocks on a task; it costs time
+ * proportional to the number of live tasks, plus one stack walk per task when stack traces are
+ * requested, plus what the layers' entry sources take (one bounded query each, at most). Items of
+ * durable work are read by their layer's source as of when the walk reaches it.
  *
  * @param takenAt when the dump was taken
  * @param withStackTraces whether the tasks' stack traces were requested
