@@ -52,18 +52,20 @@ abstract sealed class ScopeDeadline extends Timer.Entry permits ScopeNode {
   public void setDeadline(Instant deadline) {
     Objects.requireNonNull(deadline, "deadline");
     requireNotClosed("setDeadline");
-    moveDeadline(true, timer.toNanos(deadline));
+    long now = timer.nanoTime();
+    moveDeadline(true, timer.toNanos(deadline, now), now);
   }
 
   public void setTimeout(Duration timeout) {
     checkTimeout(timeout);
     requireNotClosed("setTimeout");
-    moveDeadline(true, timer.after(timeout));
+    long now = timer.nanoTime();
+    moveDeadline(true, now + Timer.clampOffset(timeout), now);
   }
 
   public void clearDeadline() {
     requireNotClosed("clearDeadline");
-    moveDeadline(false, 0);
+    moveDeadline(false, 0, 0);
   }
 
   // ---- configuration before entry, by the opener
@@ -71,6 +73,7 @@ abstract sealed class ScopeDeadline extends Timer.Entry permits ScopeNode {
   public final void setTimeoutBeforeEntry(Duration timeout) {
     checkTimeout(timeout);
     timeoutAtEntry = Timer.clampOffset(timeout);
+    timer.claimShard(this); // before entry no other thread sees the scope: no atomic needed
   }
 
   public final void setDeadlineBeforeEntry(Instant deadline) {
@@ -81,10 +84,11 @@ abstract sealed class ScopeDeadline extends Timer.Entry permits ScopeNode {
   /** On entry, by the owner thread: arms the deadline given before entry, if any. */
   final void armAtEntry() {
     if (timeoutAtEntry >= 0) {
-      moveDeadline(true, timer.nanoTime() + timeoutAtEntry);
+      long now = timer.nanoTime();
+      moveDeadline(true, now + timeoutAtEntry, now);
     } else if (deadlineAtEntry) {
       var d = timer.deadlineOf(this);
-      if (d.isPresent()) moveDeadline(true, d.getAsLong());
+      if (d.isPresent()) moveDeadline(true, d.getAsLong(), timer.nanoTime());
     }
   }
 
@@ -103,9 +107,16 @@ abstract sealed class ScopeDeadline extends Timer.Entry permits ScopeNode {
 
   // ---- the timer
 
-  private void moveDeadline(boolean has, long nanos) {
+  /**
+   * Schedules the deadline, then cancels the scope at once if it has passed: by {@code now}, when
+   * the timer fires a deadline added in the past by itself ({@link Timer#firesLateAdditions()}),
+   * else by the timer's time after scheduling, so that a test clock moved meanwhile is not missed.
+   */
+  private void moveDeadline(boolean has, long nanos, long now) {
     timer.schedule(this, has, nanos);
-    if (has && isOpen() && nanos - timer.nanoTime() <= 0) deadlinePassed();
+    if (has && isOpen() && nanos - (timer.firesLateAdditions() ? now : timer.nanoTime()) <= 0) {
+      deadlinePassed();
+    }
   }
 
   @Override

@@ -122,6 +122,12 @@ public final class SystemTimer extends Timer {
     }
   }
 
+  /** A deadline that became the earliest wakes the thread unless it wakes earlier anyway. */
+  @Override
+  boolean firesLateAdditions() {
+    return true;
+  }
+
   @Override
   void earliestChanged(long earliest) {
     // Read in the order the thread writes them backwards: sleeping last before it sleeps.

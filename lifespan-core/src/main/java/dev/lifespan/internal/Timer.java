@@ -69,12 +69,33 @@ public abstract class Timer {
     abstract void expired();
   }
 
+  /**
+   * Whether a deadline added when it has already passed is fired by the timer itself, soon: true if
+   * {@link #earliestChanged} makes sure of it. Otherwise the scheduler checks the time again after
+   * adding it.
+   */
+  boolean firesLateAdditions() {
+    return false;
+  }
+
+  /**
+   * Gives {@code e}, which no other thread can see yet, the calling thread's shard, without an
+   * atomic operation; see {@link #shardOf}.
+   */
+  final void claimShard(Entry e) {
+    if (e.shard == null) SHARD.set(e, pick());
+  }
+
+  private DeadlineHeap pick() {
+    long id = Thread.currentThread().threadId();
+    return shards[(int) ((id * 0x9E3779B97F4A7C15L) >>> 40) & mask];
+  }
+
   /** The shard of {@code e}, chosen on first use by the calling thread. */
   private DeadlineHeap shardOf(Entry e) {
     DeadlineHeap h = e.shard;
     if (h != null) return h;
-    long id = Thread.currentThread().threadId();
-    h = shards[(int) ((id * 0x9E3779B97F4A7C15L) >>> 40) & mask];
+    h = pick();
     return SHARD.compareAndSet(e, null, h) ? h : e.shard;
   }
 
@@ -149,7 +170,11 @@ public abstract class Timer {
 
   /** Converts a wall-clock instant to this timer's nanoTime scale, clamped to now ± 146 years. */
   final long toNanos(Instant instant) {
-    long now = nanoTime();
+    return toNanos(instant, nanoTime());
+  }
+
+  /** {@link #toNanos(Instant)} with the timer's time already read as {@code now}. */
+  final long toNanos(Instant instant, long now) {
     Instant wall = now();
     long offset;
     if (instant.isBefore(wall.minusNanos(MAX_OFFSET))) offset = -MAX_OFFSET;
