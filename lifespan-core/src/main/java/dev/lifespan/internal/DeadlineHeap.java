@@ -1,31 +1,39 @@
 package dev.lifespan.internal;
 
 import java.util.Arrays;
-import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Padding before {@link DeadlineHeapFields}: a class of its own, as the JVM orders fields by class.
+ */
+abstract class DeadlineHeapPad {
+  long p00, p01, p02, p03, p04, p05, p06, p07;
+}
+
+/** The fields of {@link DeadlineHeap}, between its padding. */
+abstract class DeadlineHeapFields extends DeadlineHeapPad {
+  Timer.Entry[] heap; // allocated by the first thread to use the shard, in its own memory
+  int size;
+}
 
 /**
  * One shard of a {@link Timer}'s deadline queue: a binary heap of {@link Timer.Entry entries}
  * indexed by {@link Timer.Entry#heapIndex}, so that adding, moving and removing a deadline are
- * O(log n) and allocate nothing, under a lock of its own. An entry stays in the shard it was first
+ * O(log n) and allocate nothing, under the shard's monitor, which guards the heap and every entry's
+ * deadline and heap index while it is in this shard. An entry stays in the shard it was first
  * scheduled in.
  *
- * <p>Padded, so that shards used by different threads do not share a cache line.
+ * <p>Padded, so that shards used by different threads do not share a cache line: the monitor's lock
+ * word is in the padded object's header, and the heap's array is allocated by the first thread that
+ * uses the shard, next to that thread's other data.
  */
-final class DeadlineHeap {
-  long p00, p01, p02, p03, p04, p05, p06, p07;
-
-  /** Guards the heap and every entry's deadline and heap index while it is in this shard. */
-  final ReentrantLock lock = new ReentrantLock();
-
-  private Timer.Entry[] heap = new Timer.Entry[8];
-  private int size;
-
+final class DeadlineHeap extends DeadlineHeapFields {
   long p10, p11, p12, p13, p14, p15, p16, p17;
 
   /** Adds {@code node} or moves it to its new deadline; true if it is now the earliest. */
   boolean put(Timer.Entry node) {
     if (node.heapIndex < 0) {
-      if (size == heap.length) heap = Arrays.copyOf(heap, size * 2);
+      if (heap == null) heap = new Timer.Entry[16];
+      else if (size == heap.length) heap = Arrays.copyOf(heap, size * 2);
       node.heapIndex = size;
       heap[size++] = node;
       siftUp(node.heapIndex);

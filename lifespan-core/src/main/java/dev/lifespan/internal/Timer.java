@@ -88,7 +88,7 @@ public abstract class Timer {
 
   private DeadlineHeap pick() {
     long id = Thread.currentThread().threadId();
-    return shards[(int) ((id * 0x9E3779B97F4A7C15L) >>> 40) & mask];
+    return shards[(int) id & mask];
   }
 
   /** The shard of {@code e}, chosen on first use by the calling thread. */
@@ -214,8 +214,7 @@ public abstract class Timer {
   final void schedule(Entry node, boolean hasDeadline, long deadlineNanos) {
     DeadlineHeap h = shardOf(node);
     boolean earliest = false;
-    h.lock.lock();
-    try {
+    synchronized (h) {
       if (!hasDeadline) {
         node.hasDeadline = false;
         h.remove(node);
@@ -231,8 +230,6 @@ public abstract class Timer {
         h.remove(node);
         earliest = false;
       }
-    } finally {
-      h.lock.unlock();
     }
     if (earliest) earliestChanged(deadlineNanos);
   }
@@ -241,12 +238,9 @@ public abstract class Timer {
   final void disarm(Entry node) {
     DeadlineHeap h = node.shard;
     if (h == null) return;
-    h.lock.lock();
-    try {
+    synchronized (h) {
       node.armed = false;
       h.remove(node);
-    } finally {
-      h.lock.unlock();
     }
   }
 
@@ -254,13 +248,10 @@ public abstract class Timer {
   final java.util.OptionalLong deadlineOf(Entry node) {
     DeadlineHeap h = node.shard;
     if (h == null) return java.util.OptionalLong.empty();
-    h.lock.lock();
-    try {
+    synchronized (h) {
       return node.hasDeadline
           ? java.util.OptionalLong.of(node.deadlineNanos)
           : java.util.OptionalLong.empty();
-    } finally {
-      h.lock.unlock();
     }
   }
 
@@ -272,11 +263,8 @@ public abstract class Timer {
     Entry[] expired = null;
     int[] n = {0};
     for (DeadlineHeap h : shards) {
-      h.lock.lock();
-      try {
+      synchronized (h) {
         expired = h.takeExpired(now, expired, n);
-      } finally {
-        h.lock.unlock();
       }
     }
     for (int i = 0; i < n[0]; i++) expired[i].expired();
@@ -300,14 +288,11 @@ public abstract class Timer {
     boolean any = false;
     long best = 0;
     for (DeadlineHeap h : shards) {
-      h.lock.lock();
-      try {
+      synchronized (h) {
         if (!h.isEmpty() && (!any || h.earliest() - best < 0)) {
           best = h.earliest();
           any = true;
         }
-      } finally {
-        h.lock.unlock();
       }
     }
     return any ? java.util.OptionalLong.of(best) : java.util.OptionalLong.empty();
@@ -317,11 +302,8 @@ public abstract class Timer {
   public final int pending() {
     int n = 0;
     for (DeadlineHeap h : shards) {
-      h.lock.lock();
-      try {
+      synchronized (h) {
         n += h.size();
-      } finally {
-        h.lock.unlock();
       }
     }
     return n;
