@@ -452,4 +452,43 @@ class TaskGroupTest {
           release.countDown();
         });
   }
+
+  /**
+   * The list of running children is read without a lock while ended children are unlinked from it:
+   * a cancellation walking it while thousands of siblings end (and compact the list) must still
+   * reach every blocked child, or the group would never return.
+   */
+  @Test
+  @org.junit.jupiter.api.Timeout(120)
+  void cancellationReachesEveryBlockedChildWhileSiblingsEndAndTheListIsCompacted()
+      throws Exception {
+    for (int round = 0; round < 20; round++) {
+      int blocked = 200;
+      CountDownLatch parked = new CountDownLatch(blocked);
+      AtomicInteger cancelled = new AtomicInteger();
+      List<Task<Void>> sleepers = new ArrayList<>();
+      TaskGroup.run(
+          g -> {
+            for (int i = 0; i < blocked; i++) {
+              for (int k = 0; k < 10; k++) g.spawn(() -> {}); // they end, and compact the list
+              sleepers.add(
+                  g.spawn(
+                      () -> {
+                        parked.countDown();
+                        try {
+                          CancelScope.sleep(FOREVER);
+                        } catch (CancelledException e) {
+                          cancelled.incrementAndGet();
+                          throw e;
+                        }
+                      }));
+            }
+            parked.await();
+            for (int k = 0; k < 2000; k++) g.spawn(() -> {}); // ending while the walk runs
+            g.scope().cancel();
+          });
+      assertEquals(blocked, cancelled.get(), "round " + round);
+      for (Task<Void> t : sleepers) assertEquals(Future.State.CANCELLED, t.state());
+    }
+  }
 }

@@ -6,62 +6,87 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.LockSupport;
 
-/** Padding before {@link ChildListFields}, so its writes do not share a line with its owner. */
-abstract class ChildListPadBefore {
+// The fields of ChildList in three groups, each on cache lines of its own: padding goes in classes
+// of their own because the JVM lays out a class's fields by size, whatever their order in the
+// source.
+
+/** Padding before {@link ChildListSpawnerFields}. */
+abstract class ChildListPad0 {
   long p00, p01, p02, p03, p04, p05, p06, p07;
 }
 
-/** The fields of {@link ChildList}; see there. */
-abstract class ChildListFields extends ChildListPadBefore {
-  volatile int running; // running children, plus ChildList.CLOSED once closed
+/** Written by spawning threads only (one, usually): never by an ending child. */
+abstract class ChildListSpawnerFields extends ChildListPad0 {
+  volatile long spawned; // children added, plus ChildList.CLOSED once closed
   volatile TaskImpl<?> head; // the newest child; older ones through TaskImpl.next
   volatile int unnamed; // how many unnamed children were added, for their generated names
+}
+
+/** Padding between spawner and ender fields. */
+abstract class ChildListPad1 extends ChildListSpawnerFields {
+  long p10, p11, p12, p13, p14, p15, p16, p17;
+}
+
+/** Written by ending children only. */
+abstract class ChildListEnderFields extends ChildListPad1 {
+  volatile long ended; // children ended, and refused additions
   int dead; // ended children still linked; a hint, updated without atomics
   volatile boolean compacting;
+}
+
+/** Padding between ender fields and the read-mostly ones. */
+abstract class ChildListPad2 extends ChildListEnderFields {
+  long p20, p21, p22, p23, p24, p25, p26, p27;
+}
+
+/** Read by every ending child, written rarely. */
+abstract class ChildListReadMostly extends ChildListPad2 {
   volatile Thread[] waiters; // threads waiting for the list to empty; copy-on-write
   Throwable failure; // the first failure to report, with later ones suppressed; guarded by this
 }
 
 /**
- * The running children of one owner (a task group or a supervisor): a count, a lock-free list,
+ * The running children of one owner (a task group or a supervisor): two counts, a lock-free list,
  * whether it is closed to new children, and the failure to report.
  *
- * <p>Spawning and ending a child take no lock: a spawn adds one to {@link #running} and pushes the
- * child on the list (two atomic operations); an ending child subtracts one (one atomic operation)
- * and stays linked, marked by its published outcome, until a later ending child finds that ended
- * children outnumber running ones and unlinks them all in one pass ({@link #compact}), so the list
- * stays within twice the running children plus a constant. Only one thread compacts at a time; it
- * alone changes the links of children already in the list, and spawns change only the head. A child
- * it unlinks points to itself from then on, so a reader standing on it starts again from the head
- * instead of following a stale chain, and a task handle kept by a caller retains no other task.
+ * <p>Spawning and ending a child take no lock, and the spawner and the ending children write
+ * different cache lines: a spawn adds one to {@link #spawned} and pushes the child on the list, an
+ * ending child adds one to {@link #ended}. The children running are {@code spawned - ended}; both
+ * only grow, and a reader that reads {@code ended} before {@code spawned} and finds them equal saw
+ * the list empty at the moment it read {@code spawned} (a child's end is counted after its spawn).
+ * An ended child stays linked, marked by its published outcome, until a later ending child finds
+ * that ended children outnumber running ones and unlinks them all in one pass ({@link #compact}),
+ * so the list stays within twice the running children plus a constant. Only one thread compacts at
+ * a time; it alone changes the links of children already in the list, and spawns change only the
+ * head. A child it unlinks points to itself from then on, so a reader standing on it starts again
+ * from the head instead of following a stale chain, and a task handle kept by a caller retains no
+ * other task.
  *
  * <p>Readers (cancellation, task dumps, shutdown) walk the list without a lock and skip ended
  * children. A spawn pushes the child before the child's thread checks for cancellation, and
  * cancellation marks the scope before it reads the list, so a child is either reached by the walk
  * or sees the cancellation itself. Waiting for the list to empty, the failure and closing are rare
  * and may lock.
- *
- * <p>The object is padded: its count and head are written by many threads at once and kept apart
- * from the owner's read-mostly fields (its cancellation state, read by every child as it starts).
  */
-final class ChildList extends ChildListFields {
-  long p10, p11, p12, p13, p14, p15, p16, p17;
+final class ChildList extends ChildListReadMostly {
+  long p30, p31, p32, p33, p34, p35, p36, p37;
 
-  /** Set in {@link #running} once the list refuses new children. */
-  static final int CLOSED = 1 << 30;
+  /** Set in {@link #spawned} once the list refuses new children. */
+  static final long CLOSED = 1L << 62;
 
   /** Ended children tolerated in the list before a compaction, whatever the running count. */
   private static final int SLACK = 64;
 
-  private static final VarHandle RUNNING, HEAD, UNNAMED, COMPACTING;
+  private static final VarHandle SPAWNED, ENDED, HEAD, UNNAMED, COMPACTING;
 
   static {
     try {
       var l = MethodHandles.lookup();
-      RUNNING = l.findVarHandle(ChildListFields.class, "running", int.class);
-      HEAD = l.findVarHandle(ChildListFields.class, "head", TaskImpl.class);
-      UNNAMED = l.findVarHandle(ChildListFields.class, "unnamed", int.class);
-      COMPACTING = l.findVarHandle(ChildListFields.class, "compacting", boolean.class);
+      SPAWNED = l.findVarHandle(ChildListSpawnerFields.class, "spawned", long.class);
+      HEAD = l.findVarHandle(ChildListSpawnerFields.class, "head", TaskImpl.class);
+      UNNAMED = l.findVarHandle(ChildListSpawnerFields.class, "unnamed", int.class);
+      ENDED = l.findVarHandle(ChildListEnderFields.class, "ended", long.class);
+      COMPACTING = l.findVarHandle(ChildListEnderFields.class, "compacting", boolean.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -69,8 +94,8 @@ final class ChildList extends ChildListFields {
 
   /** Adds a new child, numbering it if it is unnamed; false if the list is closed. */
   boolean add(TaskImpl<?> t, boolean unnamedChild) {
-    if (((int) RUNNING.getAndAdd(this, 1) & CLOSED) != 0) {
-      ended(); // closed: take the count back
+    if (((long) SPAWNED.getAndAdd(this, 1L) & CLOSED) != 0) {
+      ended(); // closed: the addition counts as ended at once
       return false;
     }
     if (unnamedChild) t.number = (int) UNNAMED.getAndAdd(this, 1) + 1;
@@ -89,9 +114,7 @@ final class ChildList extends ChildListFields {
    */
   boolean remove(TaskImpl<?> t, Throwable failure) {
     boolean first = failure != null && record(failure);
-    if (++dead > SLACK
-        && dead > (running & ~CLOSED)
-        && COMPACTING.compareAndSet(this, false, true)) {
+    if (++dead > SLACK && dead > running() && COMPACTING.compareAndSet(this, false, true)) {
       try {
         compact();
       } finally {
@@ -103,12 +126,17 @@ final class ChildList extends ChildListFields {
   }
 
   private void ended() {
-    if ((((int) RUNNING.getAndAdd(this, -1) - 1) & ~CLOSED) == 0) {
-      Thread[] w = waiters;
-      if (w != null) {
-        for (Thread x : w) LockSupport.unpark(x);
-      }
+    long e = (long) ENDED.getAndAdd(this, 1L) + 1;
+    Thread[] w = waiters;
+    if (w != null && e == (spawned & ~CLOSED)) {
+      for (Thread x : w) LockSupport.unpark(x);
     }
+  }
+
+  /** The children running now: reads {@link #ended} first; see the class comment. */
+  int running() {
+    long e = ended;
+    return (int) ((spawned & ~CLOSED) - e);
   }
 
   /** Unlinks every ended child but the head; one compactor at a time. */
@@ -182,13 +210,9 @@ final class ChildList extends ChildListFields {
     return failure;
   }
 
-  int running() {
-    return running & ~CLOSED;
-  }
-
   /** Refuses new children from now on. */
   void close() {
-    RUNNING.getAndBitwiseOr(this, CLOSED);
+    SPAWNED.getAndBitwiseOr(this, CLOSED);
   }
 
   /**
@@ -196,9 +220,12 @@ final class ChildList extends ChildListFields {
    * cancelled, so that no child outlives its owner; an interrupt is restored afterwards.
    */
   void awaitEmptyAndClose(Object blocker) {
-    do {
+    while (true) {
       awaitEmpty(null, 0, blocker);
-    } while (!RUNNING.compareAndSet(this, 0, CLOSED)); // a spawn from outside came in between
+      long s = spawned;
+      if (s == ended && SPAWNED.compareAndSet(this, s, s | CLOSED)) return;
+      // a spawn from outside came in between
+    }
   }
 
   /**
