@@ -50,7 +50,7 @@ public final class AppContext {
     AppContext c = CURRENT.orElse(NONE); // orElse takes no null
     if (c != NONE) return c;
     TaskImpl<?> t = ThreadFrame.currentTask();
-    return t == null ? null : t.owner.context;
+    return t == null ? null : t.owner().context;
   }
 
   private static final AppContext NONE = new AppContext("(none)");

@@ -55,7 +55,7 @@ final class Events {
     TaskFailed e = new TaskFailed();
     if (!e.shouldCommit()) return;
     e.task = t.name();
-    e.owner = t.owner.name();
+    e.owner = t.owner().name();
     e.exceptionClass = failure.getClass().getName();
     e.message = failure.getMessage();
     e.commit();

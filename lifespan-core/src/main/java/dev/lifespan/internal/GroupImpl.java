@@ -62,32 +62,32 @@ public final class GroupImpl extends TaskOwner implements TaskGroup {
 
   @Override
   public <R> Task<R> fork(Callable<? extends R> body) {
-    return spawn(null, Objects.requireNonNull(body, "body"), null);
+    return spawnTask(null, Objects.requireNonNull(body, "body"), false, false);
   }
 
   @Override
   public <R> Task<R> fork(String name, Callable<? extends R> body) {
     Objects.requireNonNull(name, "name");
-    return spawn(name, Objects.requireNonNull(body, "body"), null);
+    return spawnTask(name, Objects.requireNonNull(body, "body"), false, false);
   }
 
   @Override
   public Task<Void> spawn(CheckedRunnable body) {
-    return spawn(null, Objects.requireNonNull(body, "body"), null);
+    return spawnTask(null, Objects.requireNonNull(body, "body"), false, false);
   }
 
   @Override
   public Task<Void> spawn(String name, CheckedRunnable body) {
     Objects.requireNonNull(name, "name");
-    return spawn(name, Objects.requireNonNull(body, "body"), null);
+    return spawnTask(name, Objects.requireNonNull(body, "body"), false, false);
   }
 
   @Override
   public <V> V start(String name, Startable<V> body) {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(body, "body");
-    StartGate<V> gate = new StartGate<>(name);
-    TaskImpl<Void> task = spawn(name, (CheckedRunnable) () -> body.run(gate), gate);
+    StartGate<V> gate = new StartGate<>(name, body);
+    TaskImpl<Void> task = spawnTask(name, gate, false, false);
     try {
       Waiting.await(gate::settled, gate);
     } catch (RuntimeException | Error e) { // the caller was cancelled or interrupted
@@ -109,10 +109,6 @@ public final class GroupImpl extends TaskOwner implements TaskGroup {
   }
 
   // ---- children
-
-  private <R> TaskImpl<R> spawn(String name, Object body, StartGate<?> gate) {
-    return spawnTask(name, body, gate, false, false);
-  }
 
   @Override
   RuntimeException refused(String taskName) {

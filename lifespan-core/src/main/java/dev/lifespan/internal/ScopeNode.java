@@ -309,7 +309,7 @@ public sealed class ScopeNode extends ScopeDeadline implements CancelScope
   final void enter(ThreadFrame f) {
     if (taskRoot) {
       // The thread's first scope, open and framed since the task was created. The fence orders
-      // this write before the task's check for cancellation (TaskImpl.runIn), as a canceller's
+      // this write before the task's check for cancellation (TaskImpl.run), as a canceller's
       // write of the reason comes before its read of the innermost scope: one sees the other.
       f.innermost(this);
       VarHandle.fullFence();

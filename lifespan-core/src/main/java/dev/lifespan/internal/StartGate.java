@@ -12,17 +12,25 @@ import java.util.concurrent.locks.LockSupport;
  * (the task ended before reporting; the caller takes its outcome), {@code PENDING -> ABANDONED}
  * (the caller was cancelled).
  */
-public final class StartGate<V> implements Started<V> {
+public final class StartGate<V> implements Started<V>, dev.lifespan.CheckedRunnable {
   static final int PENDING = 0, STARTED = 1, ENDED = 2, ABANDONED = 3;
 
   private final Thread caller = Thread.currentThread();
   private final String taskName;
+  private final dev.lifespan.Startable<V> body;
   private int state;
   private boolean reported;
   private V value;
 
-  StartGate(String taskName) {
+  StartGate(String taskName, dev.lifespan.Startable<V> body) {
     this.taskName = taskName;
+    this.body = body;
+  }
+
+  /** The task's body: the started body, reporting through this gate. */
+  @Override
+  public void run() throws Exception {
+    body.run(this);
   }
 
   @Override

@@ -116,21 +116,21 @@ public final class SupervisorImpl extends TaskOwner implements Supervisor {
   public Task<Void> spawn(String name, CheckedRunnable body) {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(body, "body");
-    return spawnTask(name, body, null, false, false);
+    return spawnTask(name, body, false, false);
   }
 
   @Override
   public <T> Task<T> fork(String name, Callable<? extends T> body) {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(body, "body");
-    return spawnTask(name, body, null, false, true);
+    return spawnTask(name, body, false, true);
   }
 
   @Override
   public Task<Void> spawnMustFinish(String name, CheckedRunnable body) {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(body, "body");
-    return spawnTask(name, body, null, true, false);
+    return spawnTask(name, body, true, false);
   }
 
   @Override
@@ -145,7 +145,7 @@ public final class SupervisorImpl extends TaskOwner implements Supervisor {
             Scopes.checkpoint(); // the abort cancelled this task: it ends cancelled, reported once
           }
         };
-    return spawnTask(spec.name(), service, null, false, false);
+    return spawnTask(spec.name(), service, false, false);
   }
 
   private void restarting(String service, int attempt, Throwable cause, Duration delay) {
@@ -320,7 +320,7 @@ public final class SupervisorImpl extends TaskOwner implements Supervisor {
 
   private void refuseFromOwnTask(String what) {
     for (ScopeNode s = Scopes.current(); s != null; s = s.parent) {
-      if (s instanceof TaskImpl<?> t && t.owner == this) {
+      if (s instanceof TaskImpl<?> t && t.owner() == this) {
         throw new IllegalStateException(
             "Supervisor '" + name() + "' cannot " + what + " from its own task '" + t.name() + "'");
       }

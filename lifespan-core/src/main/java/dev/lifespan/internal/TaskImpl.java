@@ -39,7 +39,10 @@ public final class TaskImpl<T> extends ScopeNode
     }
   }
 
-  final TaskOwner owner;
+  /** The owner: the parent scope of a task's root scope. */
+  TaskOwner owner() {
+    return (TaskOwner) parent;
+  }
 
   /** Whether the task was forked (its failure goes to whoever joins) rather than spawned. */
   final boolean forked;
@@ -57,7 +60,7 @@ public final class TaskImpl<T> extends ScopeNode
   void markObserved() {
     if (!observed) {
       observed = true;
-      owner.failureTaken(this);
+      owner().failureTaken(this);
     }
   }
 
@@ -70,7 +73,6 @@ public final class TaskImpl<T> extends ScopeNode
   /** A {@link Callable} or a {@link CheckedRunnable}; cleared when the task ends. */
   private Object body;
 
-  final StartGate<?> gate; // null unless started with TaskGroup.start
   Thread thread;
 
   private volatile int outcome;
@@ -91,23 +93,15 @@ public final class TaskImpl<T> extends ScopeNode
   /** The uncaught-exception handler the thread had before the task took the slot, or null. */
   private Thread.UncaughtExceptionHandler chained;
 
-  TaskImpl(
-      String name,
-      TaskOwner owner,
-      Object body,
-      StartGate<?> gate,
-      boolean mustFinish,
-      boolean forked) {
+  TaskImpl(String name, TaskOwner owner, Object body, boolean mustFinish, boolean forked) {
     super(name, owner, mustFinish, owner.timer, true);
-    this.owner = owner;
     this.body = body;
-    this.gate = gate;
     this.forked = forked;
   }
 
   @Override
   String generatedName() {
-    return owner.name() + "-" + number;
+    return parent.name() + "-" + number;
   }
 
   @Override
@@ -131,11 +125,6 @@ public final class TaskImpl<T> extends ScopeNode
     result = e;
     body = null;
     outcome = FAILED;
-  }
-
-  @Override
-  public void run() {
-    runIn(this);
   }
 
   @Override
@@ -176,12 +165,14 @@ public final class TaskImpl<T> extends ScopeNode
     return timer;
   }
 
+  /** The task's thread: one frame under the body, so that a parked task's stack stays small. */
+  @Override
   @SuppressWarnings("unchecked")
-  private void runIn(TaskImpl<T> f) {
+  public void run() {
     Throwable thrown = null;
     T value = null;
     try {
-      enter(f);
+      enter(this);
       ScopeNode by = cancelledFrom(this);
       if (by != null) {
         thrown = by.cancelledException(); // cancelled before it started
@@ -212,7 +203,10 @@ public final class TaskImpl<T> extends ScopeNode
       Events.taskFailed(this, thrown);
     }
     Throwable toGroup = o == FAILED ? thrown : null;
-    if (gate != null && gate.taskEnded()) toGroup = null; // start's caller takes the outcome
+    if (body instanceof StartGate<?> gate && gate.taskEnded()) {
+      toGroup = null; // start's caller takes the outcome
+    }
+    TaskOwner owner = owner();
     if (toGroup != null) owner.childFailing(this, toGroup);
     result = o == SUCCESS ? value : thrown;
     body = null;

@@ -57,9 +57,8 @@ public abstract sealed class TaskOwner extends ScopeNode permits GroupImpl, Supe
    * Spawns a task whose body is a {@link java.util.concurrent.Callable} or a {@link
    * dev.lifespan.CheckedRunnable}, on a new thread.
    */
-  final <R> TaskImpl<R> spawnTask(
-      String name, Object body, StartGate<?> gate, boolean mustFinish, boolean forked) {
-    TaskImpl<R> t = new TaskImpl<>(name, this, body, gate, mustFinish, forked);
+  final <R> TaskImpl<R> spawnTask(String name, Object body, boolean mustFinish, boolean forked) {
+    TaskImpl<R> t = new TaskImpl<>(name, this, body, mustFinish, forked);
     if (!children.add(t, name == null)) throw refused(name == null ? "(unnamed)" : name);
     try {
       Thread th = (factory == null ? VIRTUAL : factory).newThread(t);
