@@ -222,9 +222,9 @@ public final class AppRunner {
   }
 
   private void run() {
-    ScopeNode r = Scopes.nested("app '" + name + "'", false);
+    ScopeNode r = Scopes.nestedRole("app '" + name + "'", this);
     root = r;
-    Roots.appStarted(r, this);
+    Roots.appStarted(this);
     try {
       r.runBody(
           x -> {
@@ -240,7 +240,7 @@ public final class AppRunner {
     } catch (Throwable t) {
       outcomes.runnerFailed(t);
     }
-    Roots.appEnded(r);
+    Roots.appEnded(this);
     finish(false);
   }
 
@@ -267,7 +267,7 @@ public final class AppRunner {
   private void runLayer(int i) {
     Layers.Layer layer = layers.get(i);
     LayerContext ctx =
-        new LayerContext(this, i, layer, Scopes.nested("layer '" + layer.name() + "'", false));
+        new LayerContext(this, i, layer, Scopes.nestedRole("layer '" + layer.name() + "'", null));
     ctx.run();
   }
 

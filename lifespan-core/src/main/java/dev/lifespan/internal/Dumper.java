@@ -170,7 +170,7 @@ public final class Dumper {
         owner(o, out); // it lists what is nested in it
         return;
       }
-      Roots.Layer layer = s != from ? Roots.layer(s) : null;
+      Roots.Layer layer = s != from ? RoleScope.layerOf(s) : null;
       if (layer != null) {
         out.add(layer(s, layer)); // it lists what is nested in it
         return;

@@ -21,7 +21,7 @@ final class LayerContext implements Lifespan.Context {
   private final int index;
   private final Layers.Layer layer;
   private final String layerName;
-  private final ScopeNode scope;
+  private final RoleScope scope;
   boolean proceeded; // runner thread
   Throwable misuse; // runner thread: the misuse error already reported
   private boolean returned; // guarded by this
@@ -29,7 +29,7 @@ final class LayerContext implements Lifespan.Context {
   private boolean supervisorStopped; // guarded by this
   volatile TaskDump.EntrySource dumpSource; // read by dumps
 
-  LayerContext(AppRunner runner, int index, Layers.Layer layer, ScopeNode scope) {
+  LayerContext(AppRunner runner, int index, Layers.Layer layer, RoleScope scope) {
     this.runner = runner;
     this.index = index;
     this.layer = layer;

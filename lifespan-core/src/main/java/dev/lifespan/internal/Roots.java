@@ -2,7 +2,6 @@ package dev.lifespan.internal;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -13,7 +12,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * its thread ({@link ScopeNode#inner}) and the supervisors opened in it ({@link
  * ScopeNode#attached()}).
  *
- * <p>Running applications are listed too, by the root scope of their runner thread: the owners
+ * <p>Running applications are listed too; each is a node of the tree through the root scope of its
+ * runner thread, and each of its layers through the layer's scope ({@link RoleScope}): the owners
  * opened inside an application are reached from it and are not top-level.
  *
  * <p>A supervisor is listed from its creation until the end of its shutdown; a group from its entry
@@ -23,48 +23,31 @@ final class Roots {
   private static final Set<TaskOwner> LIVE = ConcurrentHashMap.newKeySet();
 
   /** Running applications, by the root scope of their runner thread. */
-  private static final Map<ScopeNode, AppRunner> APPS = new ConcurrentHashMap<>();
+  private static final Set<AppRunner> APPS = ConcurrentHashMap.newKeySet();
 
-  /** The scopes of running lifespan layers, with their names. */
-  private static final Map<ScopeNode, Layer> LAYERS = new ConcurrentHashMap<>();
-
-  /**
-   * A running layer: its name, {@link System#nanoTime()} when it started, and its context (for the
-   * items of durable work it lists in dumps).
-   */
+  /** A layer while it runs: what its {@link RoleScope} stands for. */
   record Layer(String name, long startedAt, LayerContext context) {}
 
-  static void appStarted(ScopeNode root, AppRunner app) {
-    APPS.put(root, app);
+  static void appStarted(AppRunner app) {
+    APPS.add(app);
   }
 
-  static void appEnded(ScopeNode root) {
-    APPS.remove(root);
+  static void appEnded(AppRunner app) {
+    APPS.remove(app);
   }
 
-  /** Whether {@code s} is the root scope of a running application. */
-  static boolean isAppRoot(ScopeNode s) {
-    return APPS.containsKey(s);
-  }
-
-  /** The running applications, oldest first. */
   static List<AppRunner> apps() {
-    List<AppRunner> all = new ArrayList<>(APPS.values());
+    List<AppRunner> all = new ArrayList<>(APPS);
     all.sort((a, b) -> Long.signum(a.createdAt - b.createdAt));
     return all;
   }
 
-  static void layerStarted(ScopeNode s, String name, LayerContext context) {
-    LAYERS.put(s, new Layer(name, System.nanoTime(), context));
+  static void layerStarted(RoleScope s, String name, LayerContext context) {
+    s.role = new Layer(name, System.nanoTime(), context);
   }
 
-  static void layerEnded(ScopeNode s) {
-    LAYERS.remove(s);
-  }
-
-  /** The layer whose scope {@code s} is, or null. */
-  static Layer layer(ScopeNode s) {
-    return LAYERS.get(s);
+  static void layerEnded(RoleScope s) {
+    s.role = null;
   }
 
   private Roots() {}

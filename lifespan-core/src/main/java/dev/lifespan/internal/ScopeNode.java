@@ -19,7 +19,7 @@ import java.util.Objects;
  * <p>States: {@code NEW -> OPEN -> CLOSED}. Only the owner thread enters and exits.
  */
 public sealed class ScopeNode extends ScopeDeadline implements CancelScope
-    permits TaskOwner, TaskImpl {
+    permits TaskOwner, TaskImpl, RoleScope {
   private static final VarHandle REASON, STATE, FRAME;
 
   static {

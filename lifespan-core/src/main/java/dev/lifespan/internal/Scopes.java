@@ -123,6 +123,13 @@ public final class Scopes {
     return earliest == null ? Optional.empty() : Optional.of(earliest.timer.toInstant(best));
   }
 
+  /** A new scope that stands for {@code role}, nested in the calling thread's innermost scope. */
+  static RoleScope nestedRole(String name, Object role) {
+    ThreadFrame f = ThreadFrame.current();
+    ScopeNode p = f.innermost();
+    return new RoleScope(name, p, p != null ? p.timer : f.timer(), role);
+  }
+
   /** A new scope nested in the calling thread's innermost scope. */
   public static ScopeNode nested(String name, boolean shield) {
     ThreadFrame f = ThreadFrame.current();

@@ -18,7 +18,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * is read, the thread stores {@code System.nanoTime()} every {@value #TICK_MILLIS} ms, so that
  * spawning a task reads a field instead of making a clock call (which costs as much as the rest of
  * a spawn on some virtual machines). After {@value #IDLE_TICKS} ticks without a read it stops
- * ticking, and the next read takes the time itself and starts it again.
+ * ticking, and the next read takes the time itself and starts it again; a read never waits for the
+ * thread's lock (it takes the time itself when the lock is busy).
  */
 public final class SystemTimer extends Timer {
   /** Name of the timer thread; leak checks recognise it as the library's one permanent thread. */
@@ -83,9 +84,9 @@ public final class SystemTimer extends Timer {
       if (!read) read = true;
       return coarse;
     }
-    lock.lock();
+    long now = System.nanoTime();
+    if (!lock.tryLock()) return now; // never park a spawning thread: the next spawn starts it
     try {
-      long now = System.nanoTime();
       coarse = now;
       if (!ticking) {
         ticking = true;

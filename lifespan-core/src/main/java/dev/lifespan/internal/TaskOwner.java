@@ -33,7 +33,7 @@ public abstract sealed class TaskOwner extends ScopeNode permits GroupImpl, Supe
       last = s;
       s = s.parent;
     }
-    this.topLevel = s == null && (last == null || !Roots.isAppRoot(last));
+    this.topLevel = s == null && (last == null || !RoleScope.isAppRoot(last));
   }
 
   /** Called by each child as it ends; {@code failure} is non-null if it failed. */
