@@ -250,6 +250,43 @@ public sealed interface CancelScope permits ScopeNode {
   Optional<Instant> deadline();
 
   /**
+   * Registers {@code action} to run once when cancellation reaches this scope — by {@link
+   * #cancel()}, by its deadline, or by the cancellation of an outer scope that no shield at or
+   * below the outer scope stops — or at once, on the calling thread, if it already has. For
+   * blocking calls that an interrupt does not reach or would break: {@code Statement::cancel},
+   * {@code Socket::close}, {@code future.cancel(true)}.
+   *
+   * <p>The action runs on the thread that cancels (the one calling {@code cancel()}, the library's
+   * timer thread for a deadline, the shutdown's thread), never while the library holds a lock; it
+   * must be short and must not block. It runs at most once, never after the returned registration
+   * was closed (an action already running when {@code close()} is called may still finish), and
+   * never after this scope has closed. An action that throws is logged once, as a warning on the
+   * {@code System.Logger} {@code dev.lifespan}, and does not keep other actions from running.
+   * Actions registered on one scope run in the order they were registered; actions of different
+   * scopes in no set order.
+   *
+   * @param action what to run when cancellation reaches this scope
+   * @return a registration; {@linkplain Registration#close() closing} it, typically with
+   *     try-with-resources around the blocking call, unregisters the action
+   * @throws NullPointerException if {@code action} is null
+   * @throws IllegalStateException if the scope is closed
+   */
+  Registration onCancel(Runnable action);
+
+  /**
+   * An action registered with {@link #onCancel(Runnable)}. Closing it unregisters the action;
+   * idempotent, callable from any thread, never throws.
+   */
+  interface Registration extends AutoCloseable {
+    /** Unregisters the action: from now on it does not start. */
+    @Override
+    void close();
+
+    /** Whether the action has started (cancellation reached the scope before it was closed). */
+    boolean fired();
+  }
+
+  /**
    * Sets this scope's deadline to {@code deadline}, earlier or later than before; a deadline in the
    * past cancels the scope at once.
    *

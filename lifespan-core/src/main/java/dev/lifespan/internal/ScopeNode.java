@@ -53,6 +53,9 @@ public sealed class ScopeNode extends ScopeDeadline implements CancelScope
 
   private volatile boolean cancelledCaught;
 
+  /** Cancellation hooks not yet closed, in order of registration; see {@link CancelHook}. */
+  volatile CancelHook[] hooks;
+
   /** Supervisors opened (not run) inside this scope and not yet shut down; copy-on-write. */
   private volatile ScopeNode[] attached;
 
@@ -174,15 +177,25 @@ public sealed class ScopeNode extends ScopeDeadline implements CancelScope
     return true;
   }
 
-  /** Tells every thread at or below this scope, not behind a shield, to check for cancellation. */
-  private void deliver() {
+  /**
+   * Tells every thread at or below this scope, not behind a shield, to check for cancellation, and
+   * runs the cancellation hooks of every scope it reaches; on the cancelling thread, with no lock
+   * held.
+   */
+  void deliver() {
     walk(
         n -> {
           if (n != this && n.shield) return false;
           ThreadFrame f = n.frame;
           if (f != null) f.interruptIfCancelled();
+          if (n.hooks != null && !n.isClosed()) CancelHook.fireAll(n);
           return true;
         });
+  }
+
+  @Override
+  public final Registration onCancel(Runnable action) {
+    return CancelHook.register(this, action);
   }
 
   /** Attaches {@code s}, a supervisor opened inside this scope, so cancellation reaches it. */
@@ -389,6 +402,7 @@ public sealed class ScopeNode extends ScopeDeadline implements CancelScope
       state = CLOSED;
       if (armed) timer.disarm(this);
     }
+    if (hooks != null) CancelHook.closeAll(this); // after the state: see CancelHook
     boolean sameThread = !taskRoot && parent != null && parent.frame == f;
     ScopeNode after = sameThread ? cancelledFrom(parent) : null;
     boolean absorb =
