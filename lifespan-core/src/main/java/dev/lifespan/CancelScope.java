@@ -181,7 +181,12 @@ public sealed interface CancelScope permits ScopeNode {
   }
 
   private static ScopeNode open(Options options) {
-    return Scopes.open(options.name(), options.shield(), options.timeout(), options.deadline());
+    return Scopes.open(
+        options.name(),
+        options.shield(),
+        options.interruptFree(),
+        options.timeout(),
+        options.deadline());
   }
 
   // ---- the current thread
@@ -318,10 +323,14 @@ public sealed interface CancelScope permits ScopeNode {
    *     {@code deadline} is set
    * @param deadline the absolute deadline; null for none
    * @param shield whether the scope is a shield against outer cancellation
+   * @param interruptFree whether cancellation reaches the code inside the scope, and inside the
+   *     tasks spawned below it, only by {@linkplain CancelScope#onCancel hooks} and checkpoints,
+   *     never by {@link Thread#interrupt}; see {@link #withoutInterrupts()}
    */
-  record Options(String name, Duration timeout, Instant deadline, boolean shield) {
-    /** An unnamed, unshielded scope without deadline. */
-    public static final Options DEFAULT = new Options(null, null, null, false);
+  record Options(
+      String name, Duration timeout, Instant deadline, boolean shield, boolean interruptFree) {
+    /** An unnamed, unshielded scope without deadline, cancelled by interrupts. */
+    public static final Options DEFAULT = new Options(null, null, null, false, false);
 
     /**
      * Checks the components.
@@ -347,7 +356,7 @@ public sealed interface CancelScope permits ScopeNode {
     /** A copy with the scope's name. */
     public Options withName(String name) {
       Objects.requireNonNull(name, "name");
-      return new Options(name, timeout, deadline, shield);
+      return new Options(name, timeout, deadline, shield, interruptFree);
     }
 
     /**
@@ -358,18 +367,32 @@ public sealed interface CancelScope permits ScopeNode {
      */
     public Options withTimeout(Duration timeout) {
       Objects.requireNonNull(timeout, "timeout");
-      return new Options(name, timeout, null, shield);
+      return new Options(name, timeout, null, shield, interruptFree);
     }
 
     /** A copy whose scope gets the absolute {@code deadline} (replacing a timeout). */
     public Options withDeadline(Instant deadline) {
       Objects.requireNonNull(deadline, "deadline");
-      return new Options(name, null, deadline, shield);
+      return new Options(name, null, deadline, shield, interruptFree);
     }
 
     /** A copy whose scope is a shield against outer cancellation. */
     public Options shielded() {
-      return new Options(name, timeout, deadline, true);
+      return new Options(name, timeout, deadline, true, interruptFree);
+    }
+
+    /**
+     * A copy whose scope is cancelled without interrupts: inside it, and inside the tasks spawned
+     * below it, cancellation never calls {@link Thread#interrupt}. It reaches the code through the
+     * scope's {@linkplain CancelScope#onCancel hooks} and at checkpoints; the library's own waits
+     * ({@code join}, {@link CancelScope#sleep}, {@code awaitIdle}) still end at once with {@link
+     * CancelledException}, and a checkpoint throws it without setting the interrupt flag. For code
+     * that an interrupt breaks: an embedded database's file I/O, a {@code FileChannel} (closed for
+     * every user by an interrupt), a library that swallows or misreports interrupts. Scopes outside
+     * it are unchanged.
+     */
+    public Options withoutInterrupts() {
+      return new Options(name, timeout, deadline, shield, true);
     }
 
     private static String scopeName(String name) {
@@ -383,6 +406,7 @@ public sealed interface CancelScope permits ScopeNode {
           + (timeout != null ? ", timeout=" + timeout : "")
           + (deadline != null ? ", deadline=" + deadline : "")
           + (shield ? ", shielded" : "")
+          + (interruptFree ? ", without interrupts" : "")
           + "]";
     }
   }

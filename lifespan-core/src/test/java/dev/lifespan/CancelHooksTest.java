@@ -189,4 +189,69 @@ class CancelHooksTest {
           assertEquals("action", e.getMessage());
         });
   }
+
+  @Test
+  void aScopeWithoutInterruptsIsCancelledByItsHooksAndCheckpointsNeverByAnInterrupt()
+      throws Exception {
+    CountDownLatch inside = new CountDownLatch(1);
+    CountDownLatch released = new CountDownLatch(1);
+    List<String> seen = new CopyOnWriteArrayList<>();
+    AtomicReference<Task<Void>> task = new AtomicReference<>();
+    TaskGroup.run(
+        g -> {
+          task.set(
+              g.spawn(
+                  "db",
+                  () ->
+                      CancelScope.run(
+                          CancelScope.Options.named("db").withoutInterrupts(),
+                          s -> {
+                            s.onCancel(released::countDown);
+                            inside.countDown();
+                            try {
+                              // interruptible: an interrupt would end it with an exception
+                              seen.add(released.await(30, TimeUnit.SECONDS) ? "hook" : "timeout");
+                            } catch (InterruptedException e) {
+                              seen.add("interrupted");
+                              throw e;
+                            }
+                            seen.add("flag " + Thread.currentThread().isInterrupted());
+                            try {
+                              CancelScope.checkpoint();
+                            } finally {
+                              seen.add(
+                                  "after checkpoint " + Thread.currentThread().isInterrupted());
+                            }
+                          })));
+          inside.await();
+          task.get().cancel();
+        });
+    assertEquals(List.of("hook", "flag false", "after checkpoint false"), seen);
+    assertEquals(java.util.concurrent.Future.State.CANCELLED, task.get().state());
+  }
+
+  @Test
+  void libraryWaitsInsideAScopeWithoutInterruptsStillEndAtOnce() throws Exception {
+    CountDownLatch sleeping = new CountDownLatch(1);
+    List<String> seen = new CopyOnWriteArrayList<>();
+    CancelScope.run(
+        CancelScope.Options.named("quiet").withoutInterrupts(),
+        s ->
+            TaskGroup.run(
+                g -> {
+                  g.spawn(
+                      () -> {
+                        sleeping.countDown();
+                        try {
+                          CancelScope.sleep(FOREVER); // woken without an interrupt
+                        } catch (CancelledException e) {
+                          seen.add("cancelled, flag " + Thread.currentThread().isInterrupted());
+                          throw e;
+                        }
+                      });
+                  sleeping.await();
+                  s.cancel();
+                }));
+    assertEquals(List.of("cancelled, flag false"), seen);
+  }
 }

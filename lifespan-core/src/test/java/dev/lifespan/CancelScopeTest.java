@@ -384,15 +384,15 @@ class CancelScopeTest {
     IllegalArgumentException negative =
         assertThrows(
             IllegalArgumentException.class,
-            () -> new CancelScope.Options("db", Duration.ofSeconds(-1), null, false));
+            () -> new CancelScope.Options("db", Duration.ofSeconds(-1), null, false, false));
     assertEquals("timeout < 0: PT-1S (CancelScope 'db')", negative.getMessage());
     IllegalArgumentException both =
         assertThrows(
             IllegalArgumentException.class,
-            () -> new CancelScope.Options(null, Duration.ZERO, Instant.EPOCH, false));
+            () -> new CancelScope.Options(null, Duration.ZERO, Instant.EPOCH, false, false));
     assertEquals("both timeout PT0S and deadline 1970-01-01T00:00:00Z set", both.getMessage());
     CancelScope.Options o = CancelScope.Options.named("io").withTimeout(Duration.ofSeconds(1));
-    assertEquals(o, new CancelScope.Options("io", Duration.ofSeconds(1), null, false));
+    assertEquals(o, new CancelScope.Options("io", Duration.ofSeconds(1), null, false, false));
     assertTrue(o.shielded().shield());
     assertNull(o.withDeadline(Instant.EPOCH).timeout(), "a deadline replaces a timeout");
   }

@@ -53,6 +53,21 @@ public sealed class ScopeNode extends ScopeDeadline implements CancelScope
 
   private volatile boolean cancelledCaught;
 
+  /**
+   * Whether cancellation reaches the code inside this scope, and inside tasks below it, without
+   * {@link Thread#interrupt}: by hooks, checkpoints and waking library waits. Set by the opener
+   * before entry.
+   */
+  boolean interruptFree;
+
+  /** Whether {@code s} or a scope above it, across tasks, was opened without interrupts. */
+  static boolean interruptFree(ScopeNode s) {
+    for (; s != null; s = s.parent) {
+      if (s.interruptFree) return true;
+    }
+    return false;
+  }
+
   /** Cancellation hooks not yet closed, in order of registration; see {@link CancelHook}. */
   volatile CancelHook[] hooks;
 

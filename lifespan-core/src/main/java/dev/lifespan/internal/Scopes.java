@@ -22,8 +22,10 @@ public final class Scopes {
    * (null: generated), a shield if {@code shield}, with a deadline {@code timeout} after entry or
    * at {@code deadline} (null: none).
    */
-  public static ScopeNode open(String name, boolean shield, Duration timeout, Instant deadline) {
+  public static ScopeNode open(
+      String name, boolean shield, boolean interruptFree, Duration timeout, Instant deadline) {
     ScopeNode s = nested(name, shield);
+    if (interruptFree) s.interruptFree = true;
     if (timeout != null) s.setTimeoutBeforeEntry(timeout);
     if (deadline != null) s.setDeadlineBeforeEntry(deadline);
     return s;

@@ -37,20 +37,33 @@ public sealed interface ThreadFrame permits TaskImpl, ThreadFrame.PlainFrame {
   /** Timer for scopes opened on this thread outside any other scope. */
   Timer timer();
 
-  /** Interrupts {@link #thread()} if its innermost scope is cancelled and it was not yet told. */
+  /**
+   * Interrupts {@link #thread()} if its innermost scope is cancelled and it was not yet told;
+   * inside a scope opened without interrupts, wakes it from a library wait instead ({@link
+   * ScopeNode#interruptFree}).
+   */
   default void interruptIfCancelled() {
     synchronized (this) {
       ScopeNode c = innermost();
       if (!cancelInterrupted() && c != null && ScopeNode.cancelledFrom(c) != null) {
-        cancelInterrupted(true);
-        thread().interrupt();
+        if (ScopeNode.interruptFree(c)) {
+          java.util.concurrent.locks.LockSupport.unpark(thread());
+        } else {
+          cancelInterrupted(true);
+          thread().interrupt();
+        }
       }
     }
   }
 
-  /** Owner thread: makes sure the interrupt flag is set, for level-triggered cancellation. */
+  /**
+   * Owner thread: makes sure the interrupt flag is set, for level-triggered cancellation; not
+   * inside a scope opened without interrupts.
+   */
   default void reassertInterrupt() {
     synchronized (this) {
+      ScopeNode c = innermost();
+      if (c != null && ScopeNode.interruptFree(c)) return;
       cancelInterrupted(true);
       Thread t = thread();
       if (!t.isInterrupted()) t.interrupt();
