@@ -30,6 +30,14 @@ import java.util.concurrent.TimeoutException;
  * ends the wait with a {@code CancelledException} whose {@code scopeName()} is null, and leaves the
  * interrupt flag set.
  *
+ * <h2>The task's thread</h2>
+ *
+ * The library keeps the task in its thread's {@linkplain Thread#getUncaughtExceptionHandler()
+ * uncaught-exception handler} slot, to find it without a per-thread lookup; a handler that the
+ * group's thread factory set is kept and receives what it would have. Code running in the task must
+ * not replace its own thread's handler: the scopes it opened afterwards would no longer be below
+ * the task, and a cancellation of the task would reach them by interrupt only.
+ *
  * <h2>Interoperation</h2>
  *
  * {@link #state()} uses {@link Future.State}; {@link #toCompletableFuture()} gives a future that

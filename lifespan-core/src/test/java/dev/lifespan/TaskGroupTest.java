@@ -74,6 +74,33 @@ class TaskGroupTest {
   }
 
   @Test
+  void factoryReturningAStartedThreadIsAClearError() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    Thread running = Thread.ofVirtual().start(() -> awaitQuietly(release));
+    try {
+      IllegalStateException e =
+          assertThrows(
+              IllegalStateException.class,
+              () -> TaskGroup.run("g", r -> running, g -> g.spawn("job", () -> {})));
+      assertEquals(
+          "ThreadFactory returned a thread that was already started, for task 'job'",
+          e.getMessage());
+      assertFalse(running.getUncaughtExceptionHandler() instanceof Task<?>);
+    } finally {
+      release.countDown();
+      running.join();
+    }
+  }
+
+  private static void awaitQuietly(CountDownLatch latch) {
+    try {
+      latch.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Test
   void groupWaitsForChildrenAndChildrenMaySpawnChildren() throws Exception {
     Set<String> ran = ConcurrentHashMap.newKeySet();
     TaskGroup.run(

@@ -11,9 +11,9 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Walks the live tree for {@link TaskDump}: from an owner, its running children (copied under the
- * child list's lock) and the scopes nested in it on its thread; from a task, the scopes nested in
- * it. In a chain of nested scopes, the first owner found stands for the rest of the chain, and the
+ * Walks the live tree for {@link TaskDump}: from an owner, its running children (one pass over its
+ * lock-free list) and the scopes nested in it on its thread; from a task, the scopes nested in it.
+ * In a chain of nested scopes, the first owner found stands for the rest of the chain, and the
  * supervisors attached to each scope before it are included. Takes no other lock and waits for
  * nothing; see {@link TaskDump} for what the result is consistent with.
  */

@@ -17,7 +17,7 @@ import java.util.concurrent.ThreadFactory;
  *
  * <p>States: open while the body runs or any child runs; closed once the body has returned and the
  * last child ended. The running children, their count and the failure to report live in a {@link
- * ChildList}; tasks are started and cancelled outside its lock.
+ * ChildList}, which takes no lock to start or end a task.
  */
 public final class GroupImpl extends TaskOwner implements TaskGroup {
   private GroupImpl(String name, ScopeNode parent, Timer timer, ThreadFactory factory) {

@@ -65,6 +65,13 @@ public abstract sealed class TaskOwner extends ScopeNode permits GroupImpl, Supe
       if (th == null) {
         throw new IllegalStateException("ThreadFactory returned null for task '" + t.name() + "'");
       }
+      if (factory != null && th.getState() != Thread.State.NEW) {
+        // binding would take the handler slot of a thread that runs something else
+        throw new IllegalStateException(
+            "ThreadFactory returned a thread that was already started, for task '"
+                + t.name()
+                + "'");
+      }
       if (factory == null && name != null) th.setName(name); // unnamed task: unnamed thread
       t.bind(th);
       th.start();
