@@ -420,6 +420,8 @@ public final class App {
    *     as an unmodifiable copy in the outcomes' order. Default {@link Outcome#defaultExitCode()}
    * @param clock what the application's waits read (see {@link #withClock}). Default {@link
    *     TimeSource#system()}
+   * @param contextPropagators the application's own {@link ContextPropagator}s, in order (see
+   *     {@link #withContextPropagator}). Default none
    */
   public record Options(
       String name,
@@ -430,7 +432,8 @@ public final class App {
       Duration progressInterval,
       Consumer<String> progress,
       Map<Outcome, Integer> exitCodes,
-      TimeSource clock) {
+      TimeSource clock,
+      List<ContextPropagator> contextPropagators) {
     private static final Consumer<String> STDERR = line -> System.err.println(line);
 
     /** Checks each component alone (see the class description) and copies the exit codes. */
@@ -448,6 +451,14 @@ public final class App {
       Objects.requireNonNull(progress, "progress");
       exitCodes = exitCodesOf(exitCodes, name);
       Objects.requireNonNull(clock, "clock");
+      Objects.requireNonNull(contextPropagators, "contextPropagators");
+      for (int i = 0; i < contextPropagators.size(); i++) {
+        if (contextPropagators.get(i) == null) {
+          throw new NullPointerException(
+              "contextPropagators[" + i + "] is null (app '" + name + "')");
+        }
+      }
+      contextPropagators = List.copyOf(contextPropagators);
     }
 
     /** Default options for an application called {@code name}. */
@@ -463,7 +474,8 @@ public final class App {
           Duration.ofSeconds(1),
           STDERR,
           codes,
-          TimeSource.system());
+          TimeSource.system(),
+          List.of());
     }
 
     /** A copy whose must-finish work may run until {@code grace} after the shutdown request. */
@@ -477,7 +489,8 @@ public final class App {
           progressInterval,
           progress,
           exitCodes,
-          clock);
+          clock,
+          contextPropagators);
     }
 
     /** A copy whose layers get {@code timeout} after the grace period to tear down. */
@@ -491,7 +504,8 @@ public final class App {
           progressInterval,
           progress,
           exitCodes,
-          clock);
+          clock,
+          contextPropagators);
     }
 
     /** A copy that waits {@code timeout} for cancelled work to end before giving up on it. */
@@ -505,7 +519,8 @@ public final class App {
           progressInterval,
           progress,
           exitCodes,
-          clock);
+          clock,
+          contextPropagators);
     }
 
     /** A copy that waits {@code delay} in {@link State#DRAINING} before cancelling the body. */
@@ -519,7 +534,8 @@ public final class App {
           progressInterval,
           progress,
           exitCodes,
-          clock);
+          clock,
+          contextPropagators);
     }
 
     /** A copy that repeats a waiting phase's progress line every {@code interval}. */
@@ -533,7 +549,8 @@ public final class App {
           interval,
           progress,
           exitCodes,
-          clock);
+          clock,
+          contextPropagators);
     }
 
     /** A copy whose progress lines go to {@code sink} instead of {@code System.err}. */
@@ -548,7 +565,8 @@ public final class App {
           progressInterval,
           sink,
           exitCodes,
-          clock);
+          clock,
+          contextPropagators);
     }
 
     /**
@@ -566,7 +584,29 @@ public final class App {
           progressInterval,
           progress,
           exitCodes,
-          clock);
+          clock,
+          contextPropagators);
+    }
+
+    /**
+     * A copy that also carries {@code propagator}'s context into every task of the application,
+     * after the process-wide propagators (see {@link ContextPropagator}).
+     */
+    public Options withContextPropagator(ContextPropagator propagator) {
+      Objects.requireNonNull(propagator, "propagator");
+      List<ContextPropagator> all = new java.util.ArrayList<>(contextPropagators);
+      all.add(propagator);
+      return new Options(
+          name,
+          grace,
+          teardownTimeout,
+          killTimeout,
+          drainDelay,
+          progressInterval,
+          progress,
+          exitCodes,
+          clock,
+          all);
     }
 
     /** A copy that exits with {@code code} (0 to 255) for {@code outcome}. */
@@ -583,7 +623,8 @@ public final class App {
           progressInterval,
           progress,
           codes,
-          clock);
+          clock,
+          contextPropagators);
     }
 
     /** The exit code for {@code outcome}. */

@@ -98,7 +98,8 @@ class AppOptionsTest {
         o.progressInterval(),
         o.progress(),
         codes,
-        o.clock());
+        o.clock(),
+        o.contextPropagators());
   }
 
   private App.Options withGraceByConstructor(Duration grace) {

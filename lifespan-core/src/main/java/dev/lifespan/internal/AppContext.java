@@ -41,8 +41,12 @@ public final class AppContext {
 
   final java.util.List<TaskImpl<?>> stragglers = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-  public AppContext(String name) {
+  /** The application's own context propagators; see {@link Propagation}. */
+  final dev.lifespan.ContextPropagator[] propagators;
+
+  public AppContext(String name, java.util.List<dev.lifespan.ContextPropagator> propagators) {
     this.name = name;
+    this.propagators = Propagation.of(propagators);
   }
 
   /** The application the calling thread belongs to, or null. */
@@ -53,7 +57,7 @@ public final class AppContext {
     return t == null ? null : t.owner().context;
   }
 
-  private static final AppContext NONE = new AppContext("(none)");
+  private static final AppContext NONE = new AppContext("(none)", java.util.List.of());
 
   public String name() {
     return name;

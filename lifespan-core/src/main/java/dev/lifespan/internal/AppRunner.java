@@ -77,7 +77,7 @@ public final class AppRunner {
     this.drain = Timer.clampOffset(options.drainDelay());
     this.interval = Timer.clampOffset(options.progressInterval());
     this.outcomes = new Outcomes(name, options.exitCodes());
-    this.context = new AppContext(name);
+    this.context = new AppContext(name, options.contextPropagators());
     this.startedAt = timer.nanoTime();
     this.progress = new Progress(name, options.progress(), timer, startedAt);
     this.life = new Lifecycle(timer, ShutdownState.starting(startedAt));
@@ -201,8 +201,15 @@ public final class AppRunner {
 
   // ---- the runner thread
 
+  /**
+   * {@code runFrom(0)} with the context that the thread calling {@link #start()} carries; see
+   * {@link Propagation}.
+   */
+  private Object mainBody;
+
   /** Starts the runner thread. */
   public void start() {
+    mainBody = Propagation.carry(context, (CheckedRunnable) () -> runFrom(0));
     Thread t =
         Thread.ofPlatform()
             .name("app '" + name + "'")
@@ -231,7 +238,7 @@ public final class AppRunner {
             background = open(r, name + "/background");
             context.background = background;
             try {
-              runFrom(0);
+              Propagation.run(mainBody);
             } finally {
               stopBackground();
             }

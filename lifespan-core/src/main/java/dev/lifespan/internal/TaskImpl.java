@@ -203,7 +203,7 @@ public final class TaskImpl<T> extends ScopeNode
       Events.taskFailed(this, thrown);
     }
     Throwable toGroup = o == FAILED ? thrown : null;
-    if (body instanceof StartGate<?> gate && gate.taskEnded()) {
+    if (Propagation.unwrap(body) instanceof StartGate<?> gate && gate.taskEnded()) {
       toGroup = null; // start's caller takes the outcome
     }
     TaskOwner owner = owner();

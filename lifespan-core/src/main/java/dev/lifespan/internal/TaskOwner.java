@@ -58,7 +58,8 @@ public abstract sealed class TaskOwner extends ScopeNode permits GroupImpl, Supe
    * dev.lifespan.CheckedRunnable}, on a new thread.
    */
   final <R> TaskImpl<R> spawnTask(String name, Object body, boolean mustFinish, boolean forked) {
-    TaskImpl<R> t = new TaskImpl<>(name, this, body, mustFinish, forked);
+    TaskImpl<R> t =
+        new TaskImpl<>(name, this, Propagation.carry(context, body), mustFinish, forked);
     if (!children.add(t, name == null)) throw refused(name == null ? "(unnamed)" : name);
     try {
       Thread th = (factory == null ? VIRTUAL : factory).newThread(t);
