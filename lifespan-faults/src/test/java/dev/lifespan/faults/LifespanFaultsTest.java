@@ -91,15 +91,18 @@ class LifespanFaultsTest {
     return out;
   }
 
-  /** Advances the clock in steps of {@code step} until the application ends; at most a minute. */
-  private App.Result runOut(App app, Duration step) throws InterruptedException {
-    for (int i = 0; i < 600; i++) {
-      var r = app.await(Duration.ZERO);
-      if (r.isPresent()) return r.get();
-      Thread.sleep(5); // real time for the application's threads to reach their next wait
-      clock.advance(step);
+  /**
+   * Waits in real time, at most 30 s, until a progress line containing {@code text} has been
+   * printed: the application has reached that point of its shutdown.
+   */
+  private void awaitLine(String text) throws InterruptedException {
+    long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (lines.stream().noneMatch(l -> l.contains(text))) {
+      if (System.nanoTime() - end >= 0) {
+        throw new AssertionError("no line with \"" + text + "\" in " + lines);
+      }
+      java.util.concurrent.locks.LockSupport.parkNanos(200_000);
     }
-    throw new AssertionError("the application did not end: " + lines);
   }
 
   // ---- startup
@@ -329,13 +332,18 @@ class LifespanFaultsTest {
       running.await();
       assertTrue(app.awaitReady()); // a signal during L4's startup would cancel that startup
       app.signal(App.Signal.TERM);
-      App.Result r = runOut(app, Duration.ofMillis(100));
+      awaitLine("waiting for 1 must-finish: 'stubborn'");
+      clock.advance(Duration.ofSeconds(3)); // the grace ends: 'stubborn' is cancelled
+      clock.awaitDeadlineWithin(Duration.ofSeconds(1), Duration.ofSeconds(30));
+      clock.advance(Duration.ofSeconds(1)); // the kill timeout: 'stubborn' is abandoned
+      App.Result r = app.await(Duration.ofSeconds(30)).orElseThrow(() -> new AssertionError(lines));
       assertEquals(App.Outcome.WORK_ABANDONED, r.outcome(), lines::toString);
       assertEquals(4, r.exitCode());
       assertEquals(List.of("stubborn"), r.abandoned());
       assertEquals(
           List.of("stubborn"), r.stragglers().stream().map(s -> s.name()).toList(), r::toString);
       assertTrue(r.stragglers().getFirst().mustFinish());
+      assertEquals(Duration.ofSeconds(4), r.shutdownTime(), "the grace, then one kill timeout");
       assertEquals(startedThenStopped(5), events);
     } finally {
       release.countDown();
