@@ -1,11 +1,12 @@
 package dev.lifespan.examples;
 
+import static dev.lifespan.examples.ShutdownDemoProcessTest.assertStoppedLine;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.lifespan.examples.ShutdownDemoProcessTest.Child;
-import dev.lifespan.examples.ShutdownDemoProcessTest.Line;
+import dev.lifespan.test.ChildJvm;
+import dev.lifespan.test.ChildJvm.Line;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -47,16 +48,16 @@ class OrdersServiceProcessTest {
     client.close();
   }
 
-  private Child start(String... extra) throws Exception {
+  private ChildJvm start(String... extra) throws Exception {
     List<String> args = new ArrayList<>();
     args.add("--port=0");
     args.add("--db=jdbc:h2:file:" + dir.resolve("db").resolve("orders"));
     args.addAll(List.of(extra));
-    return Child.start(OrdersService.class, "orders", args);
+    return ChildJvm.start(OrdersService.class, args);
   }
 
   /** Waits until the service listens; returns its port. */
-  private static int port(Child child) throws InterruptedException {
+  private static int port(ChildJvm child) throws InterruptedException {
     Line l = child.awaitLine(LISTENING.asPredicate(), "'listening on'");
     Matcher m = LISTENING.matcher(l.text());
     assertTrue(m.find(), l.text());
@@ -80,13 +81,12 @@ class OrdersServiceProcessTest {
   void aDatabaseThatCannotBeOpenedExitsWith3AndOneLineNamingItsUrl() throws Exception {
     Path notADirectory = Files.writeString(dir.resolve("a file"), "");
     String url = "jdbc:h2:file:" + notADirectory.resolve("orders");
-    try (Child child =
-        Child.start(OrdersService.class, "orders", List.of("--port=0", "--db=" + url))) {
+    try (ChildJvm child = ChildJvm.start(OrdersService.class, List.of("--port=0", "--db=" + url))) {
       assertEquals(3, child.awaitExit(), child.output());
       child.line("startup failed in layer 'database': database " + url + " cannot be opened: ");
       assertNoStackTrace(child);
       child.line("database: closed");
-      child.assertStoppedLine("STARTUP_FAILED, exit code 3");
+      assertStoppedLine(child, "orders", "STARTUP_FAILED, exit code 3");
     }
   }
 
@@ -94,7 +94,7 @@ class OrdersServiceProcessTest {
   void aPortInUseExitsWith3AndOneLineAndTheDatabaseIsClosedCleanly() throws Exception {
     try (ServerSocket taken = new ServerSocket()) {
       taken.bind(new InetSocketAddress(0));
-      try (Child child = start("--port=" + taken.getLocalPort())) {
+      try (ChildJvm child = start("--port=" + taken.getLocalPort())) {
         assertEquals(3, child.awaitExit(), child.output());
         child.line(
             "orders: startup failed in layer 'http listener': port "
@@ -102,7 +102,7 @@ class OrdersServiceProcessTest {
                 + " is already in use (BindException)");
         assertNoStackTrace(child);
         child.line("database: closed");
-        child.assertStoppedLine("STARTUP_FAILED, exit code 3");
+        assertStoppedLine(child, "orders", "STARTUP_FAILED, exit code 3");
       }
     }
     // the database file alone: no trace file, nothing else left behind
@@ -111,7 +111,7 @@ class OrdersServiceProcessTest {
     }
   }
 
-  private static void assertNoStackTrace(Child child) {
+  private static void assertNoStackTrace(ChildJvm child) {
     for (Line l : child.lines()) {
       assertFalse(
           l.text().startsWith("\tat ")
@@ -138,13 +138,13 @@ class OrdersServiceProcessTest {
   void afterAKill9TheRestartConfirmsEveryOrderThatGot201ExactlyOnce() throws Exception {
     List<Long> ids = new ArrayList<>();
     // deliveries of ten minutes: the confirmations are running when the process dies
-    try (Child first = start("--confirm-ms=600000", "--lease=1s")) {
+    try (ChildJvm first = start("--confirm-ms=600000", "--lease=1s")) {
       int port = port(first);
       for (int i = 1; i <= 4; i++) ids.add(accepted(port, "book " + i));
       assertEquals(137, first.kill(), first.output()); // SIGKILL
       first.assertNoLine("confirmed (delivery took");
     }
-    try (Child second = start("--confirm-ms=10", "--lease=1s")) {
+    try (ChildJvm second = start("--confirm-ms=10", "--lease=1s")) {
       second.awaitLine("database: schema ready; it holds 4 order(s), 0 confirmed");
       int port = port(second);
       for (int i = 5; i <= 6; i++) {
@@ -170,7 +170,7 @@ class OrdersServiceProcessTest {
 
   @Test
   void cleanSigtermConfirmsEveryOrderTakenAndExitsWith143() throws Exception {
-    try (Child child = start("--confirm-ms=300")) {
+    try (ChildJvm child = start("--confirm-ms=300")) {
       int port = port(child);
       for (int i = 1; i <= 3; i++) {
         assertEquals(201, order(port, "book " + i).statusCode(), child.output());
@@ -182,7 +182,7 @@ class OrdersServiceProcessTest {
       for (int i = 1; i <= 3; i++) child.line("order " + i + " confirmed");
       child.line("final counts: orders taken 3, confirmed 3, awaiting confirmation 0;");
       child.line("database: closed");
-      child.assertStoppedLine("TERMINATED, exit code 143");
+      assertStoppedLine(child, "orders", "TERMINATED, exit code 143");
       // one format for the service's lines, the runner's and the library's log records
       child.line("orders: INFO dev.lifespan.http: application 'orders' listening on");
       for (Line l : child.lines()) {
@@ -199,7 +199,7 @@ class OrdersServiceProcessTest {
     // App's defaults: teardown timeout 5 s, kill timeout 2 s; then a margin for a slow machine
     Duration hardDeadline = grace.plus(Duration.ofSeconds(5)).plus(Duration.ofSeconds(2));
     Duration margin = Duration.ofSeconds(5);
-    try (Child child = start("--grace=1s", "--confirm-ms=20000")) {
+    try (ChildJvm child = start("--grace=1s", "--confirm-ms=20000")) {
       int port = port(child);
       assertEquals(201, order(port, "book").statusCode(), child.output());
       assertEquals(201, order(port, "pen").statusCode(), child.output());
@@ -207,7 +207,7 @@ class OrdersServiceProcessTest {
       long signalled = child.signal("TERM");
 
       assertEquals(4, child.awaitExit(), child.output());
-      Duration took = Duration.ofNanos(child.exitedNanos - signalled);
+      Duration took = Duration.ofNanos(child.exitedNanos() - signalled);
       assertTrue(
           took.compareTo(hardDeadline.plus(margin)) < 0,
           "exited " + took + " after SIGTERM; hard deadline " + hardDeadline + child.output());
@@ -215,7 +215,7 @@ class OrdersServiceProcessTest {
       child.assertNoLine("order 2 confirmed");
       child.line("final counts: orders taken 2, confirmed 0, awaiting confirmation 2;");
       child.line("database: closed");
-      child.assertStoppedLine("WORK_ABANDONED, exit code 4");
+      assertStoppedLine(child, "orders", "WORK_ABANDONED, exit code 4");
     }
   }
 }

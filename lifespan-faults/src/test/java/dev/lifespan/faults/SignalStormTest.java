@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.lifespan.test.ChildJvm;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -158,9 +159,9 @@ class SignalStormTest {
    */
   void termBurstDuringStartup() throws Exception {
     Budget b = Budget.ROOMY;
-    try (StormProcess child = start(b, "startup-ms=20")) {
+    try (ChildJvm child = start(b, "startup-ms=20")) {
       child.awaitLine("child: L1 starting");
-      long first = child.kill("TERM", 5);
+      long first = child.signal("TERM", 5);
       assertEnd(child, first, b, 143, "TERMINATED");
       assertEquals(1, child.count("SIGTERM received: shutting down"), child.output());
       int signalled = child.line("SIGTERM received: shutting down").index();
@@ -182,9 +183,9 @@ class SignalStormTest {
   /** SIGTERM while layer {@code i} starts: its startup is cancelled, the others torn down. */
   void termDuringLayerStartup(int i) throws Exception {
     Budget b = Budget.ROOMY;
-    try (StormProcess child = start(b, "hold-start=L" + i)) {
+    try (ChildJvm child = start(b, "hold-start=L" + i)) {
       child.awaitLine("child: L" + i + " holding startup");
-      long first = child.kill("TERM", 1);
+      long first = child.signal("TERM", 1);
       assertEnd(child, first, b, 143, "TERMINATED");
       List<String> order = new ArrayList<>();
       for (int j = 1; j < i; j++) order.add("layer 'L" + j + "' started");
@@ -203,11 +204,11 @@ class SignalStormTest {
   /** SIGTERM, then more while L2's teardown is held: 143, the layers torn down in reverse. */
   void termsDuringTeardown() throws Exception {
     Budget b = Budget.ROOMY;
-    try (StormProcess child = start(b, "hold-teardown=L2")) {
+    try (ChildJvm child = start(b, "hold-teardown=L2")) {
       child.awaitLine("child: main running");
-      long first = child.kill("TERM", 1);
+      long first = child.signal("TERM", 1);
       child.awaitLine("child: L2 holding teardown");
-      child.kill("TERM", 5);
+      child.signal("TERM", 5);
       for (int k = 0; k < 5; k++) child.term();
       child.awaitLine("SIGTERM received again: already shutting down");
       child.tell("release");
@@ -226,7 +227,7 @@ class SignalStormTest {
   /** 50 SIGTERMs at once, from two senders, to a ready application: one shutdown, 143. */
   void fiftyTerms() throws Exception {
     Budget b = Budget.ROOMY;
-    try (StormProcess child = start(b)) {
+    try (ChildJvm child = start(b)) {
       child.awaitLine("child: main running");
       AtomicInteger sent = new AtomicInteger();
       Thread other =
@@ -238,7 +239,7 @@ class SignalStormTest {
                   });
       long first;
       try {
-        first = child.kill("TERM", 25);
+        first = child.signal("TERM", 25);
       } finally {
         other.join();
       }
@@ -255,9 +256,9 @@ class SignalStormTest {
   /** SIGINT starts the shutdown; the SIGTERMs after it only print the time left: 130. */
   void intThenTerms() throws Exception {
     Budget b = Budget.ROOMY;
-    try (StormProcess child = start(b, "hold-teardown=L2")) {
+    try (ChildJvm child = start(b, "hold-teardown=L2")) {
       child.awaitLine("child: main running");
-      long first = child.kill("INT", 1);
+      long first = child.signal("INT", 1);
       child.awaitLine("child: L2 holding teardown");
       try (Sender ignored = termsUntilGone(child)) {
         child.awaitLine("SIGTERM received again: already shutting down");
@@ -279,12 +280,12 @@ class SignalStormTest {
    */
   void secondIntForces() throws Exception {
     Budget b = new Budget(30_000, 1000, 500);
-    try (StormProcess child = start(b, "must-finish")) {
+    try (ChildJvm child = start(b, "must-finish")) {
       child.awaitLine("child: must-finish running");
       child.awaitLine("child: main running");
-      long first = child.kill("INT", 1);
+      long first = child.signal("INT", 1);
       child.awaitLine("stopping supervisor 'storm/background': waiting for 1 must-finish");
-      long second = child.kill("INT", 1);
+      long second = child.signal("INT", 1);
       try (Sender ignored = termsUntilGone(child)) {
         assertEnd(child, first, b, 130, "INTERRUPTED");
       }
@@ -304,9 +305,9 @@ class SignalStormTest {
   /** L2's teardown ignores cancellation: the runner gives up at its deadline, exit 4. */
   void termsWhileTeardownHangs() throws Exception {
     Budget b = Budget.SHORT;
-    try (StormProcess child = start(b, "hang-teardown=L2")) {
+    try (ChildJvm child = start(b, "hang-teardown=L2")) {
       child.awaitLine("child: main running");
-      long first = child.kill("TERM", 1);
+      long first = child.signal("TERM", 1);
       child.awaitLine("child: L2 teardown hanging");
       try (Sender ignored = termsUntilGone(child)) {
         assertEnd(child, first, b, 4, "WORK_ABANDONED");
@@ -325,9 +326,9 @@ class SignalStormTest {
   /** L2's teardown blocks until the hard deadline cancels it: a teardown failure, exit 1. */
   void termsWhileTeardownIsStuck() throws Exception {
     Budget b = Budget.SHORT;
-    try (StormProcess child = start(b, "stuck-teardown=L2")) {
+    try (ChildJvm child = start(b, "stuck-teardown=L2")) {
       child.awaitLine("child: main running");
-      long first = child.kill("TERM", 1);
+      long first = child.signal("TERM", 1);
       child.awaitLine("child: L2 teardown stuck");
       try (Sender ignored = termsUntilGone(child)) {
         assertEnd(child, first, b, 1, "FAILED");
@@ -343,10 +344,10 @@ class SignalStormTest {
 
   // ---- helpers
 
-  private static StormProcess start(Budget b, String... args) throws Exception {
+  private static ChildJvm start(Budget b, String... args) throws Exception {
     List<String> all = new ArrayList<>(b.args());
     all.addAll(List.of(args));
-    return StormProcess.start(all);
+    return ChildJvm.start(StormChild.class, all);
   }
 
   /** A sender of SIGTERMs, one after another, until the process is gone; closing joins it. */
@@ -355,7 +356,7 @@ class SignalStormTest {
     void close() throws InterruptedException;
   }
 
-  private static Sender termsUntilGone(StormProcess child) {
+  private static Sender termsUntilGone(ChildJvm child) {
     Thread t =
         Thread.ofPlatform()
             .name("storm of SIGTERMs")
@@ -376,13 +377,13 @@ class SignalStormTest {
    * line, the hard deadline counted from {@code firstSignal}, no stack trace unless by design.
    */
   private static void assertEnd(
-      StormProcess child, long firstSignal, Budget b, int code, String outcome)
+      ChildJvm child, long firstSignal, Budget b, int code, String outcome)
       throws InterruptedException {
     int exit = child.awaitExit();
     String out = child.output();
     assertEquals(code, exit, "exit code; output:\n" + out);
-    List<StormProcess.Line> lines = child.lines();
-    List<StormProcess.Line> stopped =
+    List<ChildJvm.Line> lines = child.lines();
+    List<ChildJvm.Line> stopped =
         lines.stream().filter(l -> l.text().contains("] storm: stopped ")).toList();
     assertEquals(1, stopped.size(), "one 'stopped' line; output:\n" + out);
     String last = stopped.getFirst().text();
