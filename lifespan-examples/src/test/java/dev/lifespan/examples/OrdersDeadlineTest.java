@@ -92,7 +92,7 @@ class OrdersDeadlineTest {
               + " FROM SYSTEM_RANGE(1, 1000000000) a, SYSTEM_RANGE(1, 1000000000) b) > 0)");
     }
 
-    assertTimesOut(app);
+    assertTimesOut(app, "H2");
 
     // The statement no longer runs: no session executes an insert (the count would go on for
     // years). CancelHooks returns once the statement's call has ended.
@@ -133,7 +133,7 @@ class OrdersDeadlineTest {
               + " EXECUTE FUNCTION slow_item()");
     }
 
-    assertTimesOut(app);
+    assertTimesOut(app, "PostgreSQL");
 
     // The server no longer runs it: the driver returned only after the server ended the
     // statement, and the connection went back to the pool rolled back.
@@ -159,8 +159,8 @@ class OrdersDeadlineTest {
   @Test
   void waitingForAPooledConnectionEndsAtTheCallersDeadline() throws Exception {
     String url = "jdbc:h2:mem:pool-wait;DB_CLOSE_DELAY=-1";
-    try (ConnectionPool pool = new ConnectionPool(url, 1, Duration.ofMinutes(10));
-        ConnectionPool.Lease held = pool.acquire()) {
+    try (ConnectionPool pool = new ConnectionPool(url, 1, Duration.ofMinutes(10))) {
+      ConnectionPool.Lease held = pool.acquire();
       long start = System.nanoTime();
       TimeoutException e =
           assertThrows(
@@ -202,12 +202,19 @@ class OrdersDeadlineTest {
   }
 
   /** The slow order gets the route's timeout response, at its deadline. */
-  private void assertTimesOut(HttpApp app) throws Exception {
+  private void assertTimesOut(HttpApp app, String database) throws Exception {
     long start = System.nanoTime();
     HttpResponse<String> r = send(app, "POST", "/orders", SLOW_ORDER);
     Duration took = Duration.ofNanos(System.nanoTime() - start);
     System.out.println(
-        "slow order answered " + r.statusCode() + " after " + took.toMillis() + " ms");
+        database
+            + ": slow order answered "
+            + r.statusCode()
+            + " after "
+            + took.toMillis()
+            + " ms (deadline "
+            + DEADLINE.toMillis()
+            + " ms)");
     assertEquals(503, r.statusCode(), r.body() + transcript());
     assertEquals(TIMEOUT_BODY, r.body());
     assertTrue(took.compareTo(DEADLINE) >= 0, "not before the deadline: " + took);
