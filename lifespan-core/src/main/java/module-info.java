@@ -8,6 +8,8 @@
 module dev.lifespan {
   requires jdk.jfr;
   requires jdk.unsupported;
+  requires static java.sql;
+  requires static java.net.http;
 
   exports dev.lifespan;
 }

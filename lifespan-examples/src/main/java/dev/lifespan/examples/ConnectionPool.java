@@ -1,5 +1,7 @@
 package dev.lifespan.examples;
 
+import dev.lifespan.CancelScope;
+import dev.lifespan.CancelledException;
 import java.io.PrintWriter;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
@@ -23,6 +25,13 @@ import javax.sql.DataSource;
  *
  * <p>The first connection stays open for the pool's whole life (idle connections are never
  * evicted), which also keeps an embedded H2 database open between requests.
+ *
+ * <p>Cancellation: the wait for a free connection ends when the caller's scope is cancelled (a
+ * request's deadline), with its {@link CancelledException}. What touches a connection runs where no
+ * interrupt reaches it, because an interrupt in a driver's I/O breaks the connection, or for an
+ * embedded H2 closes the whole database: opening one runs in a scope without interrupts, and giving
+ * one back (the rollback of what the borrower left uncommitted) in a shield, since it must finish
+ * for the next borrower to get a clean connection.
  */
 final class ConnectionPool implements AutoCloseable {
   private final String url;
@@ -41,7 +50,16 @@ final class ConnectionPool implements AutoCloseable {
     this.permits = new Semaphore(size, true);
   }
 
-  /** One borrowed connection; {@link #close()} gives it back. */
+  private static final CancelScope.Options OPEN =
+      CancelScope.Options.named("database: open connection").withoutInterrupts();
+  private static final CancelScope.Options GIVE_BACK =
+      CancelScope.Options.named("database: return connection").shielded();
+
+  /**
+   * One borrowed connection; {@link #close()} gives it back, in a shield: it runs to its end even
+   * in a cancelled scope, and throws nothing for that cancellation, which stays visible (the next
+   * checkpoint throws it), as a {@code close()} in a {@code finally} block expects.
+   */
   final class Lease implements AutoCloseable {
     private Connection connection;
 
@@ -59,7 +77,11 @@ final class ConnectionPool implements AutoCloseable {
       Connection c = connection;
       if (c == null) return;
       connection = null;
-      release(c);
+      try {
+        CancelScope.run(GIVE_BACK, s -> release(c));
+      } catch (CancelledException stillVisible) {
+        // the caller's cancellation: level-triggered, its next checkpoint throws it again
+      }
     }
   }
 
@@ -68,6 +90,8 @@ final class ConnectionPool implements AutoCloseable {
    *
    * @throws SQLTransientConnectionException if none became free in time
    * @throws SQLException if the pool is closed or a new connection cannot be opened
+   * @throws CancelledException if the caller's scope was cancelled while it waited for a connection
+   *     (or before)
    */
   Lease acquire() throws SQLException {
     if (closed) throw new SQLException("connection pool closed");
@@ -75,6 +99,7 @@ final class ConnectionPool implements AutoCloseable {
     try {
       got = permits.tryAcquire(acquireTimeout.toNanos(), TimeUnit.NANOSECONDS);
     } catch (InterruptedException e) {
+      CancelScope.checkpoint(); // the caller's cancellation (a deadline): thrown as such
       Thread.currentThread().interrupt();
       throw new SQLException("interrupted while waiting for a database connection", e);
     }
@@ -82,14 +107,23 @@ final class ConnectionPool implements AutoCloseable {
       throw new SQLTransientConnectionException(
           "no database connection free within " + acquireTimeout.toMillis() + " ms");
     }
+    Connection[] borrowed = new Connection[1];
     try {
-      Connection c = idle.pollFirst();
-      if (c == null) {
-        c = DriverManager.getConnection(url);
-        open.incrementAndGet();
-      }
-      return new Lease(c);
-    } catch (SQLException | RuntimeException e) {
+      CancelScope.run(
+          OPEN,
+          s -> {
+            CancelScope.checkpoint(); // cancelled already: no connection is opened
+            Connection c = idle.pollFirst();
+            if (c == null) {
+              c = DriverManager.getConnection(url);
+              open.incrementAndGet();
+            }
+            borrowed[0] = c;
+          });
+      return new Lease(borrowed[0]);
+    } catch (SQLException | RuntimeException | Error e) {
+      // a connection opened while the caller was cancelled goes back, unused
+      if (borrowed[0] != null) keep(borrowed[0]);
       permits.release();
       throw e;
     }
@@ -107,12 +141,17 @@ final class ConnectionPool implements AutoCloseable {
       reuse = false;
     }
     if (reuse) {
-      idle.addFirst(c);
-      if (closed && idle.remove(c)) closeQuietly(c); // close() ran meanwhile
+      keep(c);
     } else {
       closeQuietly(c);
     }
     permits.release();
+  }
+
+  /** Makes {@code c} idle, or closes it if the pool has closed. */
+  private void keep(Connection c) {
+    idle.addFirst(c);
+    if (closed && idle.remove(c)) closeQuietly(c); // close() ran meanwhile
   }
 
   private void closeQuietly(Connection c) {

@@ -27,6 +27,8 @@ import java.util.regex.Pattern;
  * @param quiet whether to leave out one line per order (for load tests)
  * @param lease how long a confirmation's claim lasts unless renewed: after a crash, another
  *     instance (or the next start) confirms the dead one's orders this long after its last renewal
+ * @param deadline how long a request may take: then its database call is cancelled and it is
+ *     answered 503
  */
 record OrdersConfig(
     int port,
@@ -40,13 +42,17 @@ record OrdersConfig(
     int maxBodyBytes,
     int poolSize,
     boolean quiet,
-    Duration lease) {
+    Duration lease,
+    Duration deadline) {
 
   /** The default JDBC URL: an H2 database in files under {@code ./target/orders-db}. */
   static final String DEFAULT_DB = "jdbc:h2:file:./target/orders-db/orders;DB_CLOSE_ON_EXIT=FALSE";
 
   /** The default lease of a confirmation's claim. */
   static final Duration DEFAULT_LEASE = Duration.ofSeconds(10);
+
+  /** The default deadline of a request. */
+  static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(10);
 
   static final String USAGE =
       """
@@ -72,6 +78,8 @@ record OrdersConfig(
         --lease=DURATION       how long a confirmation's claim lasts unless renewed (default 10s):
                                after a crash, another instance on the same database (or the next
                                start) confirms the dead one's orders this long after it died
+        --deadline=DURATION    how long a request may take (default 10s): then its database
+                               statement is cancelled and it gets 503 (deadline exceeded)
       DURATION: 1.5s, 500ms, 2m, a number of seconds, or ISO-8601 (PT2S).
       Exit codes: 0 stopped on request, 1 failure, 2 bad argument (or a drain delay not shorter
       than the grace), 3 startup failed (e.g. the port is in use or the database cannot be opened),
@@ -96,7 +104,8 @@ record OrdersConfig(
         4096,
         16,
         false,
-        DEFAULT_LEASE);
+        DEFAULT_LEASE,
+        DEFAULT_DEADLINE);
   }
 
   /**
@@ -112,6 +121,7 @@ record OrdersConfig(
     Duration grace = c.grace, drainDelay = c.drainDelay, metricsEvery = c.metricsEvery;
     boolean quiet = c.quiet;
     Duration lease = c.lease;
+    Duration deadline = c.deadline;
     for (String arg : args) {
       String value = Args.value(arg);
       switch (Args.key(arg)) {
@@ -144,6 +154,10 @@ record OrdersConfig(
           lease = duration(arg, value);
           if (lease.toMillis() < 30) throw bad(arg, "must be at least 30 ms");
         }
+        case "--deadline" -> {
+          deadline = duration(arg, value);
+          if (deadline.toMillis() < 1) throw bad(arg, "must be at least 1 ms");
+        }
         case "--quiet" -> {
           flag(arg, value);
           quiet = true;
@@ -165,7 +179,8 @@ record OrdersConfig(
         maxBody,
         pool,
         quiet,
-        lease);
+        lease,
+        deadline);
   }
 
   private static int port(String arg, String value) {

@@ -1,9 +1,12 @@
 package dev.lifespan.examples;
 
 import dev.lifespan.App;
+import dev.lifespan.CancelHooks;
 import dev.lifespan.CancelScope;
+import dev.lifespan.CancelledException;
 import dev.lifespan.Lifespan;
 import dev.lifespan.LifespanLocal;
+import dev.lifespan.ScopedCallable;
 import dev.lifespan.ServiceSpec;
 import dev.lifespan.http.HttpApp;
 import dev.lifespan.http.HttpException;
@@ -65,9 +68,18 @@ import java.util.function.Consumer;
  * HTTP listener that {@link HttpApp} adds. On SIGTERM or Ctrl-C, in order: readiness drops; after
  * the drain delay the listener closes and in-flight requests finish; the application's background
  * supervisor lets the confirmations finish (within the grace period); the flusher stops; the
- * database closes last. Every database call runs in a shielded scope: cancellation interrupts
- * threads, and an interrupt in the middle of JDBC I/O can break the connection, or for an embedded
- * H2, close the whole database.
+ * database closes last.
+ *
+ * <p>Database calls are cancellable without interrupts. A request runs under its route's deadline
+ * ({@code --deadline}, default 10 s): waiting for a pooled connection ends at the deadline, and a
+ * statement still running then is cancelled with {@link java.sql.Statement#cancel()} ({@link
+ * CancelHooks#execute}); the request is answered 503 ({@code deadline of N ms exceeded}), its
+ * transaction rolled back, its connection returned to the pool usable. No interrupt reaches JDBC
+ * code: the calls run in scopes opened {@linkplain CancelScope.Options#withoutInterrupts() without
+ * interrupts}, because an interrupt in the middle of a driver's I/O breaks the connection (a
+ * virtual thread's socket is closed) or, for an embedded H2, closes the whole database for every
+ * request. The same holds for a confirmation cancelled at the end of the grace period: its write is
+ * cancelled, rolled back, and the order confirmed at the next start.
  *
  * <p>The JDBC URL is configuration ({@code --db=}): H2 by default, or PostgreSQL ({@code
  * jdbc:postgresql://...}, its driver is on the demo's class path), where several instances may
@@ -188,7 +200,7 @@ public final class OrdersService {
         HttpOptions.defaults()
             .withPort(config.port())
             .withMaxBodyBytes(config.maxBodyBytes())
-            .withDeadline(Duration.ofSeconds(10));
+            .withDeadline(config.deadline()); // --deadline: every route's
     return config.dumpPort() >= 0 ? o.withDumpEndpoint(config.dumpPort()) : o;
   }
 
@@ -338,10 +350,14 @@ public final class OrdersService {
                         + " AND status = 'PENDING'")) {
               ps.setString(1, CONFIRM);
               ps.setString(2, owner());
-              try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-              }
+              return statement(
+                  ps,
+                  q -> {
+                    try (ResultSet rs = q.executeQuery()) {
+                      rs.next();
+                      return rs.getLong(1);
+                    }
+                  });
             }
           });
     } catch (SQLException | RuntimeException e) {
@@ -434,6 +450,7 @@ public final class OrdersService {
     ConnectionPool pool = DB.get();
     App app = App.current().orElseThrow();
     Journal.Enqueued[] confirmation = new Journal.Enqueued[1];
+    long[] committed = {NOT_TAKEN};
     long id;
     try {
       id =
@@ -452,12 +469,20 @@ public final class OrdersService {
                 // the order and its confirmation entry: both or neither; the payload says who
                 // took the order, for the counts
                 confirmation[0] = journal.enqueue(c, CONFIRM, Long.toString(newId), owner());
+                // past the deadline, nothing is committed: the pool rolls the order back
+                CancelScope.checkpoint();
                 c.commit(); // on disk (WRITE_DELAY=0) before the 201 goes out
+                committed[0] = newId;
                 metrics.taken.incrementAndGet(); // before the confirmation can count it
                 return newId;
               });
     } catch (SQLTransientException e) {
       throw new HttpException(503, "database busy: " + e.getMessage());
+    } catch (CancelledException e) {
+      // Cancelled after the commit (the deadline passed during it): the order is taken and will
+      // be confirmed, so it is answered 201, not 503 (a client would order it again).
+      if (committed[0] == NOT_TAKEN) throw e;
+      id = committed[0];
     }
     if (id != NOT_TAKEN) confirmation[0].start(); // now, rather than at the journal's next poll
     if (id == NOT_TAKEN) {
@@ -494,9 +519,13 @@ public final class OrdersService {
         ThreadLocalRandom.current()
             .nextInt(config.confirmMinMillis(), config.confirmMaxMillis() + 1);
     CancelScope.sleep(Duration.ofMillis(ms)); // the delivery: only the end of the grace stops it
+    // Not a shield: a write cancelled by the end of the grace period is rolled back with the
+    // journal's transaction, and the order is confirmed at the next start (at least once, as any
+    // crash can make it). Without interrupts: an interrupt in H2's file I/O closes the database.
     CancelScope.run(
-        CancelScope.Options.named("database: confirm order").shielded(),
+        CancelScope.Options.named("database: confirm order").withoutInterrupts(),
         scope -> {
+          CancelScope.checkpoint();
           try (PreparedStatement ps =
               c.prepareStatement(
                   "INSERT INTO confirmations (order_id, confirmed_at, delivery_ms)"
@@ -504,7 +533,7 @@ public final class OrdersService {
             ps.setLong(1, id);
             ps.setObject(2, OffsetDateTime.now(ZoneOffset.UTC));
             ps.setInt(3, ms);
-            ps.executeUpdate();
+            statement(ps, PreparedStatement::executeUpdate);
           }
         });
     // counted when written; the journal's commit follows (a crash in between confirms it again
@@ -539,9 +568,13 @@ public final class OrdersService {
                           + " c.delivery_ms FROM orders o"
                           + " LEFT JOIN confirmations c ON c.order_id = o.id WHERE o.id = ?")) {
                 ps.setLong(1, id);
-                try (ResultSet rs = ps.executeQuery()) {
-                  return rs.next() ? orderJson(rs) : null;
-                }
+                return statement(
+                    ps,
+                    q -> {
+                      try (ResultSet rs = q.executeQuery()) {
+                        return rs.next() ? orderJson(rs) : null;
+                      }
+                    });
               }
             });
     if (json == null) throw new HttpException(404, "no order " + id);
@@ -570,19 +603,35 @@ public final class OrdersService {
   // ---- the database
 
   /**
-   * Runs {@code work} with a pooled connection, in a shielded scope: cancellation (the route's
-   * deadline, the end of the grace period) interrupts threads, and an interrupt inside JDBC I/O can
-   * break the connection or, for an embedded H2, close the database for everybody. The shield lets
-   * the call finish; the cancellation takes effect when it returns.
+   * Runs {@code work} with a pooled connection, cancellable without interrupts. The wait for a free
+   * connection ends when the caller's scope is cancelled (the route's deadline, a shutdown); then
+   * {@code work} runs in a scope opened {@linkplain CancelScope.Options#withoutInterrupts() without
+   * interrupts}, because an interrupt inside JDBC I/O can break the connection or, for an embedded
+   * H2, close the database for everybody. Its statements run through {@link #statement}, which
+   * cancels the one running when the cancellation comes; other calls ({@code commit}, a short
+   * insert of the journal) run to their end. The cancellation then comes out of this method (as
+   * {@link java.util.concurrent.TimeoutException} out of the route's deadline), and the connection
+   * goes back to the pool with its transaction rolled back.
    */
   static <T> T db(ConnectionPool pool, String what, SqlWork<T> work) throws SQLException {
-    return CancelScope.call(
-        CancelScope.Options.named("database: " + what).shielded(),
-        scope -> {
-          try (ConnectionPool.Lease lease = pool.acquire()) {
+    try (ConnectionPool.Lease lease = pool.acquire()) {
+      return CancelScope.call(
+          CancelScope.Options.named("database: " + what).withoutInterrupts(),
+          scope -> {
+            CancelScope.checkpoint(); // cancelled meanwhile: no call is made
             return work.run(lease.connection());
-          }
-        });
+          });
+    }
+  }
+
+  /**
+   * Runs {@code call} with {@code st}, which is cancelled ({@link java.sql.Statement#cancel()}) if
+   * cancellation reaches the calling thread meanwhile; then the cancellation is thrown instead of
+   * the driver's exception ({@link CancelHooks#execute}).
+   */
+  static <S extends Statement, T> T statement(
+      S st, ScopedCallable<? super S, ? extends T, SQLException> call) throws SQLException {
+    return CancelHooks.execute(st, call);
   }
 
   /**
@@ -608,16 +657,21 @@ public final class OrdersService {
   /** Creates the tables if absent; returns how many orders there are, and confirmed ones. */
   private static long[] createSchema(Connection c) throws SQLException {
     try (Statement s = c.createStatement()) {
-      s.executeUpdate(SCHEMA_ORDERS);
-      s.executeUpdate(SCHEMA_CONFIRMATIONS);
-      s.executeUpdate(SCHEMA_CONFIRMATIONS_INDEX);
-      try (ResultSet rs =
-          s.executeQuery(
-              "SELECT COUNT(*), COUNT(c.order_id) FROM orders o LEFT JOIN"
-                  + " (SELECT DISTINCT order_id FROM confirmations) c ON c.order_id = o.id")) {
-        rs.next();
-        return new long[] {rs.getLong(1), rs.getLong(2)};
-      }
+      return statement(
+          s,
+          q -> {
+            q.executeUpdate(SCHEMA_ORDERS);
+            q.executeUpdate(SCHEMA_CONFIRMATIONS);
+            q.executeUpdate(SCHEMA_CONFIRMATIONS_INDEX);
+            try (ResultSet rs =
+                q.executeQuery(
+                    "SELECT COUNT(*), COUNT(c.order_id) FROM orders o LEFT JOIN"
+                        + " (SELECT DISTINCT order_id FROM confirmations) c"
+                        + " ON c.order_id = o.id")) {
+              rs.next();
+              return new long[] {rs.getLong(1), rs.getLong(2)};
+            }
+          });
     }
   }
 
@@ -629,7 +683,7 @@ public final class OrdersService {
       ps.setString(1, order.item());
       ps.setInt(2, order.quantity());
       ps.setObject(3, OffsetDateTime.now(ZoneOffset.UTC));
-      ps.executeUpdate();
+      statement(ps, PreparedStatement::executeUpdate);
       try (ResultSet keys = ps.getGeneratedKeys()) {
         if (!keys.next()) throw new SQLException("the database returned no id for the new order");
         return keys.getLong(1); // H2: the identity column; Postgres: every column, id first

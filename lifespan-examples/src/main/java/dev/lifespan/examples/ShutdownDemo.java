@@ -292,7 +292,10 @@ public final class ShutdownDemo {
    * An append-only log of the jobs' events, shared by every job. It writes through a {@link
    * FileOutputStream}, whose writes an interrupt does not affect: an interruptible channel (what
    * {@code Files.newBufferedWriter} uses) would be closed for every job by the first job cancelled
-   * while writing to it.
+   * while writing to it. A scope without interrupts would not do instead: the event a cancelled job
+   * records ("cancelled at 40%") is written after its cancellation, where a checkpoint throws and
+   * the thread carries the cancellation's interrupt; only a shield, which clears it, would, and a
+   * stream that interrupts never touch needs none.
    */
   private final class Journal implements AutoCloseable {
     final Path file;

@@ -121,8 +121,10 @@ final class Connection {
         Response answer = r;
         boolean noBody = isHead;
         boolean keepAlive10 = http10;
-        // Shielded: a request cancelled at the end of the grace period still answers (503),
-        // instead of failing its write with the interrupt of the cancellation.
+        // A shield, because the write must finish: a request cancelled at the end of the grace
+        // period still answers (503), and that answer is written after the cancellation. A scope
+        // without interrupts whose hook closes the socket would cut it at once; what bounds a
+        // write to a client that does not read is cutWriting, when the grace period has ended.
         boolean inFlight = STATE.compareAndSet(this, HANDLING, WRITING);
         CancelScope.run(RESPONSE, s -> wire.write(answer, noBody, closing, keepAlive10));
         if (inFlight) {

@@ -97,6 +97,9 @@ final class Server {
     try {
       while (true) CancelScope.sleep(Duration.ofDays(1));
     } finally {
+      // A shield, because the drain must finish once begun: it runs because this task was
+      // cancelled, and it waits for the requests in flight until the grace period ends, then
+      // closes every connection; its own waits end at the grace period's end, not at a hook.
       CancelScope.run(CancelScope.Options.named("http drain").shielded(), s -> drain(me, requests));
     }
   }

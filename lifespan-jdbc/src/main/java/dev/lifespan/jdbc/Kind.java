@@ -64,9 +64,14 @@ public final class Kind {
    * It runs on its own virtual thread, a must-finish task of the application's background
    * supervisor named {@code journal '<journal>' <kind>/<key>}, so the application's shutdown waits
    * for it until the grace period ends; then it is cancelled (its thread interrupted): the
-   * transaction is rolled back and the entry stays pending for the next start. Execution is at
-   * least once — a crash can happen anywhere — so a handler is written to be idempotent by the
-   * entry's key; work inside the transaction is exactly once in effect.
+   * transaction is rolled back and the entry stays pending for the next start. Once the handler has
+   * returned, the done mark and the commit finish even then, in a shield, with no interrupt
+   * reaching the driver. A handler whose JDBC calls an interrupt would break (an embedded H2's file
+   * I/O) runs them in a scope opened {@linkplain
+   * dev.lifespan.CancelScope.Options#withoutInterrupts() without interrupts}, its statements
+   * through {@link dev.lifespan.CancelHooks#execute}, which cancels the one running when the grace
+   * period ends. Execution is at least once — a crash can happen anywhere — so a handler is written
+   * to be idempotent by the entry's key; work inside the transaction is exactly once in effect.
    */
   @FunctionalInterface
   public interface Handler {

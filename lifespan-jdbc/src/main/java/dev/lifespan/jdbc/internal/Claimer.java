@@ -31,6 +31,9 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class Claimer {
   private static final Duration FOREVER = Duration.ofDays(365);
 
+  private static final CancelScope.Options CLAIM =
+      CancelScope.Options.named("journal claim").withoutInterrupts();
+
   /** At most how many done entries one poll deletes (the retention). */
   static final int PURGE_BATCH = 100;
 
@@ -191,34 +194,47 @@ public final class Claimer {
     }
   }
 
-  /** The body of a {@link #start} task; counted in flight by its caller. */
+  /**
+   * The body of a {@link #start} task; counted in flight by its caller.
+   *
+   * <p>The claim runs in a scope without interrupts, not in a shield: it need not finish (an entry
+   * not claimed stays pending for a later poll or the next start), but an interrupt must not reach
+   * the driver (an interrupt in an embedded H2's file I/O closes the database; on a virtual thread,
+   * it closes a network driver's socket). Its statements are short and run to their end; the task's
+   * cancellation (the end of the grace period) then comes out of the scope, and a claim committed
+   * meanwhile is released at once for the next start.
+   */
   private void claimAndRun(String kind, String key) {
-    Sql.Claim k;
+    Sql.Claim[] claimed = new Sql.Claim[1];
     try {
-      k =
-          CancelScope.call(
-              CancelScope.Options.named("journal claim").shielded(),
-              s -> {
-                try (Connection c = journal.dataSource.getConnection()) {
-                  long now = time.nowMillis(); // after the connection, as in claimAndRun
-                  c.setAutoCommit(false);
-                  try {
-                    Sql.Claim claim =
-                        sql.claimKey(c, journal.owner, now, now + leaseMillis, kind, key);
-                    c.commit();
-                    return claim;
-                  } catch (SQLException | RuntimeException e) {
-                    rollbackQuietly(c, e);
-                    throw e;
-                  }
-                }
-              });
+      CancelScope.run(
+          CLAIM,
+          s -> {
+            CancelScope.checkpoint(); // cancelled already: nothing is claimed
+            try (Connection c = journal.dataSource.getConnection()) {
+              long now = time.nowMillis(); // after the connection, as in claimAndRun
+              c.setAutoCommit(false);
+              try {
+                Sql.Claim claim = sql.claimKey(c, journal.owner, now, now + leaseMillis, kind, key);
+                c.commit();
+                claimed[0] = claim;
+              } catch (SQLException | RuntimeException e) {
+                rollbackQuietly(c, e);
+                throw e;
+              }
+            }
+          });
     } catch (SQLException e) {
       ended();
       journal.log(
           Level.WARNING, "claiming " + kind + "/" + key + " failed; a later poll finds it: " + e);
       return;
+    } catch (RuntimeException | Error e) { // the cancellation, or a driver's unchecked failure
+      if (claimed[0] != null) releaseForNextStart(claimed[0]);
+      ended();
+      throw e;
     }
+    Sql.Claim k = claimed[0];
     if (k == null) { // done, claimed by another run, not committed (yet), or not due
       ended();
       return;
@@ -300,8 +316,12 @@ public final class Claimer {
   }
 
   /**
-   * Releases {@code k}'s lease so that the next start (or another instance) runs it, in a shield
-   * (the caller may be cancelled); counts it as left pending.
+   * Releases {@code k}'s lease so that the next start (or another instance) runs it; counts it as
+   * left pending.
+   *
+   * <p>In a shield, because it must finish: the caller is usually being cancelled (the grace period
+   * ended), and a release that did not happen leaves the entry to wait for its lease to expire. The
+   * shield also clears the interrupt of that cancellation, which must not reach the driver.
    */
   void releaseForNextStart(Sql.Claim k) {
     CancelScope.run(

@@ -14,6 +14,9 @@ import java.time.Duration;
  * One run of one claimed entry, as a must-finish task of the application's background supervisor.
  */
 final class EntryRun {
+  private static final CancelScope.Options FINISH =
+      CancelScope.Options.named("journal commit").shielded();
+
   private final Claimer claimer;
   private final JournalImpl journal;
   private final Sql.Claim claim;
@@ -58,24 +61,57 @@ final class EntryRun {
     Kind kind = journal.kind(claim.entry().kind());
     try (Connection c = journal.dataSource.getConnection()) {
       c.setAutoCommit(false);
+      Throwable failure = null;
       try {
         kind.handler().handle(claim.entry(), c);
-        if (claimer.sql.done(c, claim, journal.owner, claimer.time.nowMillis())) {
-          c.commit();
-        } else {
-          c.rollback();
-          journal.log(
-              Level.WARNING,
-              claim.entry() + ": lease lost to another instance; this run is rolled back");
-        }
-        return null;
       } catch (Throwable t) {
-        Claimer.rollbackQuietly(c, t);
-        return t;
+        failure = t;
       }
+      return finish(c, failure);
     } catch (Throwable t) { // getConnection, setAutoCommit or close
       return t;
     }
+  }
+
+  /**
+   * After the handler: marks the entry done and commits, or rolls back if the handler failed
+   * ({@code failure}); returns what failed, or null once committed.
+   *
+   * <p>In a shield, because it must finish: once the handler has returned, its work is done, and
+   * the commit is what records it (cancelled here, the work would be done again at the next start);
+   * a rollback returns the connection clean. The shield also keeps the interrupt of the run's
+   * cancellation (the end of the grace period) out of the driver, where it closes an embedded H2
+   * database. A commit that happened stands even if the run was cancelled meanwhile.
+   */
+  private Throwable finish(Connection c, Throwable failure) {
+    Throwable[] outcome = {failure};
+    try {
+      CancelScope.run(
+          FINISH,
+          s -> {
+            if (failure != null) {
+              Claimer.rollbackQuietly(c, failure);
+              return;
+            }
+            try {
+              if (claimer.sql.done(c, claim, journal.owner, claimer.time.nowMillis())) {
+                c.commit();
+              } else {
+                c.rollback();
+                journal.log(
+                    Level.WARNING,
+                    claim.entry() + ": lease lost to another instance; this run is rolled back");
+              }
+            } catch (Throwable t) {
+              Claimer.rollbackQuietly(c, t);
+              outcome[0] = t;
+            }
+          });
+    } catch (CancelledException cancelledMeanwhile) {
+      // leaving the shield in the cancelled run: the outcome above stands, and the cancellation
+      // stays visible to the run's next checkpoint
+    }
+    return outcome[0];
   }
 
   private void recordFailure(Throwable failure) {

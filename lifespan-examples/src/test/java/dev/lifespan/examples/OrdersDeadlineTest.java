@@ -1,0 +1,271 @@
+package dev.lifespan.examples;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lifespan.App;
+import dev.lifespan.CancelScope;
+import dev.lifespan.http.HttpApp;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeoutException;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A request whose deadline passes while its statement runs: the statement is cancelled (not run to
+ * its end), the request answered 503 with the route's timeout response, its transaction rolled
+ * back, and the database stays open: the next request, on the same single pooled connection, works.
+ * On the demo's default database (H2, in files) and on a real PostgreSQL server.
+ *
+ * <p>The statement that runs for ever is the demo's own {@code INSERT INTO orders} of an order for
+ * item {@code slow}: on H2 a check constraint counts a cross join of 10^18 rows for that item, on
+ * PostgreSQL a trigger sleeps an hour.
+ */
+class OrdersDeadlineTest {
+  private static final Duration DEADLINE = Duration.ofMillis(1500);
+
+  /** What the route's deadline answers (Server's timeout response). */
+  private static final String TIMEOUT_BODY =
+      "deadline of " + DEADLINE.toMillis() + " ms exceeded\n";
+
+  private static final String SLOW_ORDER = "{\"item\": \"slow\", \"quantity\": 1}";
+
+  @TempDir Path dir;
+
+  private static EmbeddedPostgres postgres;
+
+  private final List<String> progress = new CopyOnWriteArrayList<>();
+  private final ByteArrayOutputStream output = new ByteArrayOutputStream();
+  private final List<HttpApp> apps = new ArrayList<>();
+  private final HttpClient client =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+  /** Started before the tests, so that its threads predate the leak checks. */
+  @BeforeAll
+  static void startPostgres() throws IOException {
+    postgres = EmbeddedPostgres.builder().start();
+  }
+
+  @AfterAll
+  static void stopPostgres() throws IOException {
+    if (postgres != null) postgres.close();
+  }
+
+  @AfterEach
+  void stopEverything() throws Exception {
+    for (HttpApp a : apps) a.app().requestShutdown();
+    for (HttpApp a : apps) a.app().await(Duration.ofSeconds(30));
+    client.close();
+  }
+
+  @Test
+  void onH2ARequestPastItsDeadlineCancelsItsStatementAndTheDatabaseStaysOpen() throws Exception {
+    String url = "jdbc:h2:file:" + dir.resolve("db").resolve("orders");
+    HttpApp app = start(url);
+    String db = new OrdersService(OrdersConfig.parse("--db=" + url), System.out).url();
+    try (Connection c = DriverManager.getConnection(db);
+        Statement s = c.createStatement()) {
+      s.execute(
+          "ALTER TABLE orders ADD CONSTRAINT slow_item CHECK (item <> 'slow' OR (SELECT COUNT(*)"
+              + " FROM SYSTEM_RANGE(1, 1000000000) a, SYSTEM_RANGE(1, 1000000000) b) > 0)");
+    }
+
+    assertTimesOut(app, "H2");
+
+    // The statement no longer runs: no session executes an insert (the count would go on for
+    // years). CancelHooks returns once the statement's call has ended.
+    try (Connection c = DriverManager.getConnection(db);
+        Statement s = c.createStatement()) {
+      assertEquals(
+          0,
+          count(
+              s,
+              "SELECT COUNT(*) FROM INFORMATION_SCHEMA.SESSIONS"
+                  + " WHERE EXECUTING_STATEMENT LIKE 'INSERT INTO orders%'"),
+          transcript());
+    }
+    assertNextRequestsWork(app);
+    try (Connection c = DriverManager.getConnection(db);
+        Statement s = c.createStatement()) {
+      assertEquals(0, count(s, "SELECT COUNT(*) FROM orders WHERE item = 'slow'"), "rolled back");
+    }
+    assertStopsCleanly(app);
+  }
+
+  @Test
+  void onPostgresARequestPastItsDeadlineCancelsItsStatementAndTheDatabaseStaysOpen()
+      throws Exception {
+    try (Connection c = postgres.getPostgresDatabase().getConnection();
+        Statement s = c.createStatement()) {
+      s.execute("CREATE DATABASE orders_deadline");
+    }
+    String url = postgres.getJdbcUrl("postgres", "orders_deadline");
+    HttpApp app = start(url);
+    try (Connection c = DriverManager.getConnection(url);
+        Statement s = c.createStatement()) {
+      s.execute(
+          "CREATE FUNCTION slow_item() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+              + " IF NEW.item = 'slow' THEN PERFORM pg_sleep(3600); END IF; RETURN NEW; END $$");
+      s.execute(
+          "CREATE TRIGGER slow_item BEFORE INSERT ON orders FOR EACH ROW"
+              + " EXECUTE FUNCTION slow_item()");
+    }
+
+    assertTimesOut(app, "PostgreSQL");
+
+    // The server no longer runs it: the driver returned only after the server ended the
+    // statement, and the connection went back to the pool rolled back.
+    try (Connection c = DriverManager.getConnection(url);
+        Statement s = c.createStatement()) {
+      assertEquals(
+          0,
+          count(
+              s,
+              "SELECT COUNT(*) FROM pg_stat_activity WHERE state = 'active'"
+                  + " AND query LIKE 'INSERT INTO orders%'"),
+          transcript());
+    }
+    assertNextRequestsWork(app);
+    try (Connection c = DriverManager.getConnection(url);
+        Statement s = c.createStatement()) {
+      assertEquals(0, count(s, "SELECT COUNT(*) FROM orders WHERE item = 'slow'"), "rolled back");
+    }
+    assertStopsCleanly(app);
+  }
+
+  /** The pool's wait for a free connection ends at the caller's deadline, not its own timeout. */
+  @Test
+  void waitingForAPooledConnectionEndsAtTheCallersDeadline() throws Exception {
+    String url = "jdbc:h2:mem:pool-wait;DB_CLOSE_DELAY=-1";
+    try (ConnectionPool pool = new ConnectionPool(url, 1, Duration.ofMinutes(10))) {
+      ConnectionPool.Lease held = pool.acquire();
+      long start = System.nanoTime();
+      TimeoutException e =
+          assertThrows(
+              TimeoutException.class,
+              () ->
+                  CancelScope.withTimeout(
+                      Duration.ofMillis(200),
+                      s -> {
+                        try (ConnectionPool.Lease l = pool.acquire()) {
+                          return l.connection();
+                        }
+                      }));
+      assertTrue(e.getMessage().contains("timed out"), e.getMessage());
+      assertTrue(System.nanoTime() - start < Duration.ofMinutes(5).toNanos(), "before 10 min");
+      held.close();
+      try (ConnectionPool.Lease again = pool.acquire()) {
+        assertTrue(again.connection().isValid(1), "the permit was given back");
+      }
+      assertEquals(1, pool.openConnections(), "no connection was opened for the cancelled wait");
+    }
+  }
+
+  // ---- steps
+
+  private HttpApp start(String url) throws InterruptedException {
+    OrdersConfig config =
+        OrdersConfig.parse(
+            "--port=0",
+            "--db=" + url,
+            "--pool-size=1", // the next request gets the connection whose statement was cancelled
+            "--confirm-ms=0",
+            "--deadline=" + DEADLINE.toMillis() + "ms");
+    HttpApp app =
+        OrdersService.start(
+            config, new PrintStream(output, true, StandardCharsets.UTF_8), progress::add);
+    apps.add(app);
+    assertTrue(app.awaitReady(), this::transcript);
+    return app;
+  }
+
+  /** The slow order gets the route's timeout response, at its deadline. */
+  private void assertTimesOut(HttpApp app, String database) throws Exception {
+    long start = System.nanoTime();
+    HttpResponse<String> r = send(app, "POST", "/orders", SLOW_ORDER);
+    Duration took = Duration.ofNanos(System.nanoTime() - start);
+    System.out.println(
+        database
+            + ": slow order answered "
+            + r.statusCode()
+            + " after "
+            + took.toMillis()
+            + " ms (deadline "
+            + DEADLINE.toMillis()
+            + " ms)");
+    assertEquals(503, r.statusCode(), r.body() + transcript());
+    assertEquals(TIMEOUT_BODY, r.body());
+    assertTrue(took.compareTo(DEADLINE) >= 0, "not before the deadline: " + took);
+    // the client's own timeout is 60 s; the statement would run for an hour or more
+    assertTrue(took.compareTo(Duration.ofSeconds(30)) < 0, "at the deadline: " + took);
+  }
+
+  /** The database is open and the pool's one connection usable: an order is taken and read. */
+  private void assertNextRequestsWork(HttpApp app) throws Exception {
+    HttpResponse<String> ok = send(app, "POST", "/orders", "{\"item\": \"book\", \"quantity\": 2}");
+    assertEquals(201, ok.statusCode(), ok.body() + transcript());
+    String location = ok.headers().firstValue("Location").orElseThrow();
+    HttpResponse<String> shown = send(app, "GET", location, null);
+    assertEquals(200, shown.statusCode(), shown.body() + transcript());
+    assertTrue(shown.body().contains("\"item\": \"book\""), shown.body());
+  }
+
+  private void assertStopsCleanly(HttpApp app) throws Exception {
+    app.app().requestShutdown();
+    App.Result result =
+        app.app().await(Duration.ofSeconds(30)).orElseThrow(() -> new AssertionError(transcript()));
+    assertEquals(App.Outcome.SUCCEEDED, result.outcome(), transcript());
+    assertTrue(transcript().contains("final counts: orders taken 1, confirmed 1,"), transcript());
+  }
+
+  private HttpResponse<String> send(HttpApp app, String method, String path, String body)
+      throws Exception {
+    HttpRequest.BodyPublisher publisher =
+        body == null
+            ? HttpRequest.BodyPublishers.noBody()
+            : HttpRequest.BodyPublishers.ofString(body);
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + app.port() + path))
+            .timeout(Duration.ofSeconds(60))
+            .header("Content-Type", "application/json")
+            .method(method, publisher)
+            .build();
+    return client.send(request, HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static long count(Statement s, String sql) throws SQLException {
+    try (ResultSet rs = s.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  private String transcript() {
+    return "\n--- service output:\n"
+        + output.toString(StandardCharsets.UTF_8)
+        + "--- progress:\n"
+        + String.join("\n", progress);
+  }
+}
