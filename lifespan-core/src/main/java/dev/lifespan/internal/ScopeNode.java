@@ -193,19 +193,23 @@ public sealed class ScopeNode extends ScopeDeadline implements CancelScope
   }
 
   /**
-   * Tells every thread at or below this scope, not behind a shield, to check for cancellation, and
-   * runs the cancellation hooks of every scope it reaches; on the cancelling thread, with no lock
-   * held.
+   * Runs the cancellation hooks of every scope at or below this one, not behind a shield, then
+   * tells every thread there to check for cancellation; on the cancelling thread, with no lock
+   * held. Hooks come first: a thread woken by its interrupt could otherwise leave a scope below
+   * before the walk reached it, and its hooks would never run although the cancellation reached the
+   * scope while it was open.
    */
   void deliver() {
+    java.util.ArrayList<ThreadFrame> frames = new java.util.ArrayList<>();
     walk(
         n -> {
           if (n != this && n.shield) return false;
           ThreadFrame f = n.frame;
-          if (f != null) f.interruptIfCancelled();
+          if (f != null) frames.add(f);
           if (n.hooks != null && !n.isClosed()) CancelHook.fireAll(n);
           return true;
         });
+    for (ThreadFrame f : frames) f.interruptIfCancelled();
   }
 
   @Override
