@@ -49,9 +49,9 @@ import java.util.concurrent.TimeUnit;
  * the cancelled scope, with the call's exception, and the hook's own exception if it threw, added
  * as {@linkplain Throwable#getSuppressed() suppressed}. The cancelled scope therefore absorbs it
  * like any cancellation, and a {@link CancelScope#withTimeout withTimeout} scope turns it into its
- * {@link java.util.concurrent.TimeoutException}: a deadline reads as a timeout, not as an {@code
- * SQLException}. The same happens when cancellation arrives after the call ended but before the
- * method returned.
+ * {@link java.util.concurrent.TimeoutException}, with the call's exception suppressed in it: a
+ * deadline reads as a timeout, not as an {@code SQLException}. The same happens when cancellation
+ * arrives after the call ended but before the method returned.
  *
  * <p>When the method returns or throws, the hook has finished: a cancelled statement's {@code
  * cancel()} has returned before the connection is used again.

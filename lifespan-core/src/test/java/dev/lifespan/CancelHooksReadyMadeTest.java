@@ -90,25 +90,35 @@ class CancelHooksReadyMadeTest {
     try (ServerSocket server = new ServerSocket(0, 1, LOOPBACK);
         Socket client = new Socket(LOOPBACK, server.getLocalPort());
         Socket accepted = server.accept()) {
+      AtomicReference<Thread> reader = new AtomicReference<>();
+      AtomicReference<CancelScope> timed = new AtomicReference<>();
       Object outcome =
           TaskGroup.call(
               "readers",
               PLATFORM,
-              g ->
-                  g.fork(
-                          () -> {
-                            try {
-                              return CancelScope.withTimeout(
-                                  Duration.ofMillis(200),
-                                  s ->
-                                      CancelHooks.closing(
-                                          client, so -> so.getInputStream().read()));
-                            } catch (TimeoutException e) {
-                              return e;
-                            }
-                          })
-                      .join());
-      assertInstanceOf(TimeoutException.class, outcome);
+              g -> {
+                Task<Object> t =
+                    g.fork(
+                        () -> {
+                          reader.set(Thread.currentThread());
+                          try {
+                            return CancelScope.withTimeout(
+                                Duration.ofDays(1),
+                                s -> {
+                                  timed.set(s);
+                                  return CancelHooks.closing(
+                                      client, so -> so.getInputStream().read());
+                                });
+                          } catch (TimeoutException e) {
+                            return e;
+                          }
+                        });
+                awaitBlockedInIo(reader);
+                timed.get().setTimeout(Duration.ZERO); // the deadline fires on the timer thread
+                return t.join();
+              });
+      TimeoutException e = assertInstanceOf(TimeoutException.class, outcome);
+      assertInstanceOf(SocketException.class, e.getSuppressed()[0]); // what read() threw
       assertTrue(client.isClosed());
     }
   }
