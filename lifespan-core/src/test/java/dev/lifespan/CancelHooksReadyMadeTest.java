@@ -114,7 +114,7 @@ class CancelHooksReadyMadeTest {
                           }
                         });
                 awaitBlockedInIo(reader);
-                timed.get().setTimeout(Duration.ZERO); // the deadline fires on the timer thread
+                timed.get().setTimeout(Duration.ZERO); // the deadline passes: TimeoutException
                 return t.join();
               });
       TimeoutException e = assertInstanceOf(TimeoutException.class, outcome);

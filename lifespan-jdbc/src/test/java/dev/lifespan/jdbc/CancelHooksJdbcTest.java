@@ -210,7 +210,7 @@ class CancelHooksJdbcTest {
                         }
                       });
               awaitOne(running);
-              timed.get().setTimeout(Duration.ZERO); // the deadline fires on the timer thread
+              timed.get().setTimeout(Duration.ZERO); // the deadline passes: TimeoutException
               return t.join();
             });
     return assertInstanceOf(TimeoutException.class, outcome);
