@@ -60,8 +60,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>A cancellation that reached the scope before the call is thrown at once, as by a checkpoint.
  * {@link #execute} and {@link #closing} then make no call and leave the statement or resource
- * untouched; {@link #await}, {@link #send} and {@link #waitFor}, whose work already runs, cancel
- * the future or destroy the process first.
+ * untouched, and {@link #send} starts no exchange; {@link #await} and {@link #waitFor}, whose work
+ * already runs, cancel the future or destroy the process first.
  *
  * <h2>Exception handling</h2>
  *
