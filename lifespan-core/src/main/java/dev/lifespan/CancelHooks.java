@@ -284,11 +284,11 @@ public final class CancelHooks {
 
   /**
    * Runs {@code call} on {@code target} in a nested scope without interrupts, named {@code name},
-   * whose cancellation hook runs {@code action} (inline on the cancelling thread, or on a new
-   * virtual thread if {@code offload}). If {@code checkFirst}, a cancellation already visible is
-   * thrown before anything runs; otherwise the hook runs at once and the call is made. If the hook
-   * fired, waits for the action to finish and throws the scope's cancellation with the call's and
-   * the action's exceptions suppressed; otherwise returns or throws what the call did.
+   * whose cancellation hook runs {@code action} (on the cancelling thread if {@code inline}, else
+   * on a new virtual thread). If {@code checkFirst}, a cancellation already visible is thrown
+   * before anything runs; otherwise the hook runs at once and the call is made. If the hook fired,
+   * waits for the action to finish and throws the scope's cancellation with the call's and the
+   * action's exceptions suppressed; otherwise returns or throws what the call did.
    */
   private static <R, T, X extends Throwable> T guard(
       String name,
