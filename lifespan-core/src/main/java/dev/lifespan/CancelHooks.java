@@ -49,17 +49,19 @@ import java.util.concurrent.TimeUnit;
  * the cancelled scope, with the call's exception, and the hook's own exception if it threw, added
  * as {@linkplain Throwable#getSuppressed() suppressed}. The cancelled scope therefore absorbs it
  * like any cancellation, and a {@link CancelScope#withTimeout withTimeout} scope turns it into its
- * {@link java.util.concurrent.TimeoutException}: a deadline reads as a timeout, not as an {@code
- * SQLException}. The same happens when cancellation arrives after the call ended but before the
- * method returned.
+ * {@link java.util.concurrent.TimeoutException}, with the call's exception suppressed in it: a
+ * deadline reads as a timeout, not as an {@code SQLException}. The same happens when cancellation
+ * arrives after the call ended but before the method returned.
  *
  * <p>When the method returns or throws, the hook has finished: a cancelled statement's {@code
- * cancel()} has returned before the connection is used again.
+ * cancel()} has returned before the connection is used again. A {@code cancel()} or {@code close()}
+ * that blocks therefore holds the calling thread as long; JDBC drivers bound theirs (PostgreSQL's
+ * {@code cancelSignalTimeout}, 10 s by default).
  *
  * <p>A cancellation that reached the scope before the call is thrown at once, as by a checkpoint.
  * {@link #execute} and {@link #closing} then make no call and leave the statement or resource
- * untouched; {@link #await}, {@link #send} and {@link #waitFor}, whose work already runs, cancel
- * the future or destroy the process first.
+ * untouched, and {@link #send} starts no exchange; {@link #await} and {@link #waitFor}, whose work
+ * already runs, cancel the future or destroy the process first.
  *
  * <h2>Exception handling</h2>
  *
@@ -116,7 +118,7 @@ public final class CancelHooks {
       S statement, ScopedCallable<? super S, ? extends T, X> call) throws X {
     Objects.requireNonNull(statement, "statement");
     Objects.requireNonNull(call, "call");
-    return guard("Statement.execute", statement, statement::cancel, true, false, call);
+    return guard("CancelHooks.execute", statement, statement::cancel, true, false, call);
   }
 
   /**
@@ -147,7 +149,13 @@ public final class CancelHooks {
       R resource, ScopedCallable<? super R, ? extends T, X> call) throws X {
     Objects.requireNonNull(resource, "resource");
     Objects.requireNonNull(call, "call");
-    return guard("closing " + resource, resource, resource::close, true, false, call);
+    return guard(
+        "CancelHooks.closing " + resource.getClass().getName(),
+        resource,
+        resource::close,
+        true,
+        false,
+        call);
   }
 
   /**
@@ -172,7 +180,7 @@ public final class CancelHooks {
    */
   public static <T> T await(Future<T> future) throws ExecutionException {
     Objects.requireNonNull(future, "future");
-    return awaitNamed("Future.get", future);
+    return awaitNamed("CancelHooks.await", future);
   }
 
   /**
@@ -204,7 +212,7 @@ public final class CancelHooks {
     CancelScope.checkpoint(); // no exchange starts in a cancelled scope
     CompletableFuture<HttpResponse<T>> exchange = client.sendAsync(request, handler);
     try {
-      return awaitNamed("HttpClient.send " + request.method() + " " + request.uri(), exchange);
+      return awaitNamed("CancelHooks.send " + request.method() + " " + request.uri(), exchange);
     } catch (ExecutionException e) {
       Throwable cause = e.getCause();
       if (cause instanceof IOException io) throw io;
@@ -241,7 +249,7 @@ public final class CancelHooks {
     if (grace.isNegative()) throw new IllegalArgumentException("grace < 0: " + grace);
     CompletableFuture<Void> cancelled = new CompletableFuture<>();
     return guard(
-        "Process.waitFor " + describe(process),
+        "CancelHooks.waitFor " + describe(process),
         process,
         () -> cancelled.complete(null),
         false,
@@ -276,11 +284,11 @@ public final class CancelHooks {
 
   /**
    * Runs {@code call} on {@code target} in a nested scope without interrupts, named {@code name},
-   * whose cancellation hook runs {@code action} (inline on the cancelling thread, or on a new
-   * virtual thread if {@code offload}). If {@code checkFirst}, a cancellation already visible is
-   * thrown before anything runs; otherwise the hook runs at once and the call is made. If the hook
-   * fired, waits for the action to finish and throws the scope's cancellation with the call's and
-   * the action's exceptions suppressed; otherwise returns or throws what the call did.
+   * whose cancellation hook runs {@code action} (on the cancelling thread if {@code inline}, else
+   * on a new virtual thread). If {@code checkFirst}, a cancellation already visible is thrown
+   * before anything runs; otherwise the hook runs at once and the call is made. If the hook fired,
+   * waits for the action to finish and throws the scope's cancellation with the call's and the
+   * action's exceptions suppressed; otherwise returns or throws what the call did.
    */
   private static <R, T, X extends Throwable> T guard(
       String name,

@@ -161,9 +161,11 @@ public sealed interface CancelScope permits ScopeNode {
    *
    * @return the body's result; null if the body was cancelled by {@link #cancel()} instead
    * @throws TimeoutException if the deadline cancelled the body and the scope absorbed that
-   *     cancellation. It has no cause, and it is a failure wherever it goes: out of a shield into a
-   *     cancelled scope, out of a task whose group is cancelled, into {@link Task#cancelAndWait};
-   *     no scope absorbs it, and nothing takes it for a cancellation
+   *     cancellation. It has no cause; what was suppressed in the absorbed cancellation (the
+   *     exception of a call that {@link CancelHooks} ended) is suppressed in it. It is a failure
+   *     wherever it goes: out of a shield into a cancelled scope, out of a task whose group is
+   *     cancelled, into {@link Task#cancelAndWait}; no scope absorbs it, and nothing takes it for a
+   *     cancellation
    */
   static <T, X extends Throwable> T withTimeout(
       Duration timeout, ScopedCallable<? super CancelScope, ? extends T, X> body)
@@ -259,7 +261,9 @@ public sealed interface CancelScope permits ScopeNode {
    * #cancel()}, by its deadline, or by the cancellation of an outer scope that no shield at or
    * below the outer scope stops — or at once, on the calling thread, if it already has. For
    * blocking calls that an interrupt does not reach or would break: {@code Statement::cancel},
-   * {@code Socket::close}, {@code future.cancel(true)}.
+   * {@code Socket::close}, {@code future.cancel(true)}. {@link CancelHooks} has them ready-made,
+   * each around its call in a scope {@linkplain Options#withoutInterrupts() without interrupts},
+   * and ends the call with the scope's cancellation.
    *
    * <p>The action runs on the thread that cancels (the one calling {@code cancel()}, the library's
    * timer thread for a deadline, the shutdown's thread), never while the library holds a lock; it

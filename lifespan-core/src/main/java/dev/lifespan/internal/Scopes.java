@@ -45,16 +45,29 @@ public final class Scopes {
 
   /**
    * Runs {@code body} in {@code scope}, not yet entered; a fail form: when the scope's deadline
-   * cancelled the body and the scope absorbed that cancellation, throws the scope's timeout.
+   * cancelled the body and the scope absorbed that cancellation, throws the scope's timeout, with
+   * the exceptions suppressed in the absorbed cancellation (what the cancelled calls threw, as
+   * {@link dev.lifespan.CancelHooks} records them) suppressed in it. As {@link ScopeNode#runBody},
+   * written out to keep the absorbed exception without allocating.
    */
   public static <T, X extends Throwable> T callOrFail(
       ScopeNode scope, ScopedCallable<? super ScopeNode, ? extends T, X> body)
       throws X, TimeoutException {
-    T result = scope.runBody(body);
-    if (scope.isCancelledCaught() && scope.wasCancelledByDeadline()) {
-      throw timeoutException(scope);
+    scope.enter(scope.frameOfCaller());
+    T result = null;
+    Throwable thrown = null;
+    try {
+      result = body.call(scope);
+    } catch (Throwable t) {
+      thrown = t;
     }
-    return result;
+    if (!scope.exit(thrown)) return result;
+    if (scope.wasCancelledByDeadline()) {
+      TimeoutException e = timeoutException(scope);
+      for (Throwable s : thrown.getSuppressed()) e.addSuppressed(s);
+      throw e;
+    }
+    return null;
   }
 
   /**

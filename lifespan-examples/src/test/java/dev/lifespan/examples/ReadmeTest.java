@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lifespan.App;
+import dev.lifespan.CancelHooks;
 import dev.lifespan.CancelScope;
 import dev.lifespan.Lifespan;
 import dev.lifespan.LifespanLocal;
@@ -27,6 +28,11 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -122,6 +128,40 @@ class ReadmeTest {
             });
     assertTrue(scope.isCancelledCaught());
     assertFalse(Thread.currentThread().isInterrupted());
+  }
+
+  /** Sums a billion rows: H2 looks for a cancellation while it iterates. */
+  static final String REPORT = "select sum(x) from system_range(1, 1000000000)";
+
+  @Test
+  void blockingIoThatAnInterruptBreaks() throws Exception {
+    try (Connection db = DriverManager.getConnection("jdbc:h2:mem:readme");
+        Statement statement = db.createStatement()) {
+      TimeoutException timeout =
+          assertThrows(
+              TimeoutException.class,
+              () -> {
+                long total =
+                    CancelScope.withTimeout(
+                        Duration.ofMillis(300),
+                        s ->
+                            CancelHooks.execute(
+                                statement,
+                                st -> {
+                                  try (ResultSet rs = st.executeQuery(REPORT)) {
+                                    rs.next();
+                                    return rs.getLong(1);
+                                  }
+                                }));
+                // at the deadline: statement.cancel(); then TimeoutException, and the connection
+                // stays usable
+              });
+      SQLException cancelled = (SQLException) timeout.getSuppressed()[0];
+      assertEquals("57014", cancelled.getSQLState());
+      try (ResultSet rs = statement.executeQuery("select 1")) {
+        assertTrue(rs.next());
+      }
+    }
   }
 
   @Test
