@@ -2,9 +2,8 @@ package dev.lifespan.context;
 
 import dev.lifespan.ContextPropagator;
 import io.micrometer.context.ContextRegistry;
-import io.micrometer.context.ContextSnapshot;
-import io.micrometer.context.ContextSnapshotFactory;
-import java.util.Map;
+import io.micrometer.context.ThreadLocalAccessor;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -29,20 +28,25 @@ import java.util.Objects;
  * <h2>What is carried</h2>
  *
  * When a task is spawned, the propagator asks each accessor of the registry, on the spawning
- * thread, for its value ({@link io.micrometer.context.ThreadLocalAccessor#getValue()}); the values
- * that are not null make a {@link ContextSnapshot}. On the task's thread, before its body, the
- * snapshot's {@link ContextSnapshot#setThreadLocals()} sets them, keeping what the thread had;
- * after the body (returned, failed or cancelled) closing the returned scope restores that, so a new
- * thread ends with no value (an MDC that the body filled is cleared too). An accessor for which the
- * spawning thread had no value leaves the task's thread as it is. Accessors are read from the
- * registry at each spawn, so ones registered later apply to tasks spawned later. A spawn from a
- * thread where every accessor returns null carries nothing and costs one read of each accessor.
+ * thread, for its value ({@link io.micrometer.context.ThreadLocalAccessor#getValue()}), and keeps
+ * those that are not null. On the task's thread, before its body, it sets each of them ({@code
+ * setValue}), keeping what the thread had ({@code getValue}); after the body (returned, failed or
+ * cancelled) it puts that back, in reverse order ({@code restore(previous)}, or {@code restore()}
+ * where the thread had nothing), so a new thread ends with no value (an MDC that the body filled is
+ * cleared too). These are the calls, in the order, that a {@link
+ * io.micrometer.context.ContextSnapshot} makes in {@code setThreadLocals()} and in closing its
+ * scope. An accessor for which the spawning thread had no value leaves the task's thread as it is.
+ * Accessors are read from the registry at each spawn, so ones registered later apply to tasks
+ * spawned later. A spawn from a thread where every accessor returns null carries nothing and costs
+ * one read of each accessor.
  *
  * <h2>Exceptions</h2>
  *
- * As in {@link ContextPropagator}: an accessor whose {@code getValue} throws makes the spawn throw;
- * one whose {@code setValue} throws fails the task before its body; one whose {@code restore}
- * throws is logged as a warning, and the task's outcome is unchanged.
+ * As in {@link ContextPropagator}: an accessor whose {@code getValue} throws on the spawning thread
+ * makes the spawn throw. One whose {@code getValue} or {@code setValue} throws on the task's thread
+ * fails the task before its body, with the values set before it put back. One whose {@code restore}
+ * throws does not keep the others from being restored; the first such exception (with the others
+ * suppressed) is logged as a warning, and the task's outcome is unchanged.
  */
 public final class MicrometerContext {
   private MicrometerContext() {}
@@ -63,27 +67,89 @@ public final class MicrometerContext {
    */
   public static ContextPropagator propagator(ContextRegistry registry) {
     Objects.requireNonNull(registry, "registry");
-    ContextSnapshotFactory factory =
-        ContextSnapshotFactory.builder().contextRegistry(registry).build();
-    return new Propagator(factory, registry);
+    return new Propagator(registry);
   }
 
-  private record Propagator(ContextSnapshotFactory factory, ContextRegistry registry)
-      implements ContextPropagator {
+  /**
+   * Captures and restores as a {@code ContextSnapshot} of the registry's thread-local accessors
+   * does ({@code ContextSnapshotFactory.captureAll()}, {@code setThreadLocals()}, closing the
+   * scope), with arrays where the snapshot and its scope keep hash maps: that was most of what
+   * carrying cost beyond copying by hand (BENCHMARKS.md, section 10).
+   */
+  private record Propagator(ContextRegistry registry) implements ContextPropagator {
     @Override
     public Snapshot capture() {
-      ContextSnapshot captured = factory.captureAll();
-      // The factory's snapshots are maps of the captured values: an empty one carries nothing.
-      if (captured instanceof Map<?, ?> values && values.isEmpty()) return null;
-      return () -> {
-        ContextSnapshot.Scope scope = captured.setThreadLocals(); // on the task's thread
-        return scope::close; // after its body
-      };
+      List<ThreadLocalAccessor<?>> accessors = registry.getThreadLocalAccessors();
+      ThreadLocalAccessor<?>[] which = null;
+      Object[] values = null;
+      int n = 0;
+      for (int i = 0, size = accessors.size(); i < size; i++) {
+        ThreadLocalAccessor<?> accessor = accessors.get(i);
+        Object value = accessor.getValue();
+        if (value == null) continue;
+        if (which == null) {
+          which = new ThreadLocalAccessor<?>[size - i];
+          values = new Object[size - i];
+        }
+        which[n] = accessor;
+        values[n++] = value;
+      }
+      return n == 0 ? null : new Captured(which, values, n);
     }
 
     @Override
     public String toString() {
       return "MicrometerContext.propagator(" + registry + ")";
+    }
+  }
+
+  /** Values captured on a spawning thread, with their accessors, set in order on the task's. */
+  private record Captured(ThreadLocalAccessor<?>[] which, Object[] values, int n)
+      implements ContextPropagator.Snapshot {
+    @Override
+    public ContextPropagator.Restored restore() {
+      Object[] previous = new Object[n];
+      int set = 0;
+      try {
+        for (; set < n; set++) {
+          previous[set] = which[set].getValue();
+          setValue(which[set], values[set]);
+        }
+      } catch (Throwable t) {
+        try {
+          undo(set, previous); // what was set before the failure
+        } catch (Throwable u) {
+          t.addSuppressed(u);
+        }
+        throw t;
+      }
+      return () -> undo(n, previous);
+    }
+
+    /** Restores the first {@code count} accessors, last first, as a snapshot's scope does. */
+    private void undo(int count, Object[] previous) {
+      Throwable failed = null;
+      for (int i = count - 1; i >= 0; i--) {
+        try {
+          if (previous[i] == null) which[i].restore();
+          else restore(which[i], previous[i]);
+        } catch (Throwable t) {
+          if (failed == null) failed = t;
+          else failed.addSuppressed(t);
+        }
+      }
+      if (failed instanceof RuntimeException e) throw e;
+      if (failed instanceof Error e) throw e;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <V> void setValue(ThreadLocalAccessor<V> accessor, Object value) {
+      accessor.setValue((V) value);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <V> void restore(ThreadLocalAccessor<V> accessor, Object previous) {
+      accessor.restore((V) previous);
     }
   }
 }
