@@ -15,11 +15,15 @@ import dev.lifespan.ShutdownReport;
 import dev.lifespan.Supervisor;
 import dev.lifespan.Task;
 import dev.lifespan.TaskGroup;
+import dev.lifespan.context.MicrometerContext;
+import dev.lifespan.context.OpenTelemetryContextAccessor;
 import dev.lifespan.http.HttpApp;
 import dev.lifespan.http.HttpException;
 import dev.lifespan.http.HttpOptions;
 import dev.lifespan.http.Response;
 import dev.lifespan.http.Routes;
+import io.micrometer.context.ContextRegistry;
+import io.micrometer.context.integration.Slf4jThreadLocalAccessor;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.ServerSocket;
@@ -43,6 +47,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
+import org.slf4j.MDC;
 
 /** The README's API tour, compiled and run: each test holds one snippet, verbatim. */
 class ReadmeTest {
@@ -341,6 +346,38 @@ class ReadmeTest {
       assertTrue(legacyPool.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES));
     }
     assertEquals(List.of(4), sizes);
+  }
+
+  // ---- Context carried into tasks
+
+  interface Log {
+    void info(String message);
+  }
+
+  final List<String> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /** A stand-in logger that writes the MDC's requestId before each message, as a pattern would. */
+  final Log log = message -> logged.add(MDC.get("requestId") + ": " + message);
+
+  @Test
+  void contextCarriedIntoTasks() throws Exception {
+    ContextRegistry.getInstance()
+        .registerThreadLocalAccessor(new Slf4jThreadLocalAccessor()) // the whole MDC
+        .registerThreadLocalAccessor(new OpenTelemetryContextAccessor()); // span, baggage
+    App.Options options =
+        App.Options.named("orders").withContextPropagator(MicrometerContext.propagator());
+
+    App app =
+        App.start(
+            options.withProgress(line -> {}),
+            Lifespan.of(),
+            () -> {
+              // in the application:
+              MDC.put("requestId", "r-42");
+              TaskGroup.run(group -> group.spawn(() -> log.info("fetching"))); // logged with r-42
+            });
+    assertEquals(App.Outcome.SUCCEEDED, app.await().outcome());
+    assertEquals(List.of("r-42: fetching"), logged);
   }
 
   // ---- HTTP
