@@ -476,6 +476,8 @@ class LifespanTest {
     CountDownLatch connected = new CountDownLatch(1);
     App app = start(backgroundConnection(new CountDownLatch(1), connect, connected), null);
     connected.await();
+    // a shutdown requested before the layer's proceed() would cancel its startup instead
+    assertTrue(app.awaitReady());
     app.requestShutdown();
     result(app);
     assertEquals(List.of("connected", "disconnected"), log);

@@ -356,7 +356,8 @@ class OrdersServiceTest {
 
   @Test
   void getShowsTheOrderPendingThenConfirmedAnd404ForUnknownIds() throws Exception {
-    HttpApp app = start("--confirm-ms=300", "--dump-port=0");
+    // long enough that the order is still pending when the test reads it on a loaded machine
+    HttpApp app = start("--confirm-ms=2000", "--dump-port=0");
     String base = "http://127.0.0.1:" + app.port();
     client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
@@ -391,7 +392,7 @@ class OrdersServiceTest {
     }
     fields = Json.parseFlatObject(confirmed);
     assertEquals("confirmed", fields.get("status"), confirmed);
-    assertEquals(300, ((java.math.BigDecimal) fields.get("delivery_ms")).intValue(), confirmed);
+    assertEquals(2000, ((java.math.BigDecimal) fields.get("delivery_ms")).intValue(), confirmed);
     assertTrue(fields.get("confirmed_at") instanceof String, confirmed);
 
     HttpResponse<String> missing = send("GET", base + "/orders/999999", null);
@@ -408,7 +409,7 @@ class OrdersServiceTest {
     String out = output.toString(StandardCharsets.UTF_8);
     // The item as a JSON string: a client's control characters cannot reach the terminal.
     assertTrue(out.contains("order " + id + " taken: 3 x \"café \\\"noir\\\"\""), out);
-    assertTrue(out.contains("order " + id + " confirmed (delivery took 300 ms)"), out);
+    assertTrue(out.contains("order " + id + " confirmed (delivery took 2000 ms)"), out);
   }
 
   @Test
