@@ -21,6 +21,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import java.util.zip.ZipFile;
@@ -70,6 +72,20 @@ class ConsumerBuildTest {
         stageFile(module.resolve("target/" + artifact + "-" + VERSION + suffix), artifact, suffix);
       }
     }
+  }
+
+  @Test
+  void theBomIsAtTheProjectVersionAndManagesEachPublishedModule() throws IOException {
+    String bom = Files.readString(staged("lifespan-bom", ".pom"));
+    assertTrue(
+        bom.contains("<artifactId>lifespan-bom</artifactId>\n  <version>" + VERSION + "</version>"),
+        "lifespan-bom/pom.xml has the project's version, " + VERSION);
+    Set<String> managed = new TreeSet<>();
+    Matcher m = Pattern.compile("<artifactId>(lifespan-[a-z]+)</artifactId>").matcher(bom);
+    while (m.find()) managed.add(m.group(1));
+    managed.remove("lifespan-bom");
+    assertEquals(new TreeSet<>(MODULES.keySet()), managed, "the modules lifespan-bom manages");
+    assertTrue(!bom.contains("<parent>"), "lifespan-bom has no parent, so imports nothing else");
   }
 
   @Test
@@ -204,7 +220,10 @@ class ConsumerBuildTest {
 
   private static void stageFile(Path source, String artifact, String suffix) throws IOException {
     if (!Files.isRegularFile(source)) {
-      fail(source + " does not exist: build it first (mvn verify builds it before this test)");
+      fail(
+          source
+              + " does not exist: mvn verify builds it before this test (the javadoc jars not with"
+              + " -Dmaven.javadoc.skip=true, the sources jars not with -Dmaven.source.skip=true)");
     }
     Path target = staged(artifact, suffix);
     Files.createDirectories(target.getParent());
