@@ -7,6 +7,10 @@
 #   ./run.sh demo first    the first demo: a task group, a deadline, a shielded cleanup
 #                          (the orders and shutdown demos list their options with --help)
 #   ./run.sh test          format check, compile and run every module's tests
+#   ./run.sh install       put the published artifacts into the local Maven repository
+#                          (~/.m2/repository): lifespan-bom, the parent pom, and lifespan-core,
+#                          -test, -leakcheck, -http, -jdbc, -context, each with its sources and
+#                          javadoc jars; builds them but skips their tests (./run.sh test runs them)
 #   ./run.sh faults        the long fault suites (RELIABILITY.md): 10,000 random task trees
 #                          (TRIES=N to change), the jcstress races (JCSTRESS_MODE=quick|
 #                          default|tough, default quick), then the signal storms on real
@@ -30,7 +34,7 @@ cmd=${1:-help}
 [ $# -gt 0 ] && shift
 case "$cmd" in
   help | --help | -h) usage; exit 0 ;;
-  demo | test | faults | bench | mvn | java) ;;
+  demo | test | install | faults | bench | mvn | java) ;;
   *)
     { echo "run.sh: unknown command '$cmd'"; usage; } >&2
     exit 2
@@ -89,6 +93,12 @@ case "$cmd" in
     ;;
   test)
     exec "${MVN[@]}" verify "$@"
+    ;;
+  install)
+    # the published modules and what they need (-am adds the parent); the others skip install
+    exec "${MVN[@]}" install -DskipTests -Dspotless.check.skip=true -am \
+      -pl lifespan-bom,lifespan-leakcheck,lifespan-core,lifespan-test,lifespan-http,lifespan-jdbc,lifespan-context \
+      "$@"
     ;;
   faults)
     tries=${TRIES:-10000}

@@ -27,7 +27,7 @@ import java.util.Objects;
  * Before the <em>n</em>th restart within the intensity period (see below) the service waits
  *
  * <pre>
- *   base(n)  = min(maxBackoff, initialBackoff &times; multiplier<sup>n-1</sup>)
+ *   base(n)  = min(maxBackoff, initialBackoff &times; multiplier^(n-1))
  *   delay(n) = min(maxBackoff, base(n) &times; (1 + jitter &times; u)),  u uniform in [-1, 1)
  * </pre>
  *

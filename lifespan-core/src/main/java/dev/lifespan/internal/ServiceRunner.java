@@ -89,7 +89,7 @@ public final class ServiceRunner {
    * The wait before restart number {@code attempt} within the intensity period, 1 for the first:
    *
    * <pre>
-   *   base  = min(max, initial &times; multiplier<sup>attempt-1</sup>)
+   *   base  = min(max, initial &times; multiplier^(attempt-1))
    *   delay = min(max, base &times; (1 + jitter &times; u)),  u = random.nextDouble(-1, 1)
    * </pre>
    *
