@@ -5,11 +5,13 @@ import java.time.format.DateTimeParseException;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import picocli.CommandLine;
 
 /**
- * The demos' {@code --key=value} argument values: each parser names the argument and says what it
- * must be in a one-line {@link IllegalArgumentException} ({@code bad argument '--port=x': must be a
- * whole number from 0 to 65535}).
+ * The demos' {@code --key=value} command lines, read by picocli ({@link #read}), and the checks of
+ * their values: each check names the argument and says what it must be in a one-line {@link
+ * IllegalArgumentException} ({@code bad argument '--port=x': must be a whole number from 0 to
+ * 65535}).
  */
 final class Args {
   private static final Pattern DURATION =
@@ -39,16 +41,49 @@ final class Args {
     return settings;
   }
 
-  /** The key of argument {@code arg}: {@code --port} of {@code --port=8080}. */
-  static String key(String arg) {
-    int eq = arg.indexOf('=');
-    return eq < 0 ? arg : arg.substring(0, eq);
+  /**
+   * Reads {@code args} into {@code command}, a picocli {@link CommandLine.Command} whose {@link
+   * CommandLine.Option} setters check their values with the checks below; false for {@code --help}
+   * or {@code -h}, which {@code command} declares as its usage-help option. An option may be given
+   * more than once (the last wins); {@code @file} arguments are not expanded.
+   *
+   * @throws IllegalArgumentException naming the argument and its value, if one is bad or unknown
+   */
+  static boolean read(Object command, String... args) {
+    CommandLine line =
+        new CommandLine(command).setOverwrittenOptionsAllowed(true).setExpandAtFiles(false);
+    try {
+      line.parseArgs(args);
+    } catch (CommandLine.UnmatchedArgumentException e) {
+      throw new IllegalArgumentException(
+          "unknown argument '" + e.getUnmatched().getFirst() + "' (--help lists the arguments)", e);
+    } catch (CommandLine.MissingParameterException e) {
+      var missing = e.getMissing().isEmpty() ? null : e.getMissing().getFirst();
+      String name =
+          missing instanceof CommandLine.Model.OptionSpec option
+              ? option.longestName()
+              : String.valueOf(missing);
+      throw new IllegalArgumentException("bad argument '" + name + "': needs a value", e);
+    } catch (CommandLine.ParameterException e) {
+      for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
+        if (t instanceof IllegalArgumentException bad) throw bad; // a check below, from a setter
+      }
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
+    return !line.isUsageHelpRequested();
   }
 
-  /** The value of argument {@code arg}: {@code 8080} of {@code --port=8080}; null without '='. */
-  static String value(String arg) {
-    int eq = arg.indexOf('=');
-    return eq < 0 ? null : arg.substring(eq + 1);
+  /** The whole argument of option {@code key} given {@code value}: {@code --port=8080}. */
+  static String arg(String key, String value) {
+    return key + "=" + value;
+  }
+
+  /**
+   * True, for flag {@code key} declared with {@code arity = "0..1"}, which picocli gives an empty
+   * {@code value} when it has none: {@code --quiet}, not {@code --quiet=yes}.
+   */
+  static boolean flagOption(String key, String value) {
+    return flag(arg(key, value), value.isEmpty() ? null : value);
   }
 
   /** The error for argument {@code arg} (the whole {@code --key=value}). */

@@ -1,14 +1,17 @@
 package dev.lifespan.examples;
 
+import static dev.lifespan.examples.Args.arg;
 import static dev.lifespan.examples.Args.bad;
 import static dev.lifespan.examples.Args.duration;
-import static dev.lifespan.examples.Args.flag;
+import static dev.lifespan.examples.Args.flagOption;
 import static dev.lifespan.examples.Args.number;
 import static dev.lifespan.examples.Args.required;
 
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * The orders service's settings, from {@code --key=value} arguments; see {@link #USAGE}.
@@ -114,76 +117,132 @@ record OrdersConfig(
    * @throws IllegalArgumentException naming the argument and its value, if one is bad
    */
   static OrdersConfig parse(String... args) {
-    OrdersConfig c = defaults();
-    int port = c.port, dumpPort = c.dumpPort, maxBody = c.maxBodyBytes, pool = c.poolSize;
-    int confirmMin = c.confirmMinMillis, confirmMax = c.confirmMaxMillis;
-    String db = c.db;
-    Duration grace = c.grace, drainDelay = c.drainDelay, metricsEvery = c.metricsEvery;
-    boolean quiet = c.quiet;
-    Duration lease = c.lease;
-    Duration deadline = c.deadline;
-    for (String arg : args) {
-      String value = Args.value(arg);
-      switch (Args.key(arg)) {
-        case "--help", "-h" -> {
-          return null;
-        }
-        case "--port" -> port = port(arg, value);
-        case "--db" -> {
-          db = required(arg, value).trim();
-          if (!db.startsWith("jdbc:")) throw bad(arg, "must be a JDBC URL (jdbc:...)");
-        }
-        case "--confirm-ms" -> {
-          Matcher m = RANGE.matcher(required(arg, value).trim());
-          if (!m.matches()) throw bad(arg, "must be MIN or MIN-MAX milliseconds, e.g. 1000-2000");
-          confirmMin = Integer.parseInt(m.group(1));
-          confirmMax = m.group(2) == null ? confirmMin : Integer.parseInt(m.group(2));
-          if (confirmMax < confirmMin) throw bad(arg, "MAX is less than MIN");
-          if (confirmMax > 600_000) throw bad(arg, "must be at most 600000 ms");
-        }
-        case "--grace" -> grace = duration(arg, value);
-        case "--drain-delay" -> drainDelay = duration(arg, value);
-        case "--dump-port" -> dumpPort = port(arg, value);
-        case "--metrics-every" -> {
-          metricsEvery = duration(arg, value);
-          if (metricsEvery.toMillis() < 10) throw bad(arg, "must be at least 10 ms");
-        }
-        case "--max-body-bytes" -> maxBody = number(arg, value, 16, 1 << 24);
-        case "--pool-size" -> pool = number(arg, value, 1, 1000);
-        case "--lease" -> {
-          lease = duration(arg, value);
-          if (lease.toMillis() < 30) throw bad(arg, "must be at least 30 ms");
-        }
-        case "--deadline" -> {
-          deadline = duration(arg, value);
-          if (deadline.toMillis() < 1) throw bad(arg, "must be at least 1 ms");
-        }
-        case "--quiet" -> {
-          flag(arg, value);
-          quiet = true;
-        }
-        default ->
-            throw new IllegalArgumentException(
-                "unknown argument '" + arg + "' (--help lists the arguments)");
-      }
-    }
-    return new OrdersConfig(
-        port,
-        db,
-        confirmMin,
-        confirmMax,
-        grace,
-        drainDelay,
-        dumpPort,
-        metricsEvery,
-        maxBody,
-        pool,
-        quiet,
-        lease,
-        deadline);
+    Options line = new Options(defaults());
+    return Args.read(line, args) ? line.config() : null;
   }
 
-  private static int port(String arg, String value) {
-    return number(arg, value, 0, 65535);
+  /** The command line's options, each checked as it is read; see {@link #USAGE}. */
+  @Command(name = "OrdersService")
+  private static final class Options {
+    int port, dumpPort, maxBody, pool, confirmMin, confirmMax;
+    String db;
+    Duration grace, drainDelay, metricsEvery, lease, deadline;
+    boolean quiet;
+
+    @Option(
+        names = {"--help", "-h"},
+        usageHelp = true)
+    boolean help;
+
+    Options(OrdersConfig c) {
+      port = c.port;
+      dumpPort = c.dumpPort;
+      maxBody = c.maxBodyBytes;
+      pool = c.poolSize;
+      confirmMin = c.confirmMinMillis;
+      confirmMax = c.confirmMaxMillis;
+      db = c.db;
+      grace = c.grace;
+      drainDelay = c.drainDelay;
+      metricsEvery = c.metricsEvery;
+      lease = c.lease;
+      deadline = c.deadline;
+      quiet = c.quiet;
+    }
+
+    OrdersConfig config() {
+      return new OrdersConfig(
+          port,
+          db,
+          confirmMin,
+          confirmMax,
+          grace,
+          drainDelay,
+          dumpPort,
+          metricsEvery,
+          maxBody,
+          pool,
+          quiet,
+          lease,
+          deadline);
+    }
+
+    @Option(names = "--port")
+    void port(String value) {
+      port = port(arg("--port", value), value);
+    }
+
+    @Option(names = "--db")
+    void db(String value) {
+      String arg = arg("--db", value);
+      db = required(arg, value).trim();
+      if (!db.startsWith("jdbc:")) throw bad(arg, "must be a JDBC URL (jdbc:...)");
+    }
+
+    @Option(names = "--confirm-ms")
+    void confirmMs(String value) {
+      String arg = arg("--confirm-ms", value);
+      Matcher m = RANGE.matcher(required(arg, value).trim());
+      if (!m.matches()) throw bad(arg, "must be MIN or MIN-MAX milliseconds, e.g. 1000-2000");
+      confirmMin = Integer.parseInt(m.group(1));
+      confirmMax = m.group(2) == null ? confirmMin : Integer.parseInt(m.group(2));
+      if (confirmMax < confirmMin) throw bad(arg, "MAX is less than MIN");
+      if (confirmMax > 600_000) throw bad(arg, "must be at most 600000 ms");
+    }
+
+    @Option(names = "--grace")
+    void grace(String value) {
+      grace = duration(arg("--grace", value), value);
+    }
+
+    @Option(names = "--drain-delay")
+    void drainDelay(String value) {
+      drainDelay = duration(arg("--drain-delay", value), value);
+    }
+
+    @Option(names = "--dump-port")
+    void dumpPort(String value) {
+      dumpPort = port(arg("--dump-port", value), value);
+    }
+
+    @Option(names = "--metrics-every")
+    void metricsEvery(String value) {
+      String arg = arg("--metrics-every", value);
+      metricsEvery = duration(arg, value);
+      if (metricsEvery.toMillis() < 10) throw bad(arg, "must be at least 10 ms");
+    }
+
+    @Option(names = "--max-body-bytes")
+    void maxBodyBytes(String value) {
+      maxBody = number(arg("--max-body-bytes", value), value, 16, 1 << 24);
+    }
+
+    @Option(names = "--pool-size")
+    void poolSize(String value) {
+      pool = number(arg("--pool-size", value), value, 1, 1000);
+    }
+
+    @Option(names = "--lease")
+    void lease(String value) {
+      String arg = arg("--lease", value);
+      lease = duration(arg, value);
+      if (lease.toMillis() < 30) throw bad(arg, "must be at least 30 ms");
+    }
+
+    @Option(names = "--deadline")
+    void deadline(String value) {
+      String arg = arg("--deadline", value);
+      deadline = duration(arg, value);
+      if (deadline.toMillis() < 1) throw bad(arg, "must be at least 1 ms");
+    }
+
+    @Option(names = "--quiet", arity = "0..1")
+    void quiet(String value) {
+      quiet = flagOption("--quiet", value);
+    }
+
+    private static int port(String arg, String value) {
+      return number(arg, value, 0, 65535);
+    }
   }
 }

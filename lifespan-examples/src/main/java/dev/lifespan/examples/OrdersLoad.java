@@ -26,6 +26,8 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * A load generator for the orders service: a bounded number of {@code POST /orders} requests from a
@@ -48,11 +50,11 @@ import java.util.stream.Collectors;
  * service there) or creates a marker file (the script waits for it, then sends SIGTERM), and goes
  * on with the rest of the requests.
  *
- * <p>Arguments, as {@code --key=value}: {@code --host} (127.0.0.1), {@code --port} (8080), {@code
- * --requests} (2000), {@code --concurrency} (32), {@code --rate} (requests per second started, 0
- * for as fast as possible; default 400), {@code --mark-after=K} with {@code --mark-file=PATH},
- * {@code --out=DIR} (writes {@code accepted-ids.txt} and {@code load.properties}), {@code
- * --timeout} (10s per request).
+ * <p>Arguments ({@code --help} lists them), as {@code --key=value}: {@code --host} (127.0.0.1),
+ * {@code --port} (8080), {@code --requests} (2000), {@code --concurrency} (32), {@code --rate}
+ * (requests per second started, 0 for as fast as possible; default 400), {@code --mark-after=K}
+ * with {@code --mark-file=PATH}, {@code --out=DIR} (writes {@code accepted-ids.txt} and {@code
+ * load.properties}), {@code --timeout} (10s per request).
  */
 public final class OrdersLoad {
 
@@ -449,44 +451,104 @@ public final class OrdersLoad {
    * Sends the load, prints the summary, writes it with {@code --out}; exits 2 for a bad argument.
    */
   public static void main(String[] args) throws Exception {
-    Config config = Config.defaults();
-    Path out = null;
+    Options options = new Options();
+    Config config;
     try {
-      String host = config.host();
-      int port = config.port(), requests = config.requests(), concurrency = config.concurrency();
-      int rate = config.rate(), markAfter = 0;
-      Path markFile = null;
-      Duration timeout = config.timeout();
-      for (String arg : args) {
-        int eq = arg.indexOf('=');
-        String key = eq < 0 ? arg : arg.substring(0, eq);
-        String value = eq < 0 ? "" : arg.substring(eq + 1);
-        switch (key) {
-          case "--host" -> host = Args.required(arg, value);
-          case "--port" -> port = Args.number(arg, value, 1, 65535);
-          case "--requests" -> requests = Args.number(arg, value, 1, 10_000_000);
-          case "--concurrency" -> concurrency = Args.number(arg, value, 1, 10_000);
-          case "--rate" -> rate = Args.number(arg, value, 0, 1_000_000);
-          case "--mark-after" -> markAfter = Args.number(arg, value, 0, Integer.MAX_VALUE);
-          case "--mark-file" -> markFile = Path.of(Args.required(arg, value));
-          case "--out" -> out = Path.of(Args.required(arg, value));
-          case "--timeout" -> timeout = Args.duration(arg, value);
-          default ->
-              throw new IllegalArgumentException(
-                  "unknown argument '" + arg + "' (see the class description)");
-        }
+      if (!Args.read(options, args)) {
+        System.out.print(USAGE);
+        return;
       }
-      if (markAfter > 0 && markFile == null) {
-        throw new IllegalArgumentException("--mark-after needs --mark-file");
-      }
-      config = new Config(host, port, requests, concurrency, rate, markAfter, markFile, timeout);
+      config = options.config();
     } catch (IllegalArgumentException e) {
       System.err.println("OrdersLoad: " + e.getMessage());
-      System.exit(2);
+      System.exit(Args.BAD_ARGUMENTS);
       return;
     }
     Summary summary = run(config, null);
     System.out.print(summary.describe());
-    if (out != null) summary.write(out);
+    if (options.out != null) summary.write(options.out);
+  }
+
+  static final String USAGE =
+      """
+      OrdersLoad: POST /orders load on the orders service; prints how each request ended.
+        --host=HOST            the service's host (default 127.0.0.1)
+        --port=N               the service's port (default 8080)
+        --requests=N           how many requests (default 2000)
+        --concurrency=N        most requests at once (default 32)
+        --rate=N               requests started per second (default 400; 0: as fast as possible)
+        --mark-after=K         create the --mark-file when the K-th order is accepted
+        --mark-file=PATH       the marker file of --mark-after
+        --out=DIR              write accepted-ids.txt and load.properties there
+        --timeout=DURATION     each request's budget (default 10s)
+      Exit codes: 0 done, 2 bad argument.
+      """;
+
+  /** The command line's options, each checked as it is read; see {@link #USAGE}. */
+  @Command(name = "OrdersLoad")
+  private static final class Options {
+    private final Config defaults = Config.defaults();
+    String host = defaults.host();
+    int port = defaults.port(), requests = defaults.requests();
+    int concurrency = defaults.concurrency(), rate = defaults.rate(), markAfter = 0;
+    Path markFile, out;
+    Duration timeout = defaults.timeout();
+
+    @Option(
+        names = {"--help", "-h"},
+        usageHelp = true)
+    boolean help;
+
+    Config config() {
+      if (markAfter > 0 && markFile == null) {
+        throw new IllegalArgumentException("--mark-after needs --mark-file");
+      }
+      return new Config(host, port, requests, concurrency, rate, markAfter, markFile, timeout);
+    }
+
+    @Option(names = "--host")
+    void host(String value) {
+      host = Args.required(Args.arg("--host", value), value);
+    }
+
+    @Option(names = "--port")
+    void port(String value) {
+      port = Args.number(Args.arg("--port", value), value, 1, 65535);
+    }
+
+    @Option(names = "--requests")
+    void requests(String value) {
+      requests = Args.number(Args.arg("--requests", value), value, 1, 10_000_000);
+    }
+
+    @Option(names = "--concurrency")
+    void concurrency(String value) {
+      concurrency = Args.number(Args.arg("--concurrency", value), value, 1, 10_000);
+    }
+
+    @Option(names = "--rate")
+    void rate(String value) {
+      rate = Args.number(Args.arg("--rate", value), value, 0, 1_000_000);
+    }
+
+    @Option(names = "--mark-after")
+    void markAfter(String value) {
+      markAfter = Args.number(Args.arg("--mark-after", value), value, 0, Integer.MAX_VALUE);
+    }
+
+    @Option(names = "--mark-file")
+    void markFile(String value) {
+      markFile = Path.of(Args.required(Args.arg("--mark-file", value), value));
+    }
+
+    @Option(names = "--out")
+    void out(String value) {
+      out = Path.of(Args.required(Args.arg("--out", value), value));
+    }
+
+    @Option(names = "--timeout")
+    void timeout(String value) {
+      timeout = Args.duration(Args.arg("--timeout", value), value);
+    }
   }
 }

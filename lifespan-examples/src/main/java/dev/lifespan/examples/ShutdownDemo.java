@@ -1,8 +1,9 @@
 package dev.lifespan.examples;
 
+import static dev.lifespan.examples.Args.arg;
 import static dev.lifespan.examples.Args.bad;
 import static dev.lifespan.examples.Args.duration;
-import static dev.lifespan.examples.Args.flag;
+import static dev.lifespan.examples.Args.flagOption;
 import static dev.lifespan.examples.Args.number;
 import static dev.lifespan.examples.Args.required;
 
@@ -29,6 +30,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.atomic.AtomicInteger;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * The shutdown demo: a worker process whose shutdown you can watch, and whose exit code says why it
@@ -381,6 +384,24 @@ public final class ShutdownDemo {
      * @throws IllegalArgumentException naming the argument and its value, if one is bad
      */
     static Config parse(String... args) {
+      Options options = new Options();
+      if (!Args.read(options, args)) return null;
+      return new Config(
+          options.results,
+          options.jobTime,
+          options.mustFinish,
+          options.ordinary,
+          options.grace,
+          options.teardown,
+          options.kill,
+          options.interval,
+          options.slow,
+          options.stubborn);
+    }
+
+    /** The command line's options, each checked as it is read; see {@link #USAGE_TEXT}. */
+    @Command(name = "ShutdownDemo")
+    private static final class Options {
       Path results = null;
       Duration jobTime = Duration.ofSeconds(10);
       int mustFinish = 3, ordinary = 3;
@@ -389,32 +410,63 @@ public final class ShutdownDemo {
       Duration kill = Duration.ofSeconds(2);
       Duration interval = Duration.ofSeconds(1);
       boolean slow = false, stubborn = false;
-      for (String arg : args) {
-        String value = Args.value(arg);
-        switch (Args.key(arg)) {
-          case "--help", "-h" -> {
-            return null;
-          }
-          case "--slow-startup" -> slow = flag(arg, value);
-          case "--stubborn" -> stubborn = flag(arg, value);
-          case "--results" -> results = Path.of(required(arg, value));
-          case "--job-seconds" -> jobTime = jobSeconds(arg, value);
-          case "--must-finish" -> mustFinish = number(arg, value, 0, 100);
-          case "--ordinary" -> ordinary = number(arg, value, 0, 100);
-          case "--grace" -> grace = duration(arg, value);
-          case "--teardown-timeout" -> teardown = duration(arg, value);
-          case "--kill-timeout" -> kill = duration(arg, value);
-          case "--progress-interval" -> {
-            interval = duration(arg, value);
-            if (interval.isZero()) throw bad(arg, "must be more than 0");
-          }
-          default ->
-              throw new IllegalArgumentException(
-                  "unknown argument '" + arg + "' (--help lists the arguments)");
-        }
+
+      @Option(
+          names = {"--help", "-h"},
+          usageHelp = true)
+      boolean help;
+
+      @Option(names = "--slow-startup", arity = "0..1")
+      void slowStartup(String value) {
+        slow = flagOption("--slow-startup", value);
       }
-      return new Config(
-          results, jobTime, mustFinish, ordinary, grace, teardown, kill, interval, slow, stubborn);
+
+      @Option(names = "--stubborn", arity = "0..1")
+      void stubborn(String value) {
+        stubborn = flagOption("--stubborn", value);
+      }
+
+      @Option(names = "--results")
+      void results(String value) {
+        results = Path.of(required(arg("--results", value), value));
+      }
+
+      @Option(names = "--job-seconds")
+      void jobSeconds(String value) {
+        jobTime = Config.jobSeconds(arg("--job-seconds", value), value);
+      }
+
+      @Option(names = "--must-finish")
+      void mustFinish(String value) {
+        mustFinish = number(arg("--must-finish", value), value, 0, 100);
+      }
+
+      @Option(names = "--ordinary")
+      void ordinary(String value) {
+        ordinary = number(arg("--ordinary", value), value, 0, 100);
+      }
+
+      @Option(names = "--grace")
+      void grace(String value) {
+        grace = duration(arg("--grace", value), value);
+      }
+
+      @Option(names = "--teardown-timeout")
+      void teardownTimeout(String value) {
+        teardown = duration(arg("--teardown-timeout", value), value);
+      }
+
+      @Option(names = "--kill-timeout")
+      void killTimeout(String value) {
+        kill = duration(arg("--kill-timeout", value), value);
+      }
+
+      @Option(names = "--progress-interval")
+      void progressInterval(String value) {
+        String arg = arg("--progress-interval", value);
+        interval = duration(arg, value);
+        if (interval.isZero()) throw bad(arg, "must be more than 0");
+      }
     }
 
     private static Duration jobSeconds(String arg, String value) {

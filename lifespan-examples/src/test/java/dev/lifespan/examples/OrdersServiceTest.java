@@ -574,6 +574,12 @@ class OrdersServiceTest {
     assertEquals(9001, c.dumpPort());
     assertNull(OrdersConfig.parse("--help"));
     assertEquals(OrdersConfig.defaults(), OrdersConfig.parse());
+    assertEquals(9002, OrdersConfig.parse("--port=9000", "--port=9002").port(), "the last wins");
+    assertTrue(OrdersConfig.parse("--quiet").quiet());
+    assertEquals(
+        "bad argument '--port': needs a value",
+        assertThrows(IllegalArgumentException.class, () -> OrdersConfig.parse("--port"))
+            .getMessage());
   }
 
   @Test
