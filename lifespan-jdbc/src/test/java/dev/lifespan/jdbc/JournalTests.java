@@ -340,6 +340,54 @@ abstract class JournalTests extends JournalContract {
         progress.getLast());
   }
 
+  /**
+   * At max concurrency during the drain, an entry started by a request still in flight waits for a
+   * free place and gets the one the running entry leaves: the claim loop, which would have taken it
+   * while the application was ready, has ended.
+   */
+  @Test
+  void anEntryStartedDuringTheDrainAtMaxConcurrencyRunsWhenAPlaceIsFree() throws Exception {
+    CountDownLatch running = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    JournalImpl j =
+        journal(
+            Journal.Options.named("a")
+                .withLease(LEASE)
+                .withPollInterval(POLL)
+                .withMaxConcurrency(1),
+            recording(
+                "confirm",
+                "a",
+                (entry, c) -> {
+                  confirm(entry, c);
+                  if (entry.key().equals("7")) {
+                    running.countDown();
+                    release.await(); // holds the only place
+                  }
+                }));
+    App app = start(j, clock, Duration.ofSeconds(2));
+    j.enqueueAndCommit("confirm", "7", "");
+    running.await();
+    app.signal(App.Signal.TERM);
+    await(() -> app.state() == App.State.DRAINING, "readiness to drop");
+    Journal.Enqueued e;
+    try (Connection c = dataSource().getConnection()) { // a request still in flight
+      c.setAutoCommit(false);
+      exec(c, "INSERT INTO orders VALUES (9)");
+      e = j.enqueue(c, "confirm", "9", "");
+      c.commit();
+    }
+    e.start(); // no place: it waits
+    release.countDown(); // 7 ends and leaves its place to 9
+    awaitStatus(j, "confirm", "9", Entry.Status.DONE);
+    clock.advance(Duration.ofSeconds(2)); // the drain delay ends
+    App.Result r = app.await();
+    assertEquals(App.Outcome.TERMINATED, r.outcome());
+    assertEquals(1, runs("9"));
+    assertEquals(1, confirmations("9"));
+    assertEquals(0, r.durablePending());
+  }
+
   @Test
   void anEntryStartedDuringTheDrainRunsWithinTheGrace() throws Exception {
     CountDownLatch running = new CountDownLatch(1);

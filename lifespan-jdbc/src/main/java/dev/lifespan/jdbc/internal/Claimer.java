@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -77,6 +78,13 @@ public final class Claimer {
   /** start() calls left to the claim loop since its last claim. */
   private final AtomicInteger startsForLoop = new AtomicInteger();
 
+  /**
+   * Entries started since the claim loop's last claim, or during the drain, as {kind, key}: what
+   * the loop leaves unclaimed when readiness drops, and what a start finds no place for during the
+   * drain, runs as places free up ({@link #ended()}).
+   */
+  private final ConcurrentLinkedQueue<String[]> waitingStarts = new ConcurrentLinkedQueue<>();
+
   private volatile List<String> kinds = List.of();
 
   Claimer(JournalImpl journal, Sql sql, App app, AppTime time, Lifespan.Context layer) {
@@ -119,6 +127,7 @@ public final class Claimer {
         Instant started = time.now();
         int room = max - inFlight.get();
         startsForLoop.set(0); // this claim takes every entry started so far, if there is room
+        waitingStarts.clear();
         int claimed = room > 0 ? claimAndRun(room) : 0;
         if (retentionMillis >= 0) purge();
         polls.incrementAndGet();
@@ -131,6 +140,7 @@ public final class Claimer {
       // start() promises during the drain (a start() from here on claims by key itself).
       int room = max - inFlight.get();
       if (startsForLoop.getAndSet(0) > 0 && room > 0) claimAndRun(room);
+      startWaiting(background); // those without room wait for a place (a claimed one is skipped)
     } finally {
       loopClaims = false;
       journal.draining();
@@ -166,7 +176,7 @@ public final class Claimer {
    * that it claims now every due entry it has room for, this one included unless older due entries
    * fill the room; once readiness has dropped (a request still in flight made the promise), claims
    * and runs the entry of {@code kind} and {@code key} itself, in a must-finish task of the
-   * background supervisor, or with max concurrency reached, wakes the claim loop instead. Does
+   * background supervisor, or with max concurrency reached, once a run ends and frees a place. Does
    * nothing before the application is ready (the first poll finds the entry) or once the background
    * supervisor takes no more tasks (the entry stays pending for the next start). Any thread;
    * returns at once.
@@ -178,19 +188,34 @@ public final class Claimer {
       // While ready, the claim loop claims it, with whatever else is due, in one statement and one
       // commit per batch (a claim of its own per entry cost a third commit per entry). Readiness
       // may drop meanwhile: then the loop's end, or the code below, claims it.
+      waitingStarts.add(new String[] {kind, key});
       startsForLoop.incrementAndGet();
       wake();
       if (loopClaims) return;
+    } else {
+      waitingStarts.add(new String[] {kind, key});
     }
-    if (inFlight.incrementAndGet() > journal.options.maxConcurrency()) {
-      inFlight.decrementAndGet();
-      wake();
-      return;
-    }
-    try {
-      bg.spawnMustFinish(EntryRun.taskName(journal, kind, key), () -> claimAndRun(kind, key));
-    } catch (IllegalStateException shuttingDown) {
-      inFlight.decrementAndGet();
+    startWaiting(bg); // a place freed before the add is taken here, later ones by ended()
+  }
+
+  /** Starts waiting entries while there is room; see {@link #waitingStarts}. */
+  private void startWaiting(Supervisor bg) {
+    while (!waitingStarts.isEmpty()) {
+      if (inFlight.incrementAndGet() > journal.options.maxConcurrency()) {
+        inFlight.decrementAndGet(); // the run that holds the place takes it when it ends
+        return;
+      }
+      String[] next = waitingStarts.poll();
+      if (next == null) {
+        inFlight.decrementAndGet();
+        return;
+      }
+      try {
+        bg.spawnMustFinish(
+            EntryRun.taskName(journal, next[0], next[1]), () -> claimAndRun(next[0], next[1]));
+      } catch (IllegalStateException shuttingDown) {
+        inFlight.decrementAndGet(); // the entry stays pending for the next start
+      }
     }
   }
 
@@ -290,6 +315,8 @@ public final class Claimer {
   /** A run ended (or never started); wakes the claim loop if it was full. */
   void ended() {
     if (inFlight.getAndDecrement() == journal.options.maxConcurrency()) wake();
+    Supervisor bg = background;
+    if (!loopClaims && bg != null && !waitingStarts.isEmpty()) startWaiting(bg);
   }
 
   // ---- leases
