@@ -131,20 +131,28 @@ public class ContextCarryBench {
 
   @Benchmark
   public void byHand() {
-    Map<String, String> mdc = MDC.getCopyOfContextMap(); // on the spawner
-    Runnable body =
-        Context.current()
-            .wrap(
-                () -> {
-                  if (mdc != null) MDC.setContextMap(mdc);
-                  try {
-                    NOTHING.run();
-                  } finally {
-                    MDC.clear();
-                  }
-                });
+    Runnable body = carriedByHand(NOTHING); // on the spawner
     leave(); // as on a new thread
     body.run();
     enter();
+  }
+
+  /**
+   * {@code body} with the MDC and the OpenTelemetry context of the calling thread, carried the way
+   * code without Lifespan does it; the MDC is cleared after the body. The baseline of this bench
+   * and of {@link ContextSpawnBench}.
+   */
+  static Runnable carriedByHand(Runnable body) {
+    Map<String, String> mdc = MDC.getCopyOfContextMap();
+    return Context.current()
+        .wrap(
+            () -> {
+              if (mdc != null) MDC.setContextMap(mdc);
+              try {
+                body.run();
+              } finally {
+                MDC.clear();
+              }
+            });
   }
 }

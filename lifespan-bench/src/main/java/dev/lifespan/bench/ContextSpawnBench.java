@@ -14,7 +14,6 @@ import io.opentelemetry.api.trace.TraceFlags;
 import io.opentelemetry.api.trace.TraceState;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -198,19 +197,7 @@ public class ContextSpawnBench {
   public void rawVirtualThreadByHand(Carried carried) throws InterruptedException {
     Thread[] threads = new Thread[n];
     for (int i = 0; i < n; i++) {
-      Map<String, String> mdc = MDC.getCopyOfContextMap();
-      Runnable body =
-          Context.current()
-              .wrap(
-                  () -> {
-                    if (mdc != null) MDC.setContextMap(mdc);
-                    try {
-                      NOTHING.run();
-                    } finally {
-                      MDC.clear();
-                    }
-                  });
-      threads[i] = Thread.ofVirtual().start(body);
+      threads[i] = Thread.ofVirtual().start(ContextCarryBench.carriedByHand(NOTHING));
     }
     for (Thread t : threads) t.join();
   }
