@@ -389,6 +389,50 @@ abstract class JournalTests extends JournalContract {
   }
 
   @Test
+  void anEntryStartedWhileReadyAtMaxConcurrencyRunsInTheDrainWhenAPlaceIsFree() throws Exception {
+    CountDownLatch running = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    JournalImpl j =
+        journal(
+            Journal.Options.named("a")
+                .withLease(LEASE)
+                .withPollInterval(POLL)
+                .withMaxConcurrency(1),
+            recording(
+                "confirm",
+                "a",
+                (entry, c) -> {
+                  confirm(entry, c);
+                  if (entry.key().equals("7")) {
+                    running.countDown();
+                    release.await(); // holds the only place
+                  }
+                }));
+    App app = start(j, clock, Duration.ofSeconds(2));
+    j.enqueueAndCommit("confirm", "7", "");
+    running.await();
+    long polls = j.claimer().polls();
+    try (Connection c = dataSource().getConnection()) { // a request while ready
+      c.setAutoCommit(false);
+      exec(c, "INSERT INTO orders VALUES (9)");
+      Journal.Enqueued e = j.enqueue(c, "confirm", "9", "");
+      c.commit();
+      e.start(); // wakes the claim loop, which has no room for it
+    }
+    await(() -> j.claimer().polls() > polls, "the claim loop's poll without room");
+    app.signal(App.Signal.TERM);
+    await(() -> app.state() == App.State.DRAINING, "readiness to drop");
+    release.countDown(); // 7 ends; the loop ends with readiness; 9 takes the place
+    awaitStatus(j, "confirm", "9", Entry.Status.DONE);
+    clock.advance(Duration.ofSeconds(2)); // the drain delay ends
+    App.Result r = app.await();
+    assertEquals(App.Outcome.TERMINATED, r.outcome());
+    assertEquals(1, runs("9"));
+    assertEquals(1, confirmations("9"));
+    assertEquals(0, r.durablePending());
+  }
+
+  @Test
   void anEntryStartedDuringTheDrainRunsWithinTheGrace() throws Exception {
     CountDownLatch running = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);

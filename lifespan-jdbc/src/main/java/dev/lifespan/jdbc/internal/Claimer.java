@@ -75,13 +75,13 @@ public final class Claimer {
   /** Whether the claim loop runs: while it does, start() leaves its entry to the loop. */
   private volatile boolean loopClaims;
 
-  /** start() calls left to the claim loop since its last claim. */
-  private final AtomicInteger startsForLoop = new AtomicInteger();
-
   /**
-   * Entries started since the claim loop's last claim, or during the drain, as {kind, key}: what
-   * the loop leaves unclaimed when readiness drops, and what a start finds no place for during the
-   * drain, runs as places free up ({@link #ended()}).
+   * Started entries, as {kind, key}, that no claim is known to have taken: those started since the
+   * claim loop's last claim, those its claims left out because they had no room for them (max
+   * concurrency reached, or older due entries filling the room), and those started during the drain
+   * that found no place. When readiness drops, each runs as places free up ({@link #ended()})
+   * unless a claim took it meanwhile. While ready, a claim with room to spare empties it (it took
+   * every due entry); so it holds at most the backlog of started entries.
    */
   private final ConcurrentLinkedQueue<String[]> waitingStarts = new ConcurrentLinkedQueue<>();
 
@@ -126,29 +126,55 @@ public final class Claimer {
       while (app.state() == App.State.READY) {
         Instant started = time.now();
         int room = max - inFlight.get();
-        startsForLoop.set(0); // this claim takes every entry started so far, if there is room
-        waitingStarts.clear();
-        int claimed = room > 0 ? claimAndRun(room) : 0;
+        List<String[]> starts = takeStarts(); // this claim takes them, if it has room for them
+        List<Sql.Claim> claims = room > 0 ? claimAndRun(room) : List.of();
+        // A claim that failed, had no room or filled it may have left some out; one with room to
+        // spare took every due entry.
+        if (claims == null || claims.size() >= room) keepUnclaimed(starts, claims);
+        if (claims == null) claims = List.of();
         if (retentionMillis >= 0) purge();
         polls.incrementAndGet();
-        if (claimed > 0 && claimed == room) continue; // more may be due
+        if (!claims.isEmpty() && claims.size() == room) continue; // more may be due
         // Absolute, from the poll's start: a wait that begins late does not push the next poll.
         awaitUntil(started.plus(journal.options.pollInterval()));
       }
       loopClaims = false;
-      // Entries started just before readiness dropped and left to this loop are claimed now, as
-      // start() promises during the drain (a start() from here on claims by key itself).
-      int room = max - inFlight.get();
-      if (startsForLoop.getAndSet(0) > 0 && room > 0) claimAndRun(room);
-      startWaiting(background); // those without room wait for a place (a claimed one is skipped)
+      // Entries started while ready that no claim took run now, as start() promises during the
+      // drain, as places free up (one a claim took meanwhile is skipped); a start() from here on
+      // claims by key itself.
+      startWaiting(background);
     } finally {
       loopClaims = false;
       journal.draining();
     }
   }
 
-  /** Claims at most {@code room} entries and starts them; returns how many it claimed. */
-  private int claimAndRun(int room) {
+  /** The started entries no claim is known to have taken; empties {@link #waitingStarts}. */
+  private List<String[]> takeStarts() {
+    List<String[]> starts = new ArrayList<>();
+    for (String[] s; (s = waitingStarts.poll()) != null; ) starts.add(s);
+    return starts;
+  }
+
+  /** Puts back the entries of {@code starts} that none of {@code claims} (null: none) took. */
+  private void keepUnclaimed(List<String[]> starts, List<Sql.Claim> claims) {
+    for (String[] s : starts) {
+      boolean taken = false;
+      for (Sql.Claim k : claims == null ? List.<Sql.Claim>of() : claims) {
+        if (k.entry().kind().equals(s[0]) && k.entry().key().equals(s[1])) {
+          taken = true;
+          break;
+        }
+      }
+      if (!taken) waitingStarts.add(s);
+    }
+  }
+
+  /**
+   * Claims at most {@code room} entries and starts them; returns what it claimed, or null if the
+   * claim failed.
+   */
+  private List<Sql.Claim> claimAndRun(int room) {
     List<Sql.Claim> claims;
     try (Connection c = journal.dataSource.getConnection()) {
       long now = time.nowMillis(); // after the connection: a slow pool must not shorten the lease
@@ -156,7 +182,7 @@ public final class Claimer {
       claims = sql.claim(c, journal.owner, now, now + leaseMillis, kinds, room);
     } catch (SQLException e) {
       journal.log(Level.WARNING, "claiming failed; trying again at the next poll: " + e);
-      return 0;
+      return null;
     }
     inFlight.addAndGet(claims.size());
     for (Sql.Claim k : claims) {
@@ -168,7 +194,7 @@ public final class Claimer {
         ended(k);
       }
     }
-    return claims.size();
+    return claims;
   }
 
   /**
@@ -189,7 +215,6 @@ public final class Claimer {
       // commit per batch (a claim of its own per entry cost a third commit per entry). Readiness
       // may drop meanwhile: then the loop's end, or the code below, claims it.
       waitingStarts.add(new String[] {kind, key});
-      startsForLoop.incrementAndGet();
       wake();
       if (loopClaims) return;
     } else {
