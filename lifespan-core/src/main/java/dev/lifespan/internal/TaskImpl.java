@@ -169,6 +169,8 @@ public final class TaskImpl<T> extends ScopeNode
   @Override
   @SuppressWarnings("unchecked")
   public void run() {
+    // The only read where nothing is observed; the observers told of the start are told the end.
+    Observers.Observed[] observers = Observers.active == 0 ? null : observeStart();
     Throwable thrown = null;
     T value = null;
     try {
@@ -189,11 +191,18 @@ public final class TaskImpl<T> extends ScopeNode
       if (thrown == null) thrown = t;
       else thrown.addSuppressed(t);
     } finally {
-      end(value, thrown);
+      end(value, thrown, observers);
     }
   }
 
-  private void end(T value, Throwable thrown) {
+  /** Tells the observers that apply, if any, that this task started; returns them, or null. */
+  private Observers.Observed[] observeStart() {
+    Observers.Observed[] os = Observers.resolve(owner().context);
+    if (os != null) Observers.taskStarted(os, owner().observedAs(), name(), shield);
+    return os;
+  }
+
+  private void end(T value, Throwable thrown, Observers.Observed[] observers) {
     int o;
     if (thrown == null) o = SUCCESS;
     else if (Exceptions.isCancellation(thrown) && cancelledFrom(this) != null) o = CANCELLED;
@@ -208,6 +217,17 @@ public final class TaskImpl<T> extends ScopeNode
     }
     TaskOwner owner = owner();
     if (toGroup != null) owner.childFailing(this, toGroup);
+    if (observers != null) {
+      Observers.taskEnded(
+          observers,
+          owner.observedAs(),
+          name(),
+          shield,
+          o == SUCCESS
+              ? Future.State.SUCCESS
+              : o == FAILED ? Future.State.FAILED : Future.State.CANCELLED,
+          o == FAILED ? thrown : null);
+    }
     result = o == SUCCESS ? value : thrown;
     body = null;
     outcome = o;
