@@ -373,11 +373,13 @@ public final class AppRunner {
     if (!phasesResolved) {
       phasesResolved = true;
       observedPhases =
-          Observers.Phases.of(
-              context,
-              new dev.lifespan.LifespanObserver.Owner(
-                  name, dev.lifespan.LifespanObserver.Owner.Kind.APPLICATION, name),
-              timer);
+          Observers.active == 0
+              ? null
+              : Observers.Phases.of(
+                  context,
+                  new dev.lifespan.LifespanObserver.Owner(
+                      name, dev.lifespan.LifespanObserver.Owner.Kind.APPLICATION, name),
+                  timer);
     }
     if (observedPhases != null) observedPhases.next(phase);
   }

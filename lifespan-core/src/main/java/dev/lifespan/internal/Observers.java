@@ -186,7 +186,6 @@ public final class Observers {
 
     /** Phases of {@code owner} for the observers of {@code app}; null if none is registered. */
     static Phases of(AppContext app, Owner owner, Timer timer) {
-      if (active == 0) return null;
       Observed[] os = resolve(app);
       return os == null ? null : new Phases(os, owner, timer);
     }

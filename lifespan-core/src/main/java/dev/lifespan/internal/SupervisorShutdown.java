@@ -44,7 +44,8 @@ final class SupervisorShutdown {
     Timer timer = sup.timer;
     long start = timer.nanoTime(); // the report's 'took' is on the supervisor's clock
     Events.Phase phase = Events.phase(null, sup, "cancel");
-    Observers.Phases observed = Observers.Phases.of(sup.context, sup.observedAs(), timer);
+    Observers.Phases observed =
+        Observers.active == 0 ? null : Observers.Phases.of(sup.context, sup.observedAs(), timer);
     if (observed != null) observed.next("cancel");
     sup.shutdownBegan();
     sup.children.close();

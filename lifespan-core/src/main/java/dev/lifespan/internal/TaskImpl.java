@@ -170,7 +170,12 @@ public final class TaskImpl<T> extends ScopeNode
   @SuppressWarnings("unchecked")
   public void run() {
     // The only read where nothing is observed; the observers told of the start are told the end.
-    Observers.Observed[] observers = Observers.active == 0 ? null : observeStart();
+    Observers.Observed[] observers =
+        Observers.active == 0 ? null : Observers.resolve(owner().context);
+    String observedName = null; // an unnamed task's name is built once, for both events
+    if (observers != null) {
+      Observers.taskStarted(observers, owner().observedAs(), observedName = name(), shield);
+    }
     Throwable thrown = null;
     T value = null;
     try {
@@ -191,18 +196,15 @@ public final class TaskImpl<T> extends ScopeNode
       if (thrown == null) thrown = t;
       else thrown.addSuppressed(t);
     } finally {
-      end(value, thrown, observers);
+      end(value, thrown, observers, observedName);
     }
   }
 
-  /** Tells the observers that apply, if any, that this task started; returns them, or null. */
-  private Observers.Observed[] observeStart() {
-    Observers.Observed[] os = Observers.resolve(owner().context);
-    if (os != null) Observers.taskStarted(os, owner().observedAs(), name(), shield);
-    return os;
-  }
-
-  private void end(T value, Throwable thrown, Observers.Observed[] observers) {
+  /**
+   * Ends the task: publishes its outcome and tells its owner; tells {@code observers} (null: none)
+   * first, naming the task {@code observedName}.
+   */
+  private void end(T value, Throwable thrown, Observers.Observed[] observers, String observedName) {
     int o;
     if (thrown == null) o = SUCCESS;
     else if (Exceptions.isCancellation(thrown) && cancelledFrom(this) != null) o = CANCELLED;
@@ -221,7 +223,7 @@ public final class TaskImpl<T> extends ScopeNode
       Observers.taskEnded(
           observers,
           owner.observedAs(),
-          name(),
+          observedName,
           shield,
           o == SUCCESS
               ? Future.State.SUCCESS
