@@ -97,7 +97,7 @@ case "$cmd" in
   install)
     # the published modules and what they need (-am adds the parent); the others skip install
     exec "${MVN[@]}" install -DskipTests -Dspotless.check.skip=true -am \
-      -pl lifespan-bom,lifespan-leakcheck,lifespan-core,lifespan-test,lifespan-http,lifespan-jdbc,lifespan-context \
+      -pl lifespan-bom,lifespan-leakcheck,lifespan-core,lifespan-test,lifespan-http,lifespan-jdbc,lifespan-context,lifespan-micrometer \
       "$@"
     ;;
   faults)

@@ -422,6 +422,8 @@ public final class App {
    *     TimeSource#system()}
    * @param contextPropagators the application's own {@link ContextPropagator}s, in order (see
    *     {@link #withContextPropagator}). Default none
+   * @param observers the application's own {@link LifespanObserver}s, in order (see {@link
+   *     #withObserver}). Default none
    */
   public record Options(
       String name,
@@ -433,7 +435,8 @@ public final class App {
       Consumer<String> progress,
       Map<Outcome, Integer> exitCodes,
       TimeSource clock,
-      List<ContextPropagator> contextPropagators) {
+      List<ContextPropagator> contextPropagators,
+      List<LifespanObserver> observers) {
     private static final Consumer<String> STDERR = line -> System.err.println(line);
 
     /** Checks each component alone (see the class description) and copies the exit codes. */
@@ -459,6 +462,13 @@ public final class App {
         }
       }
       contextPropagators = List.copyOf(contextPropagators);
+      Objects.requireNonNull(observers, "observers");
+      for (int i = 0; i < observers.size(); i++) {
+        if (observers.get(i) == null) {
+          throw new NullPointerException("observers[" + i + "] is null (app '" + name + "')");
+        }
+      }
+      observers = List.copyOf(observers);
     }
 
     /** Default options for an application called {@code name}. */
@@ -475,6 +485,7 @@ public final class App {
           STDERR,
           codes,
           TimeSource.system(),
+          List.of(),
           List.of());
     }
 
@@ -490,7 +501,8 @@ public final class App {
           progress,
           exitCodes,
           clock,
-          contextPropagators);
+          contextPropagators,
+          observers);
     }
 
     /** A copy whose layers get {@code timeout} after the grace period to tear down. */
@@ -505,7 +517,8 @@ public final class App {
           progress,
           exitCodes,
           clock,
-          contextPropagators);
+          contextPropagators,
+          observers);
     }
 
     /** A copy that waits {@code timeout} for cancelled work to end before giving up on it. */
@@ -520,7 +533,8 @@ public final class App {
           progress,
           exitCodes,
           clock,
-          contextPropagators);
+          contextPropagators,
+          observers);
     }
 
     /** A copy that waits {@code delay} in {@link State#DRAINING} before cancelling the body. */
@@ -535,7 +549,8 @@ public final class App {
           progress,
           exitCodes,
           clock,
-          contextPropagators);
+          contextPropagators,
+          observers);
     }
 
     /** A copy that repeats a waiting phase's progress line every {@code interval}. */
@@ -550,7 +565,8 @@ public final class App {
           progress,
           exitCodes,
           clock,
-          contextPropagators);
+          contextPropagators,
+          observers);
     }
 
     /** A copy whose progress lines go to {@code sink} instead of {@code System.err}. */
@@ -566,7 +582,8 @@ public final class App {
           sink,
           exitCodes,
           clock,
-          contextPropagators);
+          contextPropagators,
+          observers);
     }
 
     /**
@@ -585,7 +602,8 @@ public final class App {
           progress,
           exitCodes,
           clock,
-          contextPropagators);
+          contextPropagators,
+          observers);
     }
 
     /**
@@ -606,6 +624,29 @@ public final class App {
           progress,
           exitCodes,
           clock,
+          all,
+          observers);
+    }
+
+    /**
+     * A copy that also tells {@code observer} what happens to the application's tasks, services and
+     * shutdowns, after the process-wide observers (see {@link LifespanObserver}).
+     */
+    public Options withObserver(LifespanObserver observer) {
+      Objects.requireNonNull(observer, "observer");
+      List<LifespanObserver> all = new java.util.ArrayList<>(observers);
+      all.add(observer);
+      return new Options(
+          name,
+          grace,
+          teardownTimeout,
+          killTimeout,
+          drainDelay,
+          progressInterval,
+          progress,
+          exitCodes,
+          clock,
+          contextPropagators,
           all);
     }
 
@@ -624,7 +665,8 @@ public final class App {
           progress,
           codes,
           clock,
-          contextPropagators);
+          contextPropagators,
+          observers);
     }
 
     /** The exit code for {@code outcome}. */

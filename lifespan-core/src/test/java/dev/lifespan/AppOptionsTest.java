@@ -99,7 +99,8 @@ class AppOptionsTest {
         o.progress(),
         codes,
         o.clock(),
-        o.contextPropagators());
+        o.contextPropagators(),
+        o.observers());
   }
 
   private App.Options withGraceByConstructor(Duration grace) {

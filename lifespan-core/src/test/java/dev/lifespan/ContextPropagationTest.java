@@ -304,7 +304,8 @@ class ContextPropagationTest {
                     line -> {},
                     options("bad").exitCodes(),
                     TimeSource.system(),
-                    java.util.Arrays.asList(request, null)));
+                    java.util.Arrays.asList(request, null),
+                    List.of()));
     assertEquals("contextPropagators[1] is null (app 'bad')", e.getMessage());
   }
 }

@@ -36,7 +36,8 @@ class NullArgumentTest {
           "SupervisorFailedException.<init>#2", // the cause may be unknown
           "App.start#2", // the main body: null serves until shutdown
           "App.runAndExit#2",
-          "Result.<init>#3" // no failure
+          "Result.<init>#3", // no failure
+          "Owner.<init>#0" // a LifespanObserver.Owner outside of an application
           );
 
   private static final Map<Class<?>, Object> VALUES =
@@ -69,6 +70,7 @@ class NullArgumentTest {
           Map.entry(App.Options.class, App.Options.named("x")),
           Map.entry(App.Outcome.class, App.Outcome.SUCCEEDED),
           Map.entry(App.Signal.class, App.Signal.TERM),
+          Map.entry(LifespanObserver.Owner.Kind.class, LifespanObserver.Owner.Kind.SUPERVISOR),
           Map.entry(int.class, 0),
           Map.entry(boolean.class, false));
 
@@ -85,6 +87,7 @@ class NullArgumentTest {
     sweepStatics(LifespanLocal.class);
     sweepStatics(App.class);
     sweepStatics(App.Options.class);
+    sweepStatics(LifespanObserver.class);
     assertTrue(checked.size() > 20, "swept " + checked);
     assertTrue(checked.contains("App.runAndExit#1"), "swept " + checked);
   }
@@ -123,6 +126,7 @@ class NullArgumentTest {
     app.await();
     assertTrue(checked.contains("Task.cancelAndWait#0"), "swept " + checked);
     assertTrue(checked.contains("App.signal#0"), "swept " + checked);
+    assertTrue(checked.contains("Options.withObserver#0"), "swept " + checked);
   }
 
   @Test
@@ -136,7 +140,8 @@ class NullArgumentTest {
             ShutdownReport.Straggler.class,
             StartupFailedException.class,
             ShutdownFailedException.class,
-            App.Result.class)) {
+            App.Result.class,
+            LifespanObserver.Owner.class)) {
       for (Constructor<?> k : c.getConstructors()) check(null, k);
     }
   }

@@ -52,6 +52,7 @@ class ConsumerBuildTest {
     MODULES.put("lifespan-http", "dev.lifespan.http");
     MODULES.put("lifespan-jdbc", "dev.lifespan.jdbc");
     MODULES.put("lifespan-context", "dev.lifespan.context");
+    MODULES.put("lifespan-micrometer", "dev.lifespan.micrometer");
   }
 
   private static final String VERSION = property("lifespan.version");
@@ -172,8 +173,8 @@ class ConsumerBuildTest {
                 "example.consumer/example.consumer.Main"),
             WORK.resolve("consumer-main.log"));
     assertEquals(
-        "example.consumer dev.lifespan dev.lifespan.http dev.lifespan.jdbc dev.lifespan.context:"
-            + " sum=42 moved-on=true propagator=true",
+        "example.consumer dev.lifespan dev.lifespan.http dev.lifespan.jdbc dev.lifespan.context"
+            + " dev.lifespan.micrometer: sum=42 moved-on=true propagator=true started=1",
         out.strip());
   }
 

@@ -44,9 +44,20 @@ public final class AppContext {
   /** The application's own context propagators; see {@link Propagation}. */
   final dev.lifespan.ContextPropagator[] propagators;
 
-  public AppContext(String name, java.util.List<dev.lifespan.ContextPropagator> propagators) {
+  /**
+   * The application's own observers; see {@link Observers}. Counted in {@link Observers#active}
+   * from {@link #AppContext creation} until {@link #end()}.
+   */
+  final Observers.Observed[] observers;
+
+  public AppContext(
+      String name,
+      java.util.List<dev.lifespan.ContextPropagator> propagators,
+      java.util.List<dev.lifespan.LifespanObserver> observers) {
     this.name = name;
     this.propagators = Propagation.of(propagators);
+    this.observers = Observers.of(observers);
+    Observers.appCounted(this.observers, 1);
   }
 
   /** The application the calling thread belongs to, or null. */
@@ -57,7 +68,8 @@ public final class AppContext {
     return t == null ? null : t.owner().context;
   }
 
-  private static final AppContext NONE = new AppContext("(none)", java.util.List.of());
+  private static final AppContext NONE =
+      new AppContext("(none)", java.util.List.of(), java.util.List.of());
 
   public String name() {
     return name;
@@ -69,7 +81,11 @@ public final class AppContext {
 
   /** The application has ended: drops every value; later reads fail. */
   public void end() {
-    ended = true;
+    synchronized (this) {
+      if (ended) return;
+      ended = true;
+    }
+    Observers.appCounted(observers, -1);
     values.clear();
   }
 

@@ -63,6 +63,8 @@ public final class AppRunner {
   private SupervisorImpl background;
   private boolean backgroundStopped;
   private Events.Phase jfrPhase;
+  private Observers.Phases observedPhases; // null until the first phase, or if none is observed
+  private boolean phasesResolved;
 
   /** A runner for {@code options}, which the caller has validated; not started. */
   public AppRunner(App.Options options, Lifespan lifespan, CheckedRunnable body) {
@@ -77,7 +79,7 @@ public final class AppRunner {
     this.drain = Timer.clampOffset(options.drainDelay());
     this.interval = Timer.clampOffset(options.progressInterval());
     this.outcomes = new Outcomes(name, options.exitCodes());
-    this.context = new AppContext(name, options.contextPropagators());
+    this.context = new AppContext(name, options.contextPropagators(), options.observers());
     this.startedAt = timer.nanoTime();
     this.progress = new Progress(name, options.progress(), timer, startedAt);
     this.life = new Lifecycle(timer, ShutdownState.starting(startedAt));
@@ -176,7 +178,10 @@ public final class AppRunner {
   void shutdownPhase(String p, String jfrEvent, ScopeNode waitingOn) {
     long now = timer.nanoTime();
     update(s -> s.inPhase(p, now, waitingOn));
-    if (jfrEvent != null) jfrPhase = Events.phase(jfrPhase, "app " + name, jfrEvent);
+    if (jfrEvent != null) {
+      jfrPhase = Events.phase(jfrPhase, "app " + name, jfrEvent);
+      observePhase(jfrEvent);
+    }
     print(p);
   }
 
@@ -344,6 +349,7 @@ public final class AppRunner {
     long now = timer.nanoTime();
     ShutdownState st = update(x -> x.inPhase(p, now, s));
     jfrPhase = Events.phase(jfrPhase, "app " + name, "stop supervisor '" + s.name() + "'");
+    observePhase("stop supervisor '" + s.name() + "'");
     List<TaskImpl<?>> tasks = s.running();
     if (!tasks.isEmpty()) print(Progress.stopping(p, tasks, st, now));
     ShutdownReport r;
@@ -359,11 +365,31 @@ public final class AppRunner {
     if (r != null && (!tasks.isEmpty() || !r.clean())) print(r.toString());
   }
 
+  /**
+   * Ends the current shutdown phase for the observers and begins {@code phase}; the observers are
+   * those registered at the first phase. Runner thread only, as the JFR phases.
+   */
+  private void observePhase(String phase) {
+    if (!phasesResolved) {
+      phasesResolved = true;
+      observedPhases =
+          Observers.active == 0
+              ? null
+              : Observers.Phases.of(
+                  context,
+                  new dev.lifespan.LifespanObserver.Owner(
+                      name, dev.lifespan.LifespanObserver.Owner.Kind.APPLICATION, name),
+                  timer);
+    }
+    if (observedPhases != null) observedPhases.next(phase);
+  }
+
   /** Ends the application with its result, once. */
   void finish(boolean gaveUp) {
     if (!gaveUp) {
       context.end();
       jfrPhase = Events.phase(jfrPhase, "app " + name, null);
+      if (observedPhases != null) observedPhases.next(null);
     }
     if (!finishing.compareAndSet(false, true)) return;
     ShutdownState s = life.get();

@@ -149,6 +149,10 @@ public final class SupervisorImpl extends TaskOwner implements Supervisor {
   }
 
   private void restarting(String service, int attempt, Throwable cause, Duration delay) {
+    Observers.Observed[] observers = Observers.active == 0 ? null : Observers.resolve(context);
+    if (observers != null) {
+      Observers.serviceRestarting(observers, observedAs(), service, attempt, cause, delay);
+    }
     LOG.log(
         System.Logger.Level.WARNING,
         "Service '"

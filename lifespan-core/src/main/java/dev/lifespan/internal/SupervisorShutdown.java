@@ -44,13 +44,18 @@ final class SupervisorShutdown {
     Timer timer = sup.timer;
     long start = timer.nanoTime(); // the report's 'took' is on the supervisor's clock
     Events.Phase phase = Events.phase(null, sup, "cancel");
+    Observers.Phases observed =
+        Observers.active == 0 ? null : Observers.Phases.of(sup.context, sup.observedAs(), timer);
+    if (observed != null) observed.next("cancel");
     sup.shutdownBegan();
     sup.children.close();
     List<TaskImpl<?>> all = sup.children.snapshot();
     sup.cancel("supervisor '" + sup.name() + "' is shutting down");
     phase = Events.phase(phase, sup, "grace");
+    if (observed != null) observed.next("grace");
     sup.children.awaitEmpty(timer, graceEnd, sup);
     phase = Events.phase(phase, sup, "kill");
+    if (observed != null) observed.next("kill");
     List<String> abandoned = new ArrayList<>();
     List<String> nested = new ArrayList<>(); // must-finish work in supervisors inside them
     String why = "the grace period of supervisor '" + sup.name() + "' ended";
@@ -64,9 +69,10 @@ final class SupervisorShutdown {
     }
     sup.children.awaitEmpty(timer, timer.after(sup.killTimeout), sup);
     phase = Events.phase(phase, sup, "report");
+    if (observed != null) observed.next("report");
     Collections.reverse(abandoned); // oldest first
     abandoned.addAll(nested);
-    ShutdownReport r = summarize(all, abandoned, start);
+    ShutdownReport r = summarize(all, abandoned, start, observed);
     AppContext context = sup.context;
     if (context != null && !r.clean()) { // the application counts it, wherever this was opened
       context.uncleanReports.add(r);
@@ -76,6 +82,7 @@ final class SupervisorShutdown {
     }
     sup.reportHeldForks();
     Events.phase(phase, sup, null);
+    if (observed != null) observed.next(null);
     if (sup.parent != null) sup.parent.detach(sup);
     sup.shutdownEnded();
     Roots.ended(sup);
@@ -100,7 +107,8 @@ final class SupervisorShutdown {
     return report;
   }
 
-  private ShutdownReport summarize(List<TaskImpl<?>> all, List<String> abandoned, long start) {
+  private ShutdownReport summarize(
+      List<TaskImpl<?>> all, List<String> abandoned, long start, Observers.Phases observed) {
     int completed = 0, cancelled = 0, failed = 0;
     List<ShutdownReport.Straggler> stragglers = new ArrayList<>();
     long now = System.nanoTime(); // tasks' ages are real time, as in task dumps
@@ -111,6 +119,14 @@ final class SupervisorShutdown {
         case TaskImpl.FAILED -> failed++;
         default -> {
           Events.straggler(sup, t, now - t.spawnedAt);
+          if (observed != null) {
+            Observers.straggler(
+                observed.observers(),
+                observed.owner(),
+                t.name(),
+                Duration.ofNanos(now - t.spawnedAt),
+                t.shield);
+          }
           stragglers.add(
               new ShutdownReport.Straggler(
                   t.name(),

@@ -169,6 +169,13 @@ public final class TaskImpl<T> extends ScopeNode
   @Override
   @SuppressWarnings("unchecked")
   public void run() {
+    // The only read where nothing is observed; the observers told of the start are told the end.
+    Observers.Observed[] observers =
+        Observers.active == 0 ? null : Observers.resolve(owner().context);
+    String observedName = null; // an unnamed task's name is built once, for both events
+    if (observers != null) {
+      Observers.taskStarted(observers, owner().observedAs(), observedName = name(), shield);
+    }
     Throwable thrown = null;
     T value = null;
     try {
@@ -189,11 +196,15 @@ public final class TaskImpl<T> extends ScopeNode
       if (thrown == null) thrown = t;
       else thrown.addSuppressed(t);
     } finally {
-      end(value, thrown);
+      end(value, thrown, observers, observedName);
     }
   }
 
-  private void end(T value, Throwable thrown) {
+  /**
+   * Ends the task: publishes its outcome and tells its owner; tells {@code observers} (null: none)
+   * first, naming the task {@code observedName}.
+   */
+  private void end(T value, Throwable thrown, Observers.Observed[] observers, String observedName) {
     int o;
     if (thrown == null) o = SUCCESS;
     else if (Exceptions.isCancellation(thrown) && cancelledFrom(this) != null) o = CANCELLED;
@@ -208,6 +219,17 @@ public final class TaskImpl<T> extends ScopeNode
     }
     TaskOwner owner = owner();
     if (toGroup != null) owner.childFailing(this, toGroup);
+    if (observers != null) {
+      Observers.taskEnded(
+          observers,
+          owner.observedAs(),
+          observedName,
+          shield,
+          o == SUCCESS
+              ? Future.State.SUCCESS
+              : o == FAILED ? Future.State.FAILED : Future.State.CANCELLED,
+          o == FAILED ? thrown : null);
+    }
     result = o == SUCCESS ? value : thrown;
     body = null;
     outcome = o;

@@ -36,6 +36,25 @@ public abstract sealed class TaskOwner extends ScopeNode permits GroupImpl, Supe
     this.topLevel = s == null && (last == null || !RoleScope.isAppRoot(last));
   }
 
+  /** What observers are told this owner is; made on first use (a benign race: it is a value). */
+  private dev.lifespan.LifespanObserver.Owner observedAs;
+
+  /** This owner as {@link dev.lifespan.LifespanObserver}s see it. */
+  final dev.lifespan.LifespanObserver.Owner observedAs() {
+    dev.lifespan.LifespanObserver.Owner o = observedAs;
+    if (o == null) {
+      o =
+          new dev.lifespan.LifespanObserver.Owner(
+              context == null ? null : context.name(),
+              this instanceof SupervisorImpl
+                  ? dev.lifespan.LifespanObserver.Owner.Kind.SUPERVISOR
+                  : dev.lifespan.LifespanObserver.Owner.Kind.TASK_GROUP,
+              name());
+      observedAs = o;
+    }
+    return o;
+  }
+
   /** Called by each child as it ends; {@code failure} is non-null if it failed. */
   abstract void childEnded(TaskImpl<?> t, Throwable failure);
 

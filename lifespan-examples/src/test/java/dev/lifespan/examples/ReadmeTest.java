@@ -22,8 +22,11 @@ import dev.lifespan.http.HttpException;
 import dev.lifespan.http.HttpOptions;
 import dev.lifespan.http.Response;
 import dev.lifespan.http.Routes;
+import dev.lifespan.micrometer.LifespanMetrics;
 import io.micrometer.context.ContextRegistry;
 import io.micrometer.context.integration.Slf4jThreadLocalAccessor;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.ServerSocket;
@@ -378,6 +381,28 @@ class ReadmeTest {
             });
     assertEquals(App.Outcome.SUCCEEDED, app.await().outcome());
     assertEquals(List.of("r-42: fetching"), logged);
+  }
+
+  @Test
+  void metrics() throws Exception {
+    MeterRegistry registry = new SimpleMeterRegistry(); // or your Prometheus registry
+    LifespanMetrics metrics = new LifespanMetrics();
+    metrics.bindTo(registry); // Spring Boot binds a MeterBinder bean itself
+    App.Options options = metrics.observe(App.Options.named("orders"));
+
+    App app =
+        App.start(
+            options.withProgress(line -> {}),
+            Lifespan.of(),
+            () -> Supervisor.background().spawn("flush", () -> {}).join());
+    assertEquals(App.Outcome.SUCCEEDED, app.await().outcome());
+    assertEquals(
+        1.0,
+        registry
+            .get("lifespan.tasks.started")
+            .tags("app", "orders", "supervisor", "orders/background")
+            .functionCounter()
+            .count());
   }
 
   // ---- HTTP

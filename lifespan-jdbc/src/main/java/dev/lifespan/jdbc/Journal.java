@@ -87,7 +87,9 @@ import javax.sql.DataSource;
  * recording was ever created in the JVM), and in the application's result: {@link
  * App.Result#durableFailed()} counts the entries failed for good in this run, and the last line
  * says so ({@code ...; 1 durable entry failed for good}). It does not change the application's
- * outcome. Each retried failure is one {@code WARNING} line on the logger. A database that cannot
+ * outcome. For metrics, {@link #pendingEntries()}, {@link #retriedRuns()} and {@link
+ * #failedEntries()} count the entries pending in the table, the retried runs and the entries failed
+ * for good. Each retried failure is one {@code WARNING} line on the logger. A database that cannot
  * be reached while polling or renewing is logged and tried again at the next interval.
  *
  * <h2>Shutdown</h2>
@@ -248,6 +250,32 @@ public sealed interface Journal permits JournalImpl {
    * @throws SQLException what the database threw
    */
   Optional<Entry.Status> status(String kind, String key) throws SQLException;
+
+  /**
+   * How many entries of the journal's table are pending: not yet done and not failed for good,
+   * whichever instance enqueued them, including those running now (here or in another instance) and
+   * those waiting for a retry. For a metrics gauge: one {@code SELECT COUNT(*)} on a connection of
+   * the {@code DataSource}, on the calling thread, with a 5 s query timeout; it creates the schema
+   * if needed, like any first use. Any thread, whatever the journal's state.
+   *
+   * @throws SQLException what the database threw
+   */
+  long pendingEntries() throws SQLException;
+
+  /**
+   * How many runs of an entry failed and were given another attempt (after the kind's backoff) by
+   * this journal since it was created: one per {@code WARNING} line "failed (of at most N), retry
+   * in ...". A run cut by the end of the grace period is not counted: it was not a failure. From
+   * memory; any thread.
+   */
+  long retriedRuns();
+
+  /**
+   * How many entries this journal marked {@link Entry.Status#FAILED} since it was created: each
+   * counted once, when it is reported to the failure handler (the same count as {@link
+   * App.Result#durableFailed()} of the application that ran it). From memory; any thread.
+   */
+  long failedEntries();
 
   /** Longest key, in characters. */
   int MAX_KEY_LENGTH = 500;

@@ -145,9 +145,16 @@ abstract class JournalTests extends JournalContract {
                 .withFailureHandler((entry, t) -> failures.add(entry + ": " + t.getMessage())),
             failing);
     App app = start(j);
+    assertEquals(0, j.pendingEntries());
     j.enqueueAndCommit("confirm", "7", "");
     await(() -> runsOf("7") == 1 && j.claimer().inFlight() == 0, "the first run");
+    assertEquals(1, j.pendingEntries(), "pending while it waits for its retry");
+    assertEquals(1, j.retriedRuns());
+    assertEquals(0, j.failedEntries());
     for (int s = 1; s <= 30; s++) advance(j, Duration.ofSeconds(1));
+    assertEquals(0, j.pendingEntries());
+    assertEquals(2, j.retriedRuns());
+    assertEquals(1, j.failedEntries());
     // attempt 1 at 0 s, attempt 2 a backoff of 10 s later, attempt 3 after 20 s capped at 15 s
     assertEquals(
         "0,10000,25000", string(dialectConcat("SELECT %s FROM runs WHERE entry_key = '7'")));

@@ -128,6 +128,7 @@ final class EntryRun {
         Duration backoff = kind.backoff(entry.attempt());
         long next = claimer.time.nowMillis() + backoff.toMillis();
         if (claimer.sql.retryAt(c, claim, journal.owner, next, error)) {
+          journal.retried.increment();
           journal.log(
               Level.WARNING,
               entry
@@ -151,6 +152,7 @@ final class EntryRun {
   /** Reports an entry that failed for good, once: counted, a JFR event, the failure handler. */
   private void report(Entry entry, Throwable failure) {
     JournalEvents.entryFailed(journal.name(), entry, failure);
+    journal.failed.increment();
     claimer.failedForGood(); // after the event: a test that sees the count finds the event
     Journal.FailureHandler handler = journal.options.failureHandler().orElse(null);
     if (handler == null) {

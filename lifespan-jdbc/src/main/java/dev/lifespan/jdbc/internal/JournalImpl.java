@@ -34,6 +34,11 @@ public final class JournalImpl implements Journal {
   private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
 
   private volatile Sql sql; // set once, under this, by the first use
+
+  /** Failed runs given another attempt, and entries failed for good, by this instance. */
+  final java.util.concurrent.atomic.LongAdder retried = new java.util.concurrent.atomic.LongAdder(),
+      failed = new java.util.concurrent.atomic.LongAdder();
+
   private volatile Claimer claimer; // set once when the layer starts
 
   public JournalImpl(DataSource dataSource, Options options) {
@@ -192,6 +197,24 @@ public final class JournalImpl implements Journal {
     try (Connection c = dataSource.getConnection()) {
       return q.status(c, kind, key);
     }
+  }
+
+  @Override
+  public long pendingEntries() throws SQLException {
+    Sql q = sql();
+    try (Connection c = dataSource.getConnection()) {
+      return q.count(c, "PENDING");
+    }
+  }
+
+  @Override
+  public long retriedRuns() {
+    return retried.sum();
+  }
+
+  @Override
+  public long failedEntries() {
+    return failed.sum();
   }
 
   private void check(String kind, String key, String payload) {

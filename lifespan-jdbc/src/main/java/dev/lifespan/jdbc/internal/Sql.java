@@ -410,6 +410,19 @@ final class Sql {
     }
   }
 
+  /** How many entries have {@code status}, whoever leases them. */
+  long count(Connection c, String status) throws SQLException {
+    try (PreparedStatement p =
+        c.prepareStatement("SELECT COUNT(*) FROM " + t + " WHERE status = ?")) {
+      p.setQueryTimeout(5);
+      p.setString(1, status);
+      try (ResultSet r = p.executeQuery()) {
+        r.next();
+        return r.getLong(1);
+      }
+    }
+  }
+
   /** Releases the claim and makes the entry due at {@code nextAt}; returns whether it held. */
   boolean retryAt(Connection c, Claim k, String owner, long nextAt, String error)
       throws SQLException {

@@ -2,22 +2,29 @@ package example.consumer;
 
 import dev.lifespan.CancelScope;
 import dev.lifespan.ContextPropagator;
+import dev.lifespan.Supervisor;
 import dev.lifespan.Task;
 import dev.lifespan.TaskGroup;
 import dev.lifespan.context.MicrometerContext;
 import dev.lifespan.http.HttpOptions;
 import dev.lifespan.jdbc.Journal;
+import dev.lifespan.micrometer.LifespanMetrics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.Optional;
 
 /**
- * Runs a task group and a deadline, and touches one type of each other published module, then
- * prints one line: the modules the types came from and the two results.
+ * Runs a task group, a deadline and a supervisor counted by lifespan-micrometer, and touches one
+ * type of each other published module, then prints one line: the modules the types came from and
+ * the results.
  */
 public final class Main {
   private Main() {}
 
   public static void main(String[] args) throws Exception {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    LifespanMetrics metrics = LifespanMetrics.processWide();
+    metrics.bindTo(registry);
     int sum =
         TaskGroup.call(
             "sum",
@@ -36,6 +43,9 @@ public final class Main {
     HttpOptions http = HttpOptions.defaults();
     Journal.Options journal = Journal.Options.named("outbox");
     ContextPropagator context = MicrometerContext.propagator();
+    Supervisor.run(Supervisor.Options.named("jobs"), sup -> sup.spawn("tick", () -> {}).join());
+    metrics.close();
+    double started = registry.get("lifespan.tasks.started").functionCounter().count();
     System.out.println(
         String.join(
                 " ",
@@ -43,12 +53,15 @@ public final class Main {
                 TaskGroup.class.getModule().getName(),
                 http.getClass().getModule().getName(),
                 journal.getClass().getModule().getName(),
-                MicrometerContext.class.getModule().getName())
+                MicrometerContext.class.getModule().getName(),
+                LifespanMetrics.class.getModule().getName())
             + ": sum="
             + sum
             + " moved-on="
             + late.isEmpty()
             + " propagator="
-            + (context != null));
+            + (context != null)
+            + " started="
+            + (int) started);
   }
 }
