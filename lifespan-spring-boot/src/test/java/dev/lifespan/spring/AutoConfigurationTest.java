@@ -139,4 +139,45 @@ class AutoConfigurationTest {
       }
     }
   }
+
+  @Test
+  void theGracefulShutdownPhaseIsSpringBootsAndTheDrainComesBeforeIt() throws Exception {
+    Class<?> lifecycle = null;
+    for (String name :
+        List.of(
+            "org.springframework.boot.web.server.context.WebServerGracefulShutdownLifecycle",
+            "org.springframework.boot.web.context.WebServerGracefulShutdownLifecycle")) {
+      try {
+        lifecycle = Class.forName(name);
+      } catch (ClassNotFoundException e) {
+        // the other version
+      }
+    }
+    assertEquals(
+        lifecycle.getField("SMART_LIFECYCLE_PHASE").getInt(null),
+        LifespanApplication.GRACEFUL_SHUTDOWN_PHASE);
+    assertTrue(LifespanApplication.DRAIN_PHASE > LifespanApplication.GRACEFUL_SHUTDOWN_PHASE);
+  }
+
+  @Test
+  void whenTheLifespanApplicationStopsOnItsOwnReadinessDropsAndTheContextCloses() throws Exception {
+    var closed = new java.util.concurrent.CountDownLatch(1);
+    var context =
+        Contexts.plain(
+            c ->
+                c.addApplicationListener(
+                    (org.springframework.context.ApplicationListener<
+                            org.springframework.context.event.ContextClosedEvent>)
+                        e -> closed.countDown()),
+            "lifespan.name=on-its-own");
+    LifespanApplication app = context.getBean(LifespanApplication.class);
+    app.app().requestShutdown();
+    context.getBean(TestApp.Readiness.class).lifespanRefusing.await();
+    closed.await();
+    assertEquals(App.Outcome.SUCCEEDED, app.app().await().outcome());
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      if (t.getName().equals("close context of 'on-its-own'")) t.join();
+    }
+    assertFalse(context.isActive());
+  }
 }

@@ -5,15 +5,39 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lifespan.Supervisor;
 import java.util.concurrent.CountDownLatch;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.springframework.context.ConfigurableApplicationContext;
 
-/** The task dump as the Actuator endpoint, and where it is served. */
+/**
+ * The task dump as the Actuator endpoint, and where it is served. The tests on the main port share
+ * one application context, started once; the readiness change comes last.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class EndpointTest {
+  private ConfigurableApplicationContext context;
+
+  @BeforeAll
+  void start() {
+    context = Contexts.web(c -> {}, "lifespan.name=dumped");
+  }
+
+  @AfterAll
+  void stop() {
+    context.close();
+  }
 
   @Test
+  @Order(1)
   void theTaskDumpIsServedAsJsonToALoopbackClient() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
-    try (var context = Contexts.web(c -> {}, "lifespan.name=dumped")) {
+    {
       Supervisor supervisor = context.getBean(LifespanApplication.class).supervisor();
       supervisor.spawn("visible task", release::await);
       var response = Contexts.get(Contexts.port(context), "/actuator/lifespan");
@@ -35,8 +59,9 @@ class EndpointTest {
   }
 
   @Test
+  @Order(2)
   void aRequestForwardedByAProxyOnTheSameHostGets404() throws Exception {
-    try (var context = Contexts.web(c -> {})) {
+    {
       int port = Contexts.port(context);
       for (String header : new String[] {"X-Forwarded-For", "Forwarded", "X-Real-IP"}) {
         var response =
@@ -52,27 +77,29 @@ class EndpointTest {
   }
 
   @Test
+  @Order(3)
   void onTheManagementPortItIsServedToEveryClient() throws Exception {
     // Tomcat and Jetty are both on the tests' class path: both make a management context factory
-    try (var context =
+    try (var separate =
         Contexts.web(
             c -> WebShutdownTest.server(c, "tomcat"),
             "management.server.port=0",
             "spring.main.allow-bean-definition-overriding=true")) {
       int management =
-          Integer.parseInt(context.getEnvironment().getProperty("local.management.port"));
+          Integer.parseInt(separate.getEnvironment().getProperty("local.management.port"));
       var response =
           Contexts.get(management, "/actuator/lifespan", "X-Forwarded-For", "203.0.113.7");
       assertEquals(200, response.statusCode(), response.body());
       assertTrue(response.body().contains("\"dump\":{"), response.body());
       // and not on the main port at all
-      assertEquals(404, Contexts.get(Contexts.port(context), "/actuator/lifespan").statusCode());
+      assertEquals(404, Contexts.get(Contexts.port(separate), "/actuator/lifespan").statusCode());
     }
   }
 
   @Test
+  @Order(4)
   void aReadinessChangeOfTheApplicationShowsInTheDump() throws Exception {
-    try (var context = Contexts.web(c -> {})) {
+    {
       org.springframework.boot.availability.AvailabilityChangeEvent.publish(
           context, org.springframework.boot.availability.ReadinessState.REFUSING_TRAFFIC);
       var body = Contexts.get(Contexts.port(context), "/actuator/lifespan").body();

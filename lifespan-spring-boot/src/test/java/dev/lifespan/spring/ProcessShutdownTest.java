@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
  */
 class ProcessShutdownTest {
   /** grace + teardown timeout + kill timeout: the budget the process must exit within. */
-  static final Duration BUDGET = Duration.ofSeconds(12 + 4 + 1);
+  static final Duration BUDGET = Duration.ofSeconds(7 + 4 + 1);
 
   @Test
   void sigtermDrainsFinishesMustFinishWorkReportsStragglersAndExitsWithinTheBudget()
@@ -31,8 +31,8 @@ class ProcessShutdownTest {
                 "--spring.main.banner-mode=off",
                 "--management.endpoint.health.probes.enabled=true",
                 "--lifespan.name=child",
-                "--lifespan.shutdown.drain-delay=6s",
-                "--lifespan.shutdown.grace=12s",
+                "--lifespan.shutdown.drain-delay=4s",
+                "--lifespan.shutdown.grace=7s",
                 "--lifespan.shutdown.teardown-timeout=4s",
                 "--lifespan.shutdown.kill-timeout=1s"))) {
       String ready = child.awaitLine("child ready on port ").text();
@@ -40,7 +40,7 @@ class ProcessShutdownTest {
       assertEquals(200, Contexts.get(port, "/actuator/health/readiness").statusCode());
 
       long signalled = child.signal("TERM");
-      child.awaitLine("drain delay 6000 ms");
+      child.awaitLine("drain delay 4000 ms");
       var readiness = Contexts.get(port, "/actuator/health/readiness");
       var hello = Contexts.get(port, "/hello");
       assertEquals(503, readiness.statusCode(), readiness.body());
@@ -54,7 +54,7 @@ class ProcessShutdownTest {
           took.compareTo(BUDGET) < 0, "exited " + took + " after SIGTERM:\n" + child.output());
       child.assertOrder(
           "shutting down; readiness DRAINING",
-          "drain delay 6000 ms",
+          "drain delay 4000 ms",
           "must-finish task done",
           "cancellable task ignores its cancellation",
           "straggler 'lifespanCancellableTaskExecutor-",

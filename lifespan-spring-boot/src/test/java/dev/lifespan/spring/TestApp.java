@@ -55,8 +55,20 @@ public class TestApp {
     }
   }
 
+  /** {@code GET /slow} opens the first latch, then waits for the second. */
+  static volatile CountDownLatch slowEntered = new CountDownLatch(1);
+
+  static volatile CountDownLatch slowRelease = new CountDownLatch(0);
+
   @RestController
   static class Controller {
+    @GetMapping("/slow")
+    String slow() throws InterruptedException {
+      slowEntered.countDown();
+      slowRelease.await();
+      return "slow";
+    }
+
     @GetMapping("/hello")
     String hello() {
       return "hello";

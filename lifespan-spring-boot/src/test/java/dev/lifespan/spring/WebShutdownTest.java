@@ -78,4 +78,33 @@ class WebShutdownTest {
     assertEquals(App.Outcome.SUCCEEDED, result.outcome());
     assertTrue(result.reports().stream().allMatch(r -> r.clean()), result.reports().toString());
   }
+
+  @org.junit.jupiter.api.Test
+  void theGracefulShutdownGetsWhatIsLeftOfTheGraceAfterTheDrainNotSpringsThirtySeconds()
+      throws Exception {
+    TestApp.slowEntered = new java.util.concurrent.CountDownLatch(1);
+    TestApp.slowRelease = new java.util.concurrent.CountDownLatch(1);
+    var context =
+        Contexts.web(
+            c -> server(c, "tomcat"),
+            "lifespan.shutdown.drain-delay=1s",
+            "lifespan.shutdown.grace=3s");
+    try (var http = java.net.http.HttpClient.newHttpClient()) {
+      var inFlight =
+          http.sendAsync(
+              java.net.http.HttpRequest.newBuilder(
+                      java.net.URI.create("http://127.0.0.1:" + Contexts.port(context) + "/slow"))
+                  .build(),
+              java.net.http.HttpResponse.BodyHandlers.ofString());
+      TestApp.slowEntered.await();
+      long start = System.nanoTime();
+      context.close(); // the request never ends by itself
+      Duration took = Duration.ofNanos(System.nanoTime() - start);
+      TestApp.slowRelease.countDown();
+      assertTrue(
+          took.compareTo(Duration.ofSeconds(20)) < 0,
+          "the close took " + took + ": Spring's phase timeout (30 s) was not fitted to the grace");
+      inFlight.handle((r, e) -> null).join();
+    }
+  }
 }
