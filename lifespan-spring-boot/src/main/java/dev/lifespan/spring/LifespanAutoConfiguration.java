@@ -18,9 +18,11 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
+import org.springframework.boot.availability.AvailabilityChangeEvent;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.context.ApplicationContext;
+import org.springframework.context.ApplicationListener;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.context.annotation.Bean;
@@ -158,7 +160,8 @@ public final class LifespanAutoConfiguration {
 
   /** Spring's readiness into the Lifespan application, and back. */
   @Bean
-  public ReadinessBridge lifespanReadinessBridge(LifespanApplication application) {
+  public ApplicationListener<AvailabilityChangeEvent<?>> lifespanReadinessBridge(
+      LifespanApplication application) {
     return new ReadinessBridge(application);
   }
 
