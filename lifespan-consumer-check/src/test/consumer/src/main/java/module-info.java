@@ -5,4 +5,5 @@ module example.consumer {
   requires dev.lifespan.jdbc;
   requires dev.lifespan.context;
   requires dev.lifespan.micrometer;
+  requires dev.lifespan.spring;
 }

@@ -53,6 +53,7 @@ class ConsumerBuildTest {
     MODULES.put("lifespan-jdbc", "dev.lifespan.jdbc");
     MODULES.put("lifespan-context", "dev.lifespan.context");
     MODULES.put("lifespan-micrometer", "dev.lifespan.micrometer");
+    MODULES.put("lifespan-spring-boot", "dev.lifespan.spring");
   }
 
   private static final String VERSION = property("lifespan.version");
@@ -82,7 +83,7 @@ class ConsumerBuildTest {
         bom.contains("<artifactId>lifespan-bom</artifactId>\n  <version>" + VERSION + "</version>"),
         "lifespan-bom/pom.xml has the project's version, " + VERSION);
     Set<String> managed = new TreeSet<>();
-    Matcher m = Pattern.compile("<artifactId>(lifespan-[a-z]+)</artifactId>").matcher(bom);
+    Matcher m = Pattern.compile("<artifactId>(lifespan-[a-z-]+)</artifactId>").matcher(bom);
     while (m.find()) managed.add(m.group(1));
     managed.remove("lifespan-bom");
     assertEquals(new TreeSet<>(MODULES.keySet()), managed, "the modules lifespan-bom manages");
@@ -174,7 +175,8 @@ class ConsumerBuildTest {
             WORK.resolve("consumer-main.log"));
     assertEquals(
         "example.consumer dev.lifespan dev.lifespan.http dev.lifespan.jdbc dev.lifespan.context"
-            + " dev.lifespan.micrometer: sum=42 moved-on=true propagator=true started=1",
+            + " dev.lifespan.micrometer dev.lifespan.spring: sum=42 moved-on=true propagator=true"
+            + " started=1",
         out.strip());
   }
 

@@ -10,6 +10,7 @@ import dev.lifespan.http.HttpOptions;
 import dev.lifespan.jdbc.Journal;
 import dev.lifespan.micrometer.LifespanMetrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import dev.lifespan.spring.LifespanProperties;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -46,6 +47,7 @@ public final class Main {
     Supervisor.run(Supervisor.Options.named("jobs"), sup -> sup.spawn("tick", () -> {}).join());
     metrics.close();
     double started = registry.get("lifespan.tasks.started").functionCounter().count();
+    LifespanProperties spring = new LifespanProperties().validate();
     System.out.println(
         String.join(
                 " ",
@@ -54,7 +56,8 @@ public final class Main {
                 http.getClass().getModule().getName(),
                 journal.getClass().getModule().getName(),
                 MicrometerContext.class.getModule().getName(),
-                LifespanMetrics.class.getModule().getName())
+                LifespanMetrics.class.getModule().getName(),
+                spring.getClass().getModule().getName())
             + ": sum="
             + sum
             + " moved-on="
