@@ -12,6 +12,8 @@
 module dev.lifespan.spring {
   requires transitive dev.lifespan;
   requires static dev.lifespan.jdbc;
+  requires static dev.lifespan.micrometer;
+  requires static micrometer.core;
   requires static java.sql;
   requires static spring.core;
   requires static spring.beans;
