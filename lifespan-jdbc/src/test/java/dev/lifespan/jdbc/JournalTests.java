@@ -440,6 +440,94 @@ abstract class JournalTests extends JournalContract {
   }
 
   @Test
+  void entriesWaitingForAPlaceRunAfterTheBackgroundSupervisorStopsTakingTasks() throws Exception {
+    CountDownLatch running = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    JournalImpl j =
+        journal(
+            Journal.Options.named("a")
+                .withLease(LEASE)
+                .withPollInterval(POLL)
+                .withMaxConcurrency(1),
+            recording(
+                "confirm",
+                "a",
+                (entry, c) -> {
+                  confirm(entry, c);
+                  if (entry.key().equals("7")) {
+                    running.countDown();
+                    release.await(); // holds the only place
+                  }
+                }));
+    App app = start(j, clock, Duration.ofSeconds(2));
+    j.enqueueAndCommit("confirm", "7", "");
+    running.await();
+    app.signal(App.Signal.TERM);
+    await(() -> app.state() == App.State.DRAINING, "readiness to drop");
+    List<Journal.Enqueued> started = new ArrayList<>();
+    try (Connection c = dataSource().getConnection()) { // requests still in flight
+      c.setAutoCommit(false);
+      for (int k = 8; k <= 10; k++) {
+        exec(c, "INSERT INTO orders VALUES (" + k + ")");
+        started.add(j.enqueue(c, "confirm", String.valueOf(k), ""));
+      }
+      c.commit();
+    }
+    started.forEach(Journal.Enqueued::start); // no place: they wait
+    clock.advance(Duration.ofSeconds(2)); // the drain delay ends: the background supervisor stops
+    await(
+        () -> app.dump(false).toString().contains("supervisor 'app-a/background' SHUTTING_DOWN"),
+        "the background supervisor to stop taking tasks");
+    release.countDown(); // 7 ends; its task runs 8, 9 and 10 in its place, within the grace
+    App.Result r = app.await();
+    assertEquals(App.Outcome.TERMINATED, r.outcome(), r.toString());
+    for (String k : List.of("8", "9", "10")) {
+      assertStatus(j, "confirm", k, Entry.Status.DONE);
+      assertEquals(1, runs(k), k);
+      assertEquals(1, confirmations(k), k);
+    }
+    assertEquals(0, r.durablePending());
+  }
+
+  @Test
+  void anEntryStillWaitingForAPlaceAtTheEndOfTheGraceIsCountedAsLeftPending() throws Exception {
+    CountDownLatch running = new CountDownLatch(1);
+    JournalImpl j =
+        journal(
+            Journal.Options.named("a")
+                .withLease(LEASE)
+                .withPollInterval(POLL)
+                .withMaxConcurrency(1),
+            recording(
+                "confirm",
+                "a",
+                (entry, c) -> {
+                  confirm(entry, c);
+                  if (entry.key().equals("7")) {
+                    running.countDown();
+                    new CountDownLatch(1).await(); // holds the only place until cancelled
+                  }
+                }));
+    App app = start(j, clock, Duration.ofSeconds(2));
+    j.enqueueAndCommit("confirm", "7", "");
+    running.await();
+    app.signal(App.Signal.TERM);
+    await(() -> app.state() == App.State.DRAINING, "readiness to drop");
+    j.enqueueAndCommit("confirm", "8", ""); // a request in flight: no place, it waits
+    clock.advance(Duration.ofSeconds(2)); // the drain delay ends
+    await(
+        () -> app.dump(false).toString().contains("supervisor 'app-a/background' SHUTTING_DOWN"),
+        "the background supervisor to stop taking tasks");
+    clock.advance(Duration.ofSeconds(10)); // the grace period ends: 7 is cancelled
+    App.Result r = app.await();
+    assertEquals(App.Outcome.WORK_ABANDONED, r.outcome(), r.toString());
+    assertStatus(j, "confirm", "7", Entry.Status.PENDING);
+    assertStatus(j, "confirm", "8", Entry.Status.PENDING);
+    assertEquals(0, runs("8"));
+    assertEquals(2, r.durablePending()); // 7 released, 8 never claimed: both said
+  }
+
+  @Test
   void anEntryStartedDuringTheDrainRunsWithinTheGrace() throws Exception {
     CountDownLatch running = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);

@@ -12,8 +12,10 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -79,11 +81,17 @@ public final class Claimer {
    * Started entries, as {kind, key}, that no claim is known to have taken: those started since the
    * claim loop's last claim, those its claims left out because they had no room for them (max
    * concurrency reached, or older due entries filling the room), and those started during the drain
-   * that found no place. When readiness drops, each runs as places free up ({@link #ended()})
-   * unless a claim took it meanwhile. While ready, a claim with room to spare empties it (it took
-   * every due entry); so it holds at most the backlog of started entries.
+   * that found no place. When readiness drops, each runs as places free up unless a claim took it
+   * meanwhile: a run that ends carries on with a waiting entry in its own task ({@link
+   * #thenWaiting}), so that entries still run once the background supervisor takes no more tasks
+   * (its shutdown gives the tasks it has the grace period). What is still waiting when the journal
+   * stops is counted as left pending ({@link #stopped()}). While ready, a claim with room to spare
+   * empties it (it took every due entry); so it holds at most the backlog of started entries.
    */
   private final ConcurrentLinkedQueue<String[]> waitingStarts = new ConcurrentLinkedQueue<>();
+
+  /** Started entries whose claim by key failed or was cancelled: pending, counted at the stop. */
+  private final ConcurrentLinkedQueue<String[]> unclaimed = new ConcurrentLinkedQueue<>();
 
   private volatile List<String> kinds = List.of();
 
@@ -188,7 +196,7 @@ public final class Claimer {
     for (Sql.Claim k : claims) {
       EntryRun run = new EntryRun(this, k);
       try {
-        background.spawnMustFinish(run.taskName(), run::run);
+        background.spawnMustFinish(run.taskName(), () -> thenWaiting(run::run));
       } catch (IllegalStateException shuttingDown) {
         releaseForNextStart(k);
         ended(k);
@@ -237,10 +245,37 @@ public final class Claimer {
       }
       try {
         bg.spawnMustFinish(
-            EntryRun.taskName(journal, next[0], next[1]), () -> claimAndRun(next[0], next[1]));
+            EntryRun.taskName(journal, next[0], next[1]),
+            () -> thenWaiting(() -> claimAndRun(next[0], next[1])));
       } catch (IllegalStateException shuttingDown) {
-        inFlight.decrementAndGet(); // the entry stays pending for the next start
+        // A run in flight may still take it when it ends; if none does, stopped() counts it.
+        waitingStarts.add(next);
+        inFlight.decrementAndGet();
+        return;
       }
+    }
+  }
+
+  /**
+   * The body of every task that runs entries: {@code first} (counted in flight by the caller, it
+   * ends with {@link #ended()}), then, once readiness has dropped, waiting entries in the place it
+   * freed, one after another, while there are any and a place is free. The check for waiting
+   * entries comes after the end's decrement, and {@link #start} adds before it looks for a place:
+   * so either the start finds the place or the run finds the entry.
+   */
+  private void thenWaiting(Runnable first) {
+    first.run();
+    while (!loopClaims && !waitingStarts.isEmpty()) {
+      if (inFlight.incrementAndGet() > journal.options.maxConcurrency()) {
+        inFlight.decrementAndGet(); // the run that holds the place takes it when it ends
+        return;
+      }
+      String[] next = waitingStarts.poll();
+      if (next == null) {
+        inFlight.decrementAndGet();
+        return;
+      }
+      claimAndRun(next[0], next[1]); // ends with ended(); throws the task's cancellation
     }
   }
 
@@ -275,12 +310,15 @@ public final class Claimer {
             }
           });
     } catch (SQLException e) {
+      unclaimed.add(new String[] {kind, key});
       ended();
       journal.log(
-          Level.WARNING, "claiming " + kind + "/" + key + " failed; a later poll finds it: " + e);
+          Level.WARNING,
+          "claiming " + kind + "/" + key + " failed; it stays pending for a later claim: " + e);
       return;
     } catch (RuntimeException | Error e) { // the cancellation, or a driver's unchecked failure
       if (claimed[0] != null) releaseForNextStart(claimed[0]);
+      else unclaimed.add(new String[] {kind, key});
       ended();
       throw e;
     }
@@ -337,11 +375,12 @@ public final class Claimer {
     ended();
   }
 
-  /** A run ended (or never started); wakes the claim loop if it was full. */
+  /**
+   * A run ended (or never started); wakes the claim loop if it was full. Its task then carries on
+   * with waiting entries ({@link #thenWaiting}).
+   */
   void ended() {
     if (inFlight.getAndDecrement() == journal.options.maxConcurrency()) wake();
-    Supervisor bg = background;
-    if (!loopClaims && bg != null && !waitingStarts.isEmpty()) startWaiting(bg);
   }
 
   // ---- leases
@@ -477,6 +516,15 @@ public final class Claimer {
     try (Connection c = journal.dataSource.getConnection()) {
       c.setAutoCommit(true);
       leftPending.addAndGet(sql.releaseAll(c, journal.owner));
+      // started entries that found no place before the grace period ended: not leased, pending
+      Set<List<String>> waiting = new HashSet<>();
+      for (String[] w; (w = waitingStarts.poll()) != null; ) waiting.add(List.of(w));
+      for (String[] w; (w = unclaimed.poll()) != null; ) waiting.add(List.of(w));
+      for (List<String> w : waiting) {
+        if (sql.status(c, w.get(0), w.get(1)).orElse(null) == Entry.Status.PENDING) {
+          leftPending.incrementAndGet();
+        }
+      }
     } catch (SQLException e) {
       journal.log(
           Level.WARNING,
