@@ -9,8 +9,9 @@
 #   ./run.sh test          format check, compile and run every module's tests
 #   ./run.sh install       put the published artifacts into the local Maven repository
 #                          (~/.m2/repository): lifespan-bom, the parent pom, and lifespan-core,
-#                          -test, -leakcheck, -http, -jdbc, -context, each with its sources and
-#                          javadoc jars; builds them but skips their tests (./run.sh test runs them)
+#                          -test, -leakcheck, -http, -jdbc, -context, -spring-boot, each with its
+#                          sources and javadoc jars; builds them but skips their tests
+#                          (./run.sh test runs them)
 #   ./run.sh faults        the long fault suites (RELIABILITY.md): 10,000 random task trees
 #                          (TRIES=N to change), the jcstress races (JCSTRESS_MODE=quick|
 #                          default|tough, default quick), then the signal storms on real
@@ -97,7 +98,7 @@ case "$cmd" in
   install)
     # the published modules and what they need (-am adds the parent); the others skip install
     exec "${MVN[@]}" install -DskipTests -Dspotless.check.skip=true -am \
-      -pl lifespan-bom,lifespan-leakcheck,lifespan-core,lifespan-test,lifespan-http,lifespan-jdbc,lifespan-context \
+      -pl lifespan-bom,lifespan-leakcheck,lifespan-core,lifespan-test,lifespan-http,lifespan-jdbc,lifespan-context,lifespan-spring-boot \
       "$@"
     ;;
   faults)

@@ -4,4 +4,5 @@ module example.consumer {
   requires dev.lifespan.http;
   requires dev.lifespan.jdbc;
   requires dev.lifespan.context;
+  requires dev.lifespan.spring;
 }

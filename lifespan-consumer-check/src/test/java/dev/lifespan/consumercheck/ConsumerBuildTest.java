@@ -52,6 +52,7 @@ class ConsumerBuildTest {
     MODULES.put("lifespan-http", "dev.lifespan.http");
     MODULES.put("lifespan-jdbc", "dev.lifespan.jdbc");
     MODULES.put("lifespan-context", "dev.lifespan.context");
+    MODULES.put("lifespan-spring-boot", "dev.lifespan.spring");
   }
 
   private static final String VERSION = property("lifespan.version");
@@ -81,7 +82,7 @@ class ConsumerBuildTest {
         bom.contains("<artifactId>lifespan-bom</artifactId>\n  <version>" + VERSION + "</version>"),
         "lifespan-bom/pom.xml has the project's version, " + VERSION);
     Set<String> managed = new TreeSet<>();
-    Matcher m = Pattern.compile("<artifactId>(lifespan-[a-z]+)</artifactId>").matcher(bom);
+    Matcher m = Pattern.compile("<artifactId>(lifespan-[a-z-]+)</artifactId>").matcher(bom);
     while (m.find()) managed.add(m.group(1));
     managed.remove("lifespan-bom");
     assertEquals(new TreeSet<>(MODULES.keySet()), managed, "the modules lifespan-bom manages");
@@ -172,8 +173,8 @@ class ConsumerBuildTest {
                 "example.consumer/example.consumer.Main"),
             WORK.resolve("consumer-main.log"));
     assertEquals(
-        "example.consumer dev.lifespan dev.lifespan.http dev.lifespan.jdbc dev.lifespan.context:"
-            + " sum=42 moved-on=true propagator=true",
+        "example.consumer dev.lifespan dev.lifespan.http dev.lifespan.jdbc dev.lifespan.context"
+            + " dev.lifespan.spring: sum=42 moved-on=true propagator=true",
         out.strip());
   }
 

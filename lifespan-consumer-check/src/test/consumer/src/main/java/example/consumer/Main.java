@@ -7,6 +7,7 @@ import dev.lifespan.TaskGroup;
 import dev.lifespan.context.MicrometerContext;
 import dev.lifespan.http.HttpOptions;
 import dev.lifespan.jdbc.Journal;
+import dev.lifespan.spring.LifespanProperties;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -36,6 +37,7 @@ public final class Main {
     HttpOptions http = HttpOptions.defaults();
     Journal.Options journal = Journal.Options.named("outbox");
     ContextPropagator context = MicrometerContext.propagator();
+    LifespanProperties spring = new LifespanProperties().validate();
     System.out.println(
         String.join(
                 " ",
@@ -43,7 +45,8 @@ public final class Main {
                 TaskGroup.class.getModule().getName(),
                 http.getClass().getModule().getName(),
                 journal.getClass().getModule().getName(),
-                MicrometerContext.class.getModule().getName())
+                MicrometerContext.class.getModule().getName(),
+                spring.getClass().getModule().getName())
             + ": sum="
             + sum
             + " moved-on="

@@ -1,0 +1,230 @@
+package dev.lifespan.spring;
+
+import dev.lifespan.App;
+import dev.lifespan.Lifespan;
+import dev.lifespan.Supervisor;
+import jakarta.servlet.Filter;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.BeansException;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.config.BeanPostProcessor;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.context.ApplicationContext;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.support.DefaultLifecycleProcessor;
+import org.springframework.core.env.Environment;
+import org.springframework.util.ClassUtils;
+
+/**
+ * The auto-configuration of the starter: the Lifespan application of the context and the beans
+ * around it. Off with {@code lifespan.enabled=false}; every bean backs off when the application
+ * declares its own of that name or type.
+ *
+ * <table>
+ *   <caption>Beans</caption>
+ *   <tr><th>bean</th><th>type</th><th>what</th></tr>
+ *   <tr><td>{@code lifespanApplication}</td><td>{@link LifespanApplication}</td>
+ *       <td>the in-process Lifespan application, started when the bean is made</td></tr>
+ *   <tr><td>{@code lifespanSupervisor}</td><td>{@link Supervisor}</td>
+ *       <td>its supervisor (unless the application declares a {@code Supervisor} bean of its own,
+ *       which is then stopped in the same phase)</td></tr>
+ *   <tr><td>{@code applicationTaskExecutor}, alias {@code taskExecutor}</td>
+ *       <td>{@link LifespanTaskExecutor}</td><td>must-finish; the default of {@code @Async}</td></tr>
+ *   <tr><td>{@code lifespanCancellableTaskExecutor}</td><td>{@link LifespanTaskExecutor}</td>
+ *       <td>cancelled at shutdown</td></tr>
+ *   <tr><td>{@code lifespanDrain}, {@code lifespanSupervisors}</td><td>{@code SmartLifecycle}</td>
+ *       <td>the shutdown's phases</td></tr>
+ *   <tr><td>{@code lifespanServletFilter}</td><td>{@code jakarta.servlet.Filter}</td>
+ *       <td>servlet applications: requests run as the application's</td></tr>
+ *   <tr><td>{@code lifespanEndpoint}</td><td>{@link LifespanEndpoint}</td>
+ *       <td>with Actuator: the task dump</td></tr>
+ * </table>
+ *
+ * <p>It runs before Spring Boot's task execution auto-configuration, which then backs off (it makes
+ * its {@code applicationTaskExecutor} only when the context has no {@code Executor}). Metrics
+ * (Micrometer) are not made here: a {@code MeterBinder} bean built from the {@code
+ * lifespanApplication} bean belongs in an auto-configuration of its own, ordered after this one.
+ */
+@AutoConfiguration(
+    beforeName = "org.springframework.boot.autoconfigure.task.TaskExecutionAutoConfiguration")
+@ConditionalOnProperty(
+    prefix = "lifespan",
+    name = "enabled",
+    havingValue = "true",
+    matchIfMissing = true)
+@EnableConfigurationProperties(LifespanProperties.class)
+public final class LifespanAutoConfiguration {
+  private static final Logger LOG = LoggerFactory.getLogger("dev.lifespan.spring");
+
+  /** For Spring. */
+  public LifespanAutoConfiguration() {}
+
+  /**
+   * The Lifespan application of this context, started and ready; the one line of a bad {@code
+   * lifespan.*} setting fails the startup.
+   */
+  @Bean
+  @ConditionalOnMissingBean
+  public LifespanApplication lifespanApplication(
+      LifespanProperties properties,
+      Environment environment,
+      ApplicationContext context,
+      ObjectProvider<LifespanAppCustomizer> customizers) {
+    properties.validate();
+    String name = properties.getName();
+    if (name.isBlank()) name = environment.getProperty("spring.application.name", "application");
+    LifespanProperties.Shutdown s = properties.getShutdown();
+    App.Options options =
+        App.Options.named(name)
+            .withGrace(s.getGrace())
+            .withTeardownTimeout(s.getTeardownTimeout())
+            .withKillTimeout(s.getKillTimeout())
+            .withProgress(progressToLog());
+    for (LifespanAppCustomizer c : customizers.orderedStream().toList()) {
+      options = c.customize(options);
+    }
+    options.validate();
+    List<Lifespan> outer = new ArrayList<>();
+    if (ClassUtils.isPresent("dev.lifespan.jdbc.Journal", context.getClassLoader())) {
+      outer.addAll(JournalLayers.of(context));
+    }
+    Runnable close = context instanceof ConfigurableApplicationContext c ? c::close : () -> {};
+    return new LifespanApplication(options, s.getDrainDelay(), outer, context, close);
+  }
+
+  /** The application's progress lines, into the log: stragglers and abandoned work at WARN. */
+  static Consumer<String> progressToLog() {
+    return line -> {
+      if (line.contains("straggler")
+          || line.contains("abandoned")
+          || line.contains("WORK_ABANDONED")
+          || line.contains("failed")) {
+        LOG.warn(line);
+      } else {
+        LOG.info(line);
+      }
+    };
+  }
+
+  /** The application's supervisor, unless the context has a {@code Supervisor} of its own. */
+  @Bean(destroyMethod = "")
+  @ConditionalOnMissingBean(Supervisor.class)
+  public Supervisor lifespanSupervisor(LifespanApplication application) {
+    return application.supervisor();
+  }
+
+  /** The must-finish executor, the default of {@code @Async}. */
+  @Bean(name = {"applicationTaskExecutor", "taskExecutor"})
+  @ConditionalOnMissingBean(name = "applicationTaskExecutor")
+  public LifespanTaskExecutor applicationTaskExecutor(LifespanApplication application) {
+    return LifespanTaskExecutor.mustFinish("applicationTaskExecutor", application);
+  }
+
+  /** The executor whose tasks are cancelled at shutdown. */
+  @Bean
+  @ConditionalOnMissingBean(name = "lifespanCancellableTaskExecutor")
+  public LifespanTaskExecutor lifespanCancellableTaskExecutor(LifespanApplication application) {
+    return LifespanTaskExecutor.cancellable("lifespanCancellableTaskExecutor", application);
+  }
+
+  /** The first phase of the shutdown: readiness drops, the web server keeps serving. */
+  @Bean
+  public SmartLifecycle lifespanDrain(LifespanApplication application) {
+    return new ShutdownPhases.Drain(application);
+  }
+
+  /** The supervisors' phase: after the web server stopped, before the singletons are destroyed. */
+  @Bean
+  public SmartLifecycle lifespanSupervisors(
+      LifespanApplication application, ObjectProvider<Supervisor> supervisors) {
+    return new ShutdownPhases.Supervisors(
+        application,
+        () -> supervisors.orderedStream().filter(x -> x != application.supervisor()).toList());
+  }
+
+  /** Spring's readiness into the Lifespan application, and back. */
+  @Bean
+  public ReadinessBridge lifespanReadinessBridge(LifespanApplication application) {
+    return new ReadinessBridge(application);
+  }
+
+  /**
+   * Spring's timeouts of the shutdown phases, fitted to the budget: the web server's graceful
+   * shutdown gets what is left of the grace period after the drain delay, and Spring's default
+   * phase, in which the drain runs, at least the drain delay and a second.
+   */
+  @Bean
+  public static BeanPostProcessor lifespanShutdownPhaseTimeouts(Environment environment) {
+    return new BeanPostProcessor() {
+      @Override
+      public Object postProcessBeforeInitialization(Object bean, String beanName)
+          throws BeansException {
+        if (bean instanceof DefaultLifecycleProcessor processor) fit(processor, environment);
+        return bean;
+      }
+    };
+  }
+
+  static void fit(DefaultLifecycleProcessor processor, Environment environment) {
+    Binder binder = Binder.get(environment);
+    if (!binder.bind("lifespan.enabled", Boolean.class).orElse(true)) return;
+    LifespanProperties p =
+        binder.bind("lifespan", LifespanProperties.class).orElseGet(LifespanProperties::new);
+    try {
+      p.validate();
+    } catch (IllegalArgumentException e) {
+      return; // the application bean reports it
+    }
+    Duration grace = p.getShutdown().getGrace();
+    Duration drain = p.getShutdown().getDrainDelay();
+    Duration perPhase =
+        binder
+            .bind("spring.lifecycle.timeout-per-shutdown-phase", Duration.class)
+            .orElse(Duration.ofSeconds(30));
+    Duration drainPhase = drain.plusSeconds(1);
+    processor.setTimeoutForShutdownPhase(
+        LifespanApplication.DRAIN_PHASE,
+        (perPhase.compareTo(drainPhase) >= 0 ? perPhase : drainPhase).toMillis());
+    processor.setTimeoutForShutdownPhase(
+        LifespanApplication.GRACEFUL_SHUTDOWN_PHASE, grace.minus(drain).toMillis());
+  }
+
+  /** Servlet applications: every request runs as the application's. */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
+  @ConditionalOnClass(name = "jakarta.servlet.Filter")
+  static class ServletConfiguration {
+    /** The filter. */
+    @Bean
+    @ConditionalOnMissingBean(name = "lifespanServletFilter")
+    public Filter lifespanServletFilter(LifespanApplication application) {
+      return new LifespanServletFilter(application);
+    }
+  }
+
+  /** With Actuator: the task dump endpoint. */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(name = "org.springframework.boot.actuate.endpoint.annotation.Endpoint")
+  static class EndpointConfiguration {
+    /** The endpoint. */
+    @Bean
+    @ConditionalOnMissingBean
+    public LifespanEndpoint lifespanEndpoint(LifespanApplication application) {
+      return new LifespanEndpoint(application);
+    }
+  }
+}
