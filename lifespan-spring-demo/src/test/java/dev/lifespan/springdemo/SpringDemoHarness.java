@@ -31,7 +31,8 @@ import java.util.stream.IntStream;
  *       exit (lost), the time from SIGTERM to exit, the requests sent during the lag that failed,
  *       the in-flight requests that failed. The starter runs with a drain delay of the lag's
  *       length.
- *   <li>{@code ping}: {@code wrk} on {@code GET /ping}, each mode in turn, after a warm-up.
+ *   <li>{@code ping}: {@code wrk -t2 -c50 -d10s} on {@code GET /ping}, each mode in turn, after a
+ *       10 s warm-up; with the server process's CPU time per request over the measured run.
  * </ul>
  *
  * System properties: {@code rounds} (default 3), {@code modes} (default {@code
@@ -195,6 +196,7 @@ public final class SpringDemoHarness {
   // ---- ping
 
   private static final Pattern RATE = Pattern.compile("Requests/sec:\\s+([\\d.]+)");
+  private static final Pattern REQUESTS = Pattern.compile("(\\d+) requests in");
   private static final Pattern NON_2XX = Pattern.compile("Non-2xx or 3xx responses: (\\d+)");
   private static final Pattern ERRORS = Pattern.compile("Socket errors: (.*)");
 
@@ -204,18 +206,24 @@ public final class SpringDemoHarness {
         start(mode, List.of("-XX:TieredStopAtLevel=4", "-Xmx512m"), "--confirm-ms=1")) {
       int port = port(child);
       String url = "http://127.0.0.1:" + port + "/ping";
-      wrk("5s", url); // warm-up
+      wrk("10s", url); // warm-up
       String load = uptime();
+      ProcessHandle server = ProcessHandle.of(child.pid()).orElseThrow();
+      Duration cpu0 = server.info().totalCpuDuration().orElse(Duration.ZERO);
       String out = wrk("10s", url);
+      Duration cpu = server.info().totalCpuDuration().orElse(Duration.ZERO).minus(cpu0);
+      Matcher requests = REQUESTS.matcher(out);
+      long served = requests.find() ? Long.parseLong(requests.group(1)) : 0;
       Matcher rate = RATE.matcher(out);
       Matcher non2xx = NON_2XX.matcher(out);
       Matcher errors = ERRORS.matcher(out);
       System.out.printf(
           Locale.ROOT,
-          "round %d %-12s %10s req/s  non-2xx %s  socket errors %s | %s%n",
+          "round %d %-12s %10s req/s  server CPU %6.1f µs/req  non-2xx %s  socket errors %s | %s%n",
           round,
           mode,
           rate.find() ? rate.group(1) : "?",
+          served == 0 ? Double.NaN : cpu.toNanos() / 1e3 / served,
           non2xx.find() ? non2xx.group(1) : "0",
           errors.find() ? errors.group(1) : "none",
           load);
