@@ -109,6 +109,7 @@ public final class LifespanApplication implements AutoCloseable {
   private final AtomicBoolean refusing = new AtomicBoolean();
   private final AtomicBoolean closingByContext = new AtomicBoolean();
   private volatile boolean supervisorsStopping;
+  private volatile boolean skipDrain; // closed without Spring's stop: nobody is served
   private volatile ReadinessState springReadiness;
 
   /**
@@ -180,7 +181,7 @@ public final class LifespanApplication implements AutoCloseable {
           CancelScope.Options.named("spring shutdown").shielded(),
           s -> {
             try {
-              if (!drainDelay.isZero()) {
+              if (!drainDelay.isZero() && !skipDrain) {
                 LOG.info(
                     "[{}] drain delay {} ms: readiness REFUSING_TRAFFIC, the web server keeps"
                         + " serving",
@@ -266,6 +267,7 @@ public final class LifespanApplication implements AutoCloseable {
    */
   @Override
   public void close() {
+    skipDrain = true;
     closingByContext.set(true);
     app.requestShutdown();
     released.countDown();

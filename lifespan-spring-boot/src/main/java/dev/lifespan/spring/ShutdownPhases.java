@@ -71,7 +71,8 @@ final class ShutdownPhases {
       return LifespanApplication.DRAIN_PHASE;
     }
 
-    @Override
+    // SmartLifecycle.isPauseable() from Spring Framework 7 on (no @Override: 6.2 lacks it): a
+    // pause of the context must not stop the application, which cannot start again
     public boolean isPauseable() {
       return false;
     }
@@ -120,7 +121,8 @@ final class ShutdownPhases {
       return LifespanApplication.SUPERVISORS_PHASE;
     }
 
-    @Override
+    // SmartLifecycle.isPauseable() from Spring Framework 7 on (no @Override: 6.2 lacks it): a
+    // pause of the context must not stop the application, which cannot start again
     public boolean isPauseable() {
       return false;
     }
