@@ -59,7 +59,7 @@ public class OrdersSpringApplication {
         --lease=DURATION       mode lifespan: how long a confirmation's claim lasts unless
                                renewed (default 10s): after a crash, the next start confirms
                                the dead one's orders this long after it died
-        --name.of.property=V   any Spring Boot property, e.g. --lifespan.drain-delay=5s
+        --name.of.property=V   any Spring Boot property, e.g. --lifespan.shutdown.drain-delay=5s
       Exit codes: 2 bad option, 3 startup failed (e.g. the port is in use); after SIGTERM, see
       the mode (README).
       """;

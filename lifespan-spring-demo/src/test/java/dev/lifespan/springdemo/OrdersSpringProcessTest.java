@@ -274,6 +274,12 @@ class OrdersSpringProcessTest {
           assertFalse(
               l.text().startsWith("\tat ") || l.text().startsWith("Caused by: "),
               "a stack trace:\n" + child.output());
+          // the failure is that one line, not Spring Boot's report of it as well
+          assertFalse(
+              l.text().contains(" ERROR ")
+                  || l.text().contains("Exception encountered during context initialization")
+                  || l.text().contains("APPLICATION FAILED TO START"),
+              "'" + l.text() + "':\n" + child.output());
         }
       }
     }
