@@ -18,9 +18,11 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
+import org.springframework.boot.availability.AvailabilityChangeEvent;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.context.ApplicationContext;
+import org.springframework.context.ApplicationListener;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.context.annotation.Bean;
@@ -158,43 +160,41 @@ public final class LifespanAutoConfiguration {
 
   /** Spring's readiness into the Lifespan application, and back. */
   @Bean
-  public ReadinessBridge lifespanReadinessBridge(LifespanApplication application) {
+  public ApplicationListener<AvailabilityChangeEvent<?>> lifespanReadinessBridge(
+      LifespanApplication application) {
     return new ReadinessBridge(application);
   }
 
   /**
    * Spring's timeouts of the shutdown phases, fitted to the budget: the web server's graceful
    * shutdown gets what is left of the grace period after the drain delay, and Spring's default
-   * phase, in which the drain runs, at least the drain delay and a second.
+   * phase, in which the drain runs, at least the drain delay and a second. Made before any other
+   * bean, so it also checks the {@code lifespan.*} settings first: a bad one stops the startup
+   * before the web server is created, with its one line.
    */
   @Bean
   public static BeanPostProcessor lifespanShutdownPhaseTimeouts(Environment environment) {
+    Binder binder = Binder.get(environment);
+    LifespanProperties p =
+        binder.bind("lifespan", LifespanProperties.class).orElseGet(LifespanProperties::new);
+    p.validate();
+    Duration perPhase =
+        binder
+            .bind("spring.lifecycle.timeout-per-shutdown-phase", Duration.class)
+            .orElse(Duration.ofSeconds(30));
     return new BeanPostProcessor() {
       @Override
       public Object postProcessBeforeInitialization(Object bean, String beanName)
           throws BeansException {
-        if (bean instanceof DefaultLifecycleProcessor processor) fit(processor, environment);
+        if (bean instanceof DefaultLifecycleProcessor processor) fit(processor, p, perPhase);
         return bean;
       }
     };
   }
 
-  static void fit(DefaultLifecycleProcessor processor, Environment environment) {
-    Binder binder = Binder.get(environment);
-    if (!binder.bind("lifespan.enabled", Boolean.class).orElse(true)) return;
-    LifespanProperties p =
-        binder.bind("lifespan", LifespanProperties.class).orElseGet(LifespanProperties::new);
-    try {
-      p.validate();
-    } catch (IllegalArgumentException e) {
-      return; // the application bean reports it
-    }
+  static void fit(DefaultLifecycleProcessor processor, LifespanProperties p, Duration perPhase) {
     Duration grace = p.getShutdown().getGrace();
     Duration drain = p.getShutdown().getDrainDelay();
-    Duration perPhase =
-        binder
-            .bind("spring.lifecycle.timeout-per-shutdown-phase", Duration.class)
-            .orElse(Duration.ofSeconds(30));
     Duration drainPhase = drain.plusSeconds(1);
     processor.setTimeoutForShutdownPhase(
         LifespanApplication.DRAIN_PHASE,

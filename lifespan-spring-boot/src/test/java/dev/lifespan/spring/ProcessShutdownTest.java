@@ -62,4 +62,37 @@ class ProcessShutdownTest {
       child.assertNoLine("must-finish task interrupted");
     }
   }
+
+  @Test
+  void badPropertiesStopTheStartupWithOneLineNamingThem() throws Exception {
+    try (ChildJvm child =
+        ChildJvm.start(
+            ChildMain.class,
+            List.of("-Xmx256m"),
+            List.of(
+                "--server.port=0",
+                "--spring.main.banner-mode=off",
+                "--lifespan.shutdown.drain-delay=40s",
+                "--lifespan.shutdown.grace=5s"))) {
+      assertEquals(1, child.awaitExit(), child.output());
+      String line =
+          "lifespan.shutdown.drain-delay=PT40S must be shorter than lifespan.shutdown.grace=PT5S:"
+              + " the grace period is the whole shutdown budget and includes the drain delay";
+      assertEquals(
+          1,
+          child.lines().stream().filter(l -> l.text().strip().equals(line)).count(),
+          "the line alone, once:\n" + child.output());
+      int alone =
+          child.lines().stream()
+              .filter(l -> l.text().strip().equals(line))
+              .findFirst()
+              .orElseThrow()
+              .index();
+      assertTrue(
+          child.line("Description:").index() < alone && alone < child.line("Action:").index(),
+          "Spring Boot's failure report gives the line as the description:\n" + child.output());
+      child.assertNoLine("child ready on port");
+      child.assertNoLine("Tomcat initialized"); // stopped before the web server was made
+    }
+  }
 }
