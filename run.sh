@@ -5,7 +5,9 @@
 #   ./run.sh demo shutdown a worker whose must-finish jobs finish after Ctrl-C
 #   ./run.sh demo multi    one application run five times side by side in one JVM
 #   ./run.sh demo first    the first demo: a task group, a deadline, a shielded cleanup
-#                          (the orders and shutdown demos list their options with --help)
+#   ./run.sh demo spring   the orders service on Spring Boot with the Lifespan starter (HTTP on
+#                          :8080, H2); --mode=plain-spring runs it on plain Spring instead
+#                          (the orders, shutdown and spring demos list their options with --help)
 #   ./run.sh test          format check, compile and run every module's tests
 #   ./run.sh install       put the published artifacts into the local Maven repository
 #                          (~/.m2/repository): lifespan-bom, the parent pom, and lifespan-core,
@@ -81,16 +83,16 @@ MVN=(./mvnw -B --no-transfer-progress)
 
 case "$cmd" in
   demo)
-    main=dev.lifespan.examples.OrdersService
+    main=dev.lifespan.examples.OrdersService module=lifespan-examples
     case "${1:-}" in
       shutdown) main=dev.lifespan.examples.ShutdownDemo; shift ;;
       multi) main=dev.lifespan.examples.MultiInstanceDemo; shift ;;
       first) main=dev.lifespan.examples.FirstDemo; shift ;;
+      spring) main=dev.lifespan.springdemo.OrdersSpringApplication module=lifespan-spring-demo; shift ;;
     esac
-    "${MVN[@]}" -q -DskipTests -Dspotless.check.skip=true -pl lifespan-examples -am package
+    "${MVN[@]}" -q -DskipTests -Dspotless.check.skip=true -pl "$module" -am package
     # exec: the JVM replaces this shell, so Ctrl-C and kill -TERM reach it directly
-    exec java -cp "lifespan-examples/target/classes:$(cat lifespan-examples/target/classpath.txt)" \
-      "$main" "$@"
+    exec java -cp "$module/target/classes:$(cat "$module/target/classpath.txt")" "$main" "$@"
     ;;
   test)
     exec "${MVN[@]}" verify "$@"
