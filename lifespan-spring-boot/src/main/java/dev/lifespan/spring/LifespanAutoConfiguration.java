@@ -72,6 +72,14 @@ import org.springframework.util.ClassUtils;
 public final class LifespanAutoConfiguration {
   private static final Logger LOG = LoggerFactory.getLogger("dev.lifespan.spring");
 
+  /**
+   * A failure in a progress line, not a count of none ("0 failed" in a clean supervisor report),
+   * and a task still running after its supervisor's shutdown ("1 still running").
+   */
+  private static final java.util.regex.Pattern WARNING =
+      java.util.regex.Pattern.compile(
+          "(?<![0-9])(?:[1-9][0-9]* (?:failed|still running))|failed[ :;]|FAILED");
+
   /** For Spring. */
   public LifespanAutoConfiguration() {}
 
@@ -111,15 +119,17 @@ public final class LifespanAutoConfiguration {
   /** The application's progress lines, into the log: stragglers and abandoned work at WARN. */
   static Consumer<String> progressToLog() {
     return line -> {
-      if (line.contains("straggler")
-          || line.contains("abandoned")
-          || line.contains("WORK_ABANDONED")
-          || line.contains("failed")) {
+      if (warns(line)) {
         LOG.warn(line);
       } else {
         LOG.info(line);
       }
     };
+  }
+
+  /** Whether a progress line says something went wrong: logged at WARN, the others at INFO. */
+  static boolean warns(String line) {
+    return line.contains("straggler") || line.contains("abandoned") || WARNING.matcher(line).find();
   }
 
   /** The application's supervisor, unless the context has a {@code Supervisor} of its own. */

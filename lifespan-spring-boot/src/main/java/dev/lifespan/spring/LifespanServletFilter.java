@@ -18,7 +18,8 @@ import org.springframework.core.Ordered;
  * interface and not behind a proxy.
  */
 final class LifespanServletFilter implements Filter, Ordered {
-  private static final ThreadLocal<Boolean> LOOPBACK = new ThreadLocal<>();
+  /** The request the calling thread serves; its address is looked at only if the endpoint asks. */
+  private static final ThreadLocal<ServletRequest> REQUEST = new ThreadLocal<>();
 
   private final LifespanApplication application;
 
@@ -28,14 +29,15 @@ final class LifespanServletFilter implements Filter, Ordered {
 
   /** Whether the request the calling thread serves came from loopback, not through a proxy. */
   static boolean fromLoopback() {
-    return Boolean.TRUE.equals(LOOPBACK.get());
+    ServletRequest r = REQUEST.get();
+    return r != null && loopback(r);
   }
 
   @Override
   public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain)
       throws IOException, ServletException {
-    Boolean outer = LOOPBACK.get();
-    LOOPBACK.set(loopback(request));
+    ServletRequest outer = REQUEST.get();
+    REQUEST.set(request);
     try {
       application.call(
           () -> {
@@ -47,8 +49,8 @@ final class LifespanServletFilter implements Filter, Ordered {
     } catch (Exception e) {
       throw new ServletException(e);
     } finally {
-      if (outer == null) LOOPBACK.remove();
-      else LOOPBACK.set(outer);
+      if (outer == null) REQUEST.remove();
+      else REQUEST.set(outer);
     }
   }
 
