@@ -40,9 +40,11 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
 import java.sql.SQLTransientException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -80,14 +82,14 @@ import javax.sql.DataSource;
  *       --dump-port=N} serves the task dump on {@code 127.0.0.1:N/tasks}.
  * </ul>
  *
- * <p>Layers, outermost first: {@code database} (two HikariCP connection pools, one for requests and
- * one for the journal's confirmations, the schema created if absent), {@code confirmations} (the
- * journal: at startup it claims the confirmations left pending by a stopped or crashed instance),
- * {@code metrics} (its supervisor runs the restartable {@code metrics-flusher} service), then the
- * HTTP listener that {@link HttpApp} adds. On SIGTERM or Ctrl-C, in order: readiness drops; after
- * the drain delay the listener closes and in-flight requests finish; the application's background
- * supervisor lets the confirmations finish (within the grace period); the flusher stops; the
- * database closes last.
+ * <p>Layers, outermost first: {@code database} (a HikariCP connection pool for requests, the schema
+ * created if absent; the journal opens connections of its own, {@link #unpooled}), {@code
+ * confirmations} (the journal: at startup it claims the confirmations left pending by a stopped or
+ * crashed instance), {@code metrics} (its supervisor runs the restartable {@code metrics-flusher}
+ * service), then the HTTP listener that {@link HttpApp} adds. On SIGTERM or Ctrl-C, in order:
+ * readiness drops; after the drain delay the listener closes and in-flight requests finish; the
+ * application's background supervisor lets the confirmations finish (within the grace period); the
+ * flusher stops; the database closes last.
  *
  * <p>Database calls are cancellable without interrupts. A request runs under its route's deadline
  * ({@code --deadline}, default 10 s): waiting for a pooled connection ends at the deadline, and a
@@ -155,7 +157,6 @@ public final class OrdersService {
   private final Stamped out;
 
   // Made once per run, by lifespan(); opened and closed by the layers.
-  private HikariDataSource journalPool;
   private Journal journal;
 
   /** The service, its lines on {@code out} (tests). */
@@ -236,12 +237,9 @@ public final class OrdersService {
 
   Lifespan lifespan() {
     String url = url();
-    journalPool =
-        pool(
-            url, NAME + "-confirmations", CONFIRMATIONS_AT_ONCE + 4, CONFIRMATIONS_WARM, POOL_WAIT);
     journal =
         Journal.create(
-                givenBackInAShield(journalPool),
+                unpooled(url),
                 Journal.Options.named("confirmations")
                     .withLease(config.lease()) // --lease
                     .withMaxConcurrency(CONFIRMATIONS_AT_ONCE))
@@ -296,9 +294,8 @@ public final class OrdersService {
         ctx -> {
           String url = url();
           say("database: opening %s", redacted(url));
-          try (HikariDataSource confirmations = journalPool;
-              HikariDataSource pool =
-                  pool(url, NAME + "-requests", config.poolSize(), 1, POOL_WAIT)) {
+          try (HikariDataSource pool =
+              pool(url, NAME + "-requests", config.poolSize(), 1, POOL_WAIT)) {
             long[] counts;
             try {
               // The pool starts with its first connection, opened here: a database that cannot
@@ -316,7 +313,6 @@ public final class OrdersService {
               throw cannotOpen(config.db(), e);
             }
             DB.set(pool);
-            warmUp(confirmations);
             say("database: schema ready; it holds %d order(s), %d confirmed", counts[0], counts[1]);
             if (counts[0] > counts[1]) {
               say(
@@ -327,7 +323,7 @@ public final class OrdersService {
             ctx.proceed();
             say(
                 "database: requests and confirmations have all ended; closing %d connection(s)",
-                openConnections(pool) + openConnections(confirmations));
+                openConnections(pool));
           } finally {
             say("database: closed"); // also after a failed startup: nothing is left open
           }
@@ -702,7 +698,9 @@ public final class OrdersService {
    * uncommitted and resets the connection, which must finish, with no interrupt reaching the
    * driver, for the next borrower to get a clean connection. Throws nothing for the caller's
    * cancellation, which stays visible (the next checkpoint throws it), as a {@code finally} block
-   * expects; a connection that cannot be reset is closed by the pool, which then opens another.
+   * expects; a connection that cannot be reset is closed by the pool, which then opens another. (A
+   * connection of no pool, the journal's, is closed the same way: {@code close()} rolls back what
+   * is uncommitted.)
    */
   static void giveBack(Connection c) {
     try {
@@ -715,25 +713,53 @@ public final class OrdersService {
   }
 
   /**
-   * {@code pool} for a borrower that closes its connections itself (the journal), as {@link #db}
-   * uses it: the wait for a connection ends with the caller's cancellation ({@link #borrow}), and
-   * closing one gives it back in a shield ({@link #giveBack}). Without it, a connection closed
-   * while its thread is being cancelled (the journal's claim loop woken, the end of the grace)
-   * would be rolled back and reset by HikariCP with the interrupt pending, and for an embedded H2
-   * an interrupt in its file I/O closes the database for every connection.
+   * The journal's connections: a new one for each {@code getConnection()}, opened where no
+   * interrupt reaches the driver, and closed in a shield ({@link #giveBack}), so that one closed
+   * while its thread is being cancelled (the journal's claim loop woken, the end of the grace) is
+   * rolled back and closed with no interrupt pending: for an embedded H2, an interrupt in its file
+   * I/O closes the database for every connection.
+   *
+   * <p>Not pooled, on purpose: each running confirmation holds its connection for its whole
+   * delivery (1 to 2 s), so a burst of orders needs hundreds at once. HikariCP opens new
+   * connections one at a time on its own thread, and every borrower waits in one queue for them:
+   * the journal's claims then waited seconds behind the confirmations, and orders taken just before
+   * a SIGTERM were not claimed before the background work stopped (left pending for the next start,
+   * where scripts/shutdown-under-load.sh wants them confirmed). Opened by their borrowers, they
+   * open side by side, and a claim waits for nobody.
    */
-  static DataSource givenBackInAShield(DataSource pool) {
+  static DataSource unpooled(String url) {
     return (DataSource)
         Proxy.newProxyInstance(
             DataSource.class.getClassLoader(),
             new Class<?>[] {DataSource.class},
-            (proxy, method, args) ->
-                method.getName().equals("getConnection") && method.getParameterCount() == 0
-                    ? shielded(borrow(pool))
-                    : invoke(pool, method, args));
+            (proxy, method, args) -> {
+              if (method.getName().equals("getConnection") && method.getParameterCount() == 0) {
+                return shielded(
+                    CancelScope.call(
+                        OPEN,
+                        s -> {
+                          CancelScope.checkpoint(); // cancelled already: none is opened
+                          return DriverManager.getConnection(url);
+                        }));
+              }
+              return switch (method.getName()) {
+                case "isWrapperFor" -> false;
+                case "getLoginTimeout" -> 0;
+                case "getLogWriter", "setLogWriter", "setLoginTimeout" -> null;
+                case "hashCode" -> System.identityHashCode(proxy);
+                case "equals" -> proxy == args[0];
+                case "toString" -> "connections to " + redacted(url);
+                default ->
+                    throw new SQLFeatureNotSupportedException(
+                        method.getName() + " is not supported by the journal's data source");
+              };
+            });
   }
 
-  /** {@code c}, whose {@code close()} gives it back in a shield. */
+  private static final CancelScope.Options OPEN =
+      CancelScope.Options.named("database: open connection").withoutInterrupts();
+
+  /** {@code c}, whose {@code close()} runs in a shield ({@link #giveBack}). */
   private static Connection shielded(Connection c) {
     return (Connection)
         Proxy.newProxyInstance(
@@ -760,14 +786,6 @@ public final class OrdersService {
   static final Duration POOL_WAIT = Duration.ofSeconds(5);
 
   /**
-   * How many connections the confirmations' pool keeps open when idle. Each running confirmation
-   * holds one for its whole delivery, and HikariCP opens new connections one at a time on its own
-   * thread: without a warm reserve, opened before the service is ready, a burst of orders has its
-   * confirmations, and the journal's claims, queue up behind the opening of connections.
-   */
-  static final int CONFIRMATIONS_WARM = 48;
-
-  /**
    * A HikariCP pool of at most {@code size} connections to {@code url}, not yet started: it opens
    * its first connection at its first {@code getConnection()}, and keeps {@code warm} open from
    * then on (at least one also keeps an embedded H2 database open between requests); more are
@@ -782,22 +800,6 @@ public final class OrdersService {
     pool.setMinimumIdle(Math.min(warm, size));
     pool.setConnectionTimeout(wait.toMillis());
     return pool;
-  }
-
-  /**
-   * Starts {@code pool} and waits until it holds its warm connections ({@link
-   * #CONFIRMATIONS_WARM}), at most {@link #POOL_WAIT}: HikariCP opens them one at a time on its own
-   * thread, and a burst of orders right after the start would otherwise have its confirmations wait
-   * for them.
-   */
-  private static void warmUp(HikariDataSource pool) throws SQLException {
-    CancelScope.run(
-        CancelScope.Options.named("database: open confirmations' connections").withoutInterrupts(),
-        s -> pool.getConnection().close()); // starts the pool, which then fills itself
-    Instant until = Instant.now().plus(POOL_WAIT);
-    while (openConnections(pool) < pool.getMinimumIdle() && Instant.now().isBefore(until)) {
-      CancelScope.sleep(Duration.ofMillis(10));
-    }
   }
 
   /** How many connections {@code pool} holds open, borrowed or idle. */
