@@ -45,6 +45,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
+import java.sql.SQLTransientConnectionException;
 import java.sql.SQLTransientException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -83,7 +84,7 @@ import javax.sql.DataSource;
  * </ul>
  *
  * <p>Layers, outermost first: {@code database} (a HikariCP connection pool for requests, the schema
- * created if absent; the journal opens connections of its own, {@link #unpooled}), {@code
+ * created if absent; a small one for the journal, {@link #journalConnections}), {@code
  * confirmations} (the journal: at startup it claims the confirmations left pending by a stopped or
  * crashed instance), {@code metrics} (its supervisor runs the restartable {@code metrics-flusher}
  * service), then the HTTP listener that {@link HttpApp} adds. On SIGTERM or Ctrl-C, in order:
@@ -158,6 +159,7 @@ public final class OrdersService {
 
   // Made once per run, by lifespan(); opened and closed by the layers.
   private Journal journal;
+  private HikariDataSource journalPool;
 
   /** The service, its lines on {@code out} (tests). */
   OrdersService(OrdersConfig config, PrintStream out) {
@@ -237,9 +239,10 @@ public final class OrdersService {
 
   Lifespan lifespan() {
     String url = url();
+    journalPool = pool(url, NAME + "-journal", JOURNAL_POOL, JOURNAL_POOL, Duration.ofMillis(250));
     journal =
         Journal.create(
-                unpooled(url),
+                journalConnections(journalPool, url),
                 Journal.Options.named("confirmations")
                     .withLease(config.lease()) // --lease
                     .withMaxConcurrency(CONFIRMATIONS_AT_ONCE))
@@ -294,8 +297,9 @@ public final class OrdersService {
         ctx -> {
           String url = url();
           say("database: opening %s", redacted(url));
-          try (HikariDataSource pool =
-              pool(url, NAME + "-requests", config.poolSize(), 1, POOL_WAIT)) {
+          try (HikariDataSource journalConnections = journalPool;
+              HikariDataSource pool =
+                  pool(url, NAME + "-requests", config.poolSize(), 1, POOL_WAIT)) {
             long[] counts;
             try {
               // The pool starts with its first connection, opened here: a database that cannot
@@ -313,6 +317,7 @@ public final class OrdersService {
               throw cannotOpen(config.db(), e);
             }
             DB.set(pool);
+            CancelScope.run(OPEN, s -> journalConnections.getConnection().close()); // starts it
             say("database: schema ready; it holds %d order(s), %d confirmed", counts[0], counts[1]);
             if (counts[0] > counts[1]) {
               say(
@@ -323,7 +328,7 @@ public final class OrdersService {
             ctx.proceed();
             say(
                 "database: requests and confirmations have all ended; closing %d connection(s)",
-                openConnections(pool));
+                openConnections(pool) + openConnections(journalConnections));
           } finally {
             say("database: closed"); // also after a failed startup: nothing is left open
           }
@@ -712,35 +717,36 @@ public final class OrdersService {
     }
   }
 
+  /** How many connections the journal's pool keeps open, for its claims and short calls. */
+  static final int JOURNAL_POOL = 8;
+
   /**
-   * The journal's connections: a new one for each {@code getConnection()}, opened where no
-   * interrupt reaches the driver, and closed in a shield ({@link #giveBack}), so that one closed
-   * while its thread is being cancelled (the journal's claim loop woken, the end of the grace) is
-   * rolled back and closed with no interrupt pending: for an embedded H2, an interrupt in its file
-   * I/O closes the database for every connection.
+   * The journal's connections: one of {@code pool}'s if one is idle, otherwise a new one to {@code
+   * url}, opened by the borrower where no interrupt reaches the driver and closed after use. Either
+   * is closed in a shield ({@link #giveBack}), so that one closed while its thread is being
+   * cancelled (the journal's claim loop woken, the end of the grace) is rolled back with no
+   * interrupt pending: for an embedded H2, an interrupt in its file I/O closes the database for
+   * every connection.
    *
-   * <p>Not pooled, on purpose: each running confirmation holds its connection for its whole
-   * delivery (1 to 2 s), so a burst of orders needs hundreds at once. HikariCP opens new
-   * connections one at a time on its own thread, and every borrower waits in one queue for them:
-   * the journal's claims then waited seconds behind the confirmations, and orders taken just before
-   * a SIGTERM were not claimed before the background work stopped (left pending for the next start,
-   * where scripts/shutdown-under-load.sh wants them confirmed). Opened by their borrowers, they
-   * open side by side, and a claim waits for nobody.
+   * <p>Why not only the pool: each running confirmation holds its connection for its whole delivery
+   * (1 to 2 s), so a burst of orders needs hundreds at once, and HikariCP opens new connections one
+   * at a time on its own thread, with every borrower waiting in one queue for them. The journal's
+   * claims then waited seconds behind the confirmations, and orders taken just before a SIGTERM
+   * were not claimed before the background work stopped (left pending for the next start, where
+   * scripts/shutdown-under-load.sh wants them confirmed). Why not only new connections: opening a
+   * PostgreSQL connection for every claim made a claim slow enough to miss the drain, too. The pool
+   * (a fixed {@link #JOURNAL_POOL} connections) serves the claims and the short calls; a burst of
+   * confirmations opens its own side by side. A borrower that finds an idle connection taken
+   * meanwhile waits at most the pool's 250 ms, then opens its own.
    */
-  static DataSource unpooled(String url) {
+  static DataSource journalConnections(HikariDataSource pool, String url) {
     return (DataSource)
         Proxy.newProxyInstance(
             DataSource.class.getClassLoader(),
             new Class<?>[] {DataSource.class},
             (proxy, method, args) -> {
               if (method.getName().equals("getConnection") && method.getParameterCount() == 0) {
-                return shielded(
-                    CancelScope.call(
-                        OPEN,
-                        s -> {
-                          CancelScope.checkpoint(); // cancelled already: none is opened
-                          return DriverManager.getConnection(url);
-                        }));
+                return shielded(journalConnection(pool, url));
               }
               return switch (method.getName()) {
                 case "isWrapperFor" -> false;
@@ -754,6 +760,24 @@ public final class OrdersService {
                         method.getName() + " is not supported by the journal's data source");
               };
             });
+  }
+
+  private static Connection journalConnection(HikariDataSource pool, String url)
+      throws SQLException {
+    var mx = pool.getHikariPoolMXBean();
+    if (mx != null && mx.getIdleConnections() > 0) {
+      try {
+        return borrow(pool);
+      } catch (SQLTransientConnectionException takenMeanwhile) {
+        // below
+      }
+    }
+    return CancelScope.call(
+        OPEN,
+        s -> {
+          CancelScope.checkpoint(); // cancelled already: none is opened
+          return DriverManager.getConnection(url);
+        });
   }
 
   private static final CancelScope.Options OPEN =
