@@ -116,7 +116,7 @@ say "sending $REQUESTS POST /orders to each, $CONCURRENCY at once, $RATE/s; kill
 load() { # $1: port, $2: out dir, more: extra arguments
   local port=$1 out=$2
   shift 2
-  "$JAVA" -cp "$CP" dev.lifespan.examples.OrdersLoad --port="$port" --requests="$REQUESTS" \
+  "$JAVA" -cp "$TOOLS_CP" dev.lifespan.loadgen.OrdersLoad --port="$port" --requests="$REQUESTS" \
     --concurrency="$CONCURRENCY" --rate="$RATE" --timeout=5s --out="$out" "$@" >"$out.txt" 2>&1
 }
 load "$PORT_A" "$WORK_DIR/load-a" --mark-after="$KILL_AFTER" --mark-file="$WORK_DIR/mark" &
@@ -160,7 +160,7 @@ lost_b=$(grep -c 'lease lost to another instance' "$WORK_DIR/service-b.log" || t
 say "runs rolled back because their lease was taken over while their instance lived: A $lost_a, B $lost_b"
 
 set +e
-"$JAVA" -cp "$CP" dev.lifespan.examples.OrdersReport --db="$DB_URL" \
+"$JAVA" -cp "$TOOLS_CP" dev.lifespan.loadgen.OrdersReport --db="$DB_URL" \
   --load="$WORK_DIR/load-a" --load="$WORK_DIR/load-b" --exit-code="$exit_code" \
   --kill-after="$KILL_AFTER" --killed-at="$killed"
 report=$?

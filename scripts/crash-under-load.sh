@@ -81,7 +81,7 @@ start_service() { # $1: the log file
 say "starting the service on port $PORT; database and logs in $WORK_DIR"
 start_service "$WORK_DIR/service-1.log"
 say "service ready (pid $SERVICE); sending $REQUESTS POST /orders, $CONCURRENCY at once, $RATE/s"
-"$JAVA" -cp "$CP" dev.lifespan.examples.OrdersLoad --port="$PORT" --requests="$REQUESTS" \
+"$JAVA" -cp "$TOOLS_CP" dev.lifespan.loadgen.OrdersLoad --port="$PORT" --requests="$REQUESTS" \
   --concurrency="$CONCURRENCY" --rate="$RATE" --mark-after="$KILL_AFTER" --timeout=5s \
   --mark-file="$WORK_DIR/mark" --out="$WORK_DIR/load-1" >"$WORK_DIR/load-1.txt" 2>&1 &
 LOAD=$!
@@ -102,7 +102,7 @@ restarted=$(now_ms)
 start_service "$WORK_DIR/service-2.log"
 say "restarted (pid $SERVICE) in $(( $(now_ms) - restarted )) ms; sending $AFTER_REQUESTS more POST /orders"
 sed -n 's/.*database: \(.*order.*\)/  \1/p' "$WORK_DIR/service-2.log"
-"$JAVA" -cp "$CP" dev.lifespan.examples.OrdersLoad --port="$PORT" --requests="$AFTER_REQUESTS" \
+"$JAVA" -cp "$TOOLS_CP" dev.lifespan.loadgen.OrdersLoad --port="$PORT" --requests="$AFTER_REQUESTS" \
   --concurrency="$CONCURRENCY" --rate="$RATE" --out="$WORK_DIR/load-2" >"$WORK_DIR/load-2.txt" 2>&1 \
   || die "the second load failed: $(cat "$WORK_DIR/load-2.txt")"
 
@@ -124,7 +124,7 @@ echo "---- the restarted service (from $WORK_DIR/service-2.log)"
 grep -E 'database: |journal|final counts|not done' "$WORK_DIR/service-2.log" || true
 
 set +e
-"$JAVA" -cp "$CP" dev.lifespan.examples.OrdersReport --db="$DB_URL;IFEXISTS=TRUE" \
+"$JAVA" -cp "$TOOLS_CP" dev.lifespan.loadgen.OrdersReport --db="$DB_URL;IFEXISTS=TRUE" \
   --load="$WORK_DIR/load-1" --load="$WORK_DIR/load-2" --exit-code="$exit_code" \
   --kill-after="$KILL_AFTER"
 report=$?

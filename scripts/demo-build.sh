@@ -1,6 +1,8 @@
 # Sourced by the demo scripts (shutdown-under-load.sh, crash-under-load.sh, crash-two-instances.sh,
-# hostile-clients.sh) after they define say and die: builds the examples unless SKIP_BUILD=1, and
-# sets JAVA_HOME, JAVA and CP to the JDK run.sh selected and the examples' class path.
+# hostile-clients.sh) after they define say and die: builds the examples unless SKIP_BUILD=1 (and
+# with them lifespan-loadgen, which their tests use), and sets JAVA_HOME, JAVA, CP and TOOLS_CP to
+# the JDK run.sh selected, the examples' class path, and the class path of the load generator and
+# the report (dev.lifespan.loadgen.OrdersLoad, OrdersReport).
 
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
   say "building (./run.sh mvn package, tests skipped)"
@@ -10,6 +12,7 @@ JAVA_HOME=$(./run.sh mvn -v | sed -n 's/.*runtime: //p')
 JAVA="$JAVA_HOME/bin/java"
 [ -x "$JAVA" ] || die "no java found at $JAVA"
 CP="lifespan-examples/target/classes:$(cat lifespan-examples/target/classpath.txt)"
+TOOLS_CP="lifespan-loadgen/target/classes:$(cat lifespan-loadgen/target/classpath.txt)"
 
 # Dies unless nothing answers on 127.0.0.1:$1 ($2 names the setting to change).
 require_free_port() {

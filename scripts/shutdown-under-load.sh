@@ -71,7 +71,7 @@ done
 say "service ready (pid $SERVICE); sending $REQUESTS POST /orders, $CONCURRENCY at once, $RATE/s"
 
 # ---- the load, in the background; SIGTERM once SIGNAL_AFTER orders were accepted
-"$JAVA" -cp "$CP" dev.lifespan.examples.OrdersLoad --port="$PORT" --requests="$REQUESTS" \
+"$JAVA" -cp "$TOOLS_CP" dev.lifespan.loadgen.OrdersLoad --port="$PORT" --requests="$REQUESTS" \
   --concurrency="$CONCURRENCY" --rate="$RATE" --mark-after="$SIGNAL_AFTER" \
   --mark-file="$WORK_DIR/mark" --out="$WORK_DIR/load" >"$WORK_DIR/load.txt" 2>&1 &
 LOAD=$!
@@ -104,7 +104,7 @@ echo "---- the client's view"
 cat "$WORK_DIR/load.txt"
 
 set +e
-"$JAVA" -cp "$CP" dev.lifespan.examples.OrdersReport --db="$DB_URL;IFEXISTS=TRUE" \
+"$JAVA" -cp "$TOOLS_CP" dev.lifespan.loadgen.OrdersReport --db="$DB_URL;IFEXISTS=TRUE" \
   --load="$WORK_DIR/load" --exit-code="$exit_code" --shutdown-ms="$shutdown_ms" \
   --signal-after="$SIGNAL_AFTER"
 report=$?

@@ -27,6 +27,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
 /**
@@ -41,10 +42,8 @@ import java.util.stream.Collectors;
  * CompletableFuture.supplyAsync} on a thread pool that all instances share, wrapped with {@link
  * LifespanLocal#wrapSupplier}. The library's tasks wait at a common gate until every task of every
  * instance has started, so all five instances read their locals at the same time. Then all five are
- * shut down, and the demo prints, per instance, how it stopped and what its tasks saw.
- *
- * <p>{@link #main} exits with 0 if every instance ran and stopped cleanly and no task saw another
- * instance's values, 1 otherwise.
+ * shut down, and the demo prints, per instance, how it stopped and what its tasks saw. It shows;
+ * {@code MultiInstanceDemoTest} checks that what it shows holds.
  */
 public final class MultiInstanceDemo {
   /** How many instances run side by side. */
@@ -84,7 +83,8 @@ public final class MultiInstanceDemo {
 
   private static final long WAIT_SECONDS = 10;
 
-  private final PrintStream out;
+  private final Stamped out;
+  private final Consumer<String> progress;
   private final ConcurrentLinkedQueue<Observation> observations = new ConcurrentLinkedQueue<>();
   private final CountDownLatch arrived = new CountDownLatch(INSTANCES * GATED);
   private final CountDownLatch gate = new CountDownLatch(1);
@@ -95,15 +95,26 @@ public final class MultiInstanceDemo {
       new AtomicReferenceArray<>(INSTANCES);
   private ExecutorService foreignPool;
 
+  /** The demo, its lines and the instances' progress lines on {@code out} (tests). */
   MultiInstanceDemo(PrintStream out) {
-    this.out = out;
+    this(new Stamped(out, NAME), out::println);
   }
 
-  /** Runs the demo on {@code System.out}; exits with 0 if all went well, 1 otherwise. */
-  public static void main(String[] args) throws Exception {
-    Summary summary = new MultiInstanceDemo(System.out).run();
-    System.exit(summary.ok() ? 0 : 1);
+  private MultiInstanceDemo(Stamped out, Consumer<String> progress) {
+    this.out = out;
+    this.progress = progress;
   }
+
+  /**
+   * Runs the demo: its lines to the log (SLF4J, stamped by the demos' {@code logback.xml}), the
+   * instances' progress lines to standard error, in the same format.
+   */
+  public static void main(String[] args) throws Exception {
+    new MultiInstanceDemo(Stamped.log(MultiInstanceDemo.class, NAME), null).run();
+  }
+
+  /** The name of the demo's own lines. */
+  static final String NAME = "multi";
 
   /**
    * One instance's store: the instance it belongs to, and how often its tasks used it.
@@ -148,23 +159,21 @@ public final class MultiInstanceDemo {
   record Definition(Lifespan lifespan, CheckedRunnable body) {}
 
   /**
-   * How the demo went.
+   * What the demo saw.
    *
    * @param results the result of each instance, in order of id; empty if it did not end in time
    * @param observations every observation, by every instance
    * @param storeUses how often each instance's store was used, in order of id
-   * @param laterReads what reading {@link #TENANT} threw in each instance after it ended
-   * @param problems what went wrong; empty if all went well
+   * @param laterReads what reading {@link #TENANT} threw in each instance after it ended, or null
    */
-  record Summary(
+  record Run(
       List<Optional<App.Result>> results,
       List<Observation> observations,
       List<Integer> storeUses,
-      List<Throwable> laterReads,
-      List<String> problems) {
-    /** Whether every instance ran and stopped cleanly, in isolation. */
-    boolean ok() {
-      return problems.isEmpty();
+      List<Throwable> laterReads) {
+    /** The observations of instance {@code id}. */
+    List<Observation> of(int id) {
+      return observations.stream().filter(o -> o.instance() == id).toList();
     }
   }
 
@@ -264,12 +273,11 @@ public final class MultiInstanceDemo {
     observations.add(new Observation(id, where, Thread.currentThread().getName(), tenant, store));
   }
 
-  /** Starts the instances, lets their tasks observe, shuts them down and checks what happened. */
-  Summary run() throws InterruptedException {
+  /** Starts the instances, lets their tasks observe, shuts them down and prints what they saw. */
+  Run run() throws InterruptedException {
     say(
-        "Lifespan multi-instance demo: one application, %d instances in one JVM (Java %s)",
+        "one application, %d instances in one JVM, each with its own tenant and store (Java %s)",
         INSTANCES, Runtime.version());
-    List<String> problems = new ArrayList<>();
     List<Optional<App.Result>> results = new ArrayList<>();
     try (ExecutorService pool =
         Executors.newFixedThreadPool(2, Thread.ofPlatform().name("foreign-pool-", 1).factory())) {
@@ -277,37 +285,28 @@ public final class MultiInstanceDemo {
       List<App> apps = new ArrayList<>();
       for (int id = 1; id <= INSTANCES; id++) {
         Definition d = definition(id);
-        App.Options options = App.Options.named(appName(id)).withProgress(out::println);
+        App.Options options = App.Options.named(appName(id));
+        if (progress != null) options = options.withProgress(progress);
         apps.add(App.start(options, d.lifespan(), d.body()));
       }
-      for (App app : apps) {
-        if (!app.awaitReady()) problems.add(app.name() + " never became ready");
-      }
-      if (!arrived.await(WAIT_SECONDS, TimeUnit.SECONDS)) {
-        problems.add(
-            "only "
-                + (INSTANCES * GATED - arrived.getCount())
-                + " of "
-                + INSTANCES * GATED
-                + " tasks reached the gate");
-      }
+      for (App app : apps) app.awaitReady();
+      boolean all = arrived.await(WAIT_SECONDS, TimeUnit.SECONDS);
       say(
-          "%d of %d tasks of the %d instances are running; opening the gate",
-          INSTANCES * GATED - arrived.getCount(), INSTANCES * GATED, INSTANCES);
+          "%d of %d tasks of the %d instances are running%s; opening the gate: they all read"
+              + " their locals now",
+          INSTANCES * GATED - arrived.getCount(),
+          INSTANCES * GATED,
+          INSTANCES,
+          all ? "" : " after " + WAIT_SECONDS + " s");
       gate.countDown();
       if (!observed.await(WAIT_SECONDS, TimeUnit.SECONDS)
           || !serving.await(WAIT_SECONDS, TimeUnit.SECONDS)) {
-        problems.add("the instances' work did not finish in " + WAIT_SECONDS + " s");
+        say("the instances' work did not finish in %d s; shutting them down anyway", WAIT_SECONDS);
       }
-      say("every task has observed; shutting down all %d instances", INSTANCES);
+      say("shutting down all %d instances", INSTANCES);
       for (App app : apps) app.requestShutdown();
-      for (App app : apps) {
-        Optional<App.Result> r = app.await(Duration.ofSeconds(30));
-        if (r.isEmpty()) problems.add(app.name() + " did not stop within 30 s");
-        results.add(r);
-      }
+      for (App app : apps) results.add(app.await(Duration.ofSeconds(30)));
     }
-    List<Observation> seen = List.copyOf(observations);
     List<Integer> uses = new ArrayList<>();
     List<Throwable> laterReads = new ArrayList<>();
     for (int id = 1; id <= INSTANCES; id++) {
@@ -315,10 +314,9 @@ public final class MultiInstanceDemo {
       uses.add(s == null ? 0 : s.uses().get());
       laterReads.add(readAfterEnd(laterReaders.get(id - 1)));
     }
-    Summary summary = new Summary(results, seen, uses, laterReads, problems);
-    check(summary);
-    report(summary);
-    return summary;
+    Run run = new Run(results, List.copyOf(observations), uses, laterReads);
+    report(run);
+    return run;
   }
 
   /** Reads the tenant in an instance that has ended; returns what that threw, or null. */
@@ -332,114 +330,51 @@ public final class MultiInstanceDemo {
     }
   }
 
-  private static void check(Summary s) {
-    List<String> problems = s.problems();
+  /** Prints, per instance, how it stopped and what its tasks saw. */
+  private void report(Run run) {
     for (int id = 1; id <= INSTANCES; id++) {
-      String app = appName(id);
-      Optional<App.Result> r =
-          s.results().size() >= id ? s.results().get(id - 1) : Optional.empty();
-      r.ifPresent(
-          result -> {
-            if (result.outcome() != App.Outcome.SUCCEEDED || result.exitCode() != 0) {
-              problems.add(
-                  app + " stopped with " + result.outcome() + ", exit code " + result.exitCode());
-            }
-            if (result.failure() != null) problems.add(app + " failed: " + result.failure());
-            if (!result.stragglers().isEmpty() || result.gaveUp()) {
-              problems.add(app + " left tasks running: " + result.stragglers());
-            }
-            for (ShutdownReport report : result.reports()) {
-              if (report.failed() > 0) problems.add(app + ": tasks failed: " + report);
-            }
-          });
-      int instance = id;
-      List<Observation> own =
-          s.observations().stream().filter(o -> o.instance() == instance).toList();
-      Map<String, Integer> counted = countByWhere(own);
-      if (!counted.equals(PLAN)) {
-        problems.add(app + " made observations " + counted + ", planned " + PLAN);
-      }
-      own.stream()
-          .filter(o -> !o.isolated())
-          .forEach(o -> problems.add(app + ": a task saw another instance's values: " + o));
-      if (s.storeUses().get(id - 1) != own.size()) {
-        problems.add(
-            app
-                + "'s store was used "
-                + s.storeUses().get(id - 1)
-                + " times, by "
-                + own.size()
-                + " observations");
-      }
-      Throwable later = s.laterReads().get(id - 1);
-      if (!(later instanceof IllegalStateException)
-          || !later.getMessage().contains("'" + TENANT.name() + "'")) {
-        problems.add(app + ": reading the tenant after the end did not fail as expected: " + later);
-      }
-    }
-  }
-
-  private static Map<String, Integer> countByWhere(List<Observation> observations) {
-    Map<String, Integer> counted = new LinkedHashMap<>();
-    for (String where : PLAN.keySet()) {
-      int n = (int) observations.stream().filter(o -> o.where().equals(where)).count();
-      if (n > 0) counted.put(where, n);
-    }
-    observations.stream()
-        .filter(o -> !PLAN.containsKey(o.where()))
-        .forEach(o -> counted.merge(o.where(), 1, Integer::sum));
-    return counted;
-  }
-
-  private void report(Summary s) {
-    say("");
-    say("summary:");
-    for (int id = 1; id <= INSTANCES; id++) {
-      int instance = id;
-      List<Observation> own =
-          s.observations().stream().filter(o -> o.instance() == instance).toList();
+      List<Observation> own = run.of(id);
       long isolated = own.stream().filter(Observation::isolated).count();
-      String stopped =
-          s.results().size() >= id && s.results().get(id - 1).isPresent()
-              ? describe(s.results().get(id - 1).get())
-              : "did not stop";
-      say("  %s: %s", appName(id), stopped);
+      Optional<App.Result> r = run.results().get(id - 1);
+      say("%s: %s", appName(id), r.map(MultiInstanceDemo::describe).orElse("did not stop"));
       say(
-          "    %d of %d observations saw %s and store #%d: %s; store used %d times",
-          isolated, own.size(), tenantOf(id), id, countByWhere(own), s.storeUses().get(id - 1));
-      Throwable later = s.laterReads().get(id - 1);
-      say("    reading the tenant after the end: %s", later == null ? "no error" : later);
+          "  %d of its %d observations saw %s and store #%d (store used %d times): %s",
+          isolated, own.size(), tenantOf(id), id, run.storeUses().get(id - 1), where(own));
+      Throwable later = run.laterReads().get(id - 1);
+      say("  the tenant read after its end: %s", later == null ? "no error" : later.getMessage());
     }
     Map<String, TreeSet<String>> poolThreads = new TreeMap<>();
-    for (Observation o : s.observations()) {
+    for (Observation o : run.observations()) {
       if (o.where().equals(FOREIGN_POOL)) {
         poolThreads.computeIfAbsent(o.thread(), t -> new TreeSet<>()).add(appName(o.instance()));
       }
     }
     say(
-        "  the shared foreign pool's threads ran the instances' wrapped work: %s",
+        "the shared foreign pool's threads ran the instances' wrapped work: %s",
         poolThreads.entrySet().stream()
             .map(e -> e.getKey() + " for " + String.join(", ", e.getValue()))
             .collect(Collectors.joining("; ")));
-    if (s.ok()) {
-      say(
-          "all good: %d instances ran and stopped cleanly; no task saw another instance's values",
-          INSTANCES);
-    } else {
-      say("PROBLEMS:");
-      for (String p : s.problems()) say("  %s", p);
-    }
+  }
+
+  /** How many of {@code observations} were made where, in the order of {@link #PLAN}. */
+  private static String where(List<Observation> observations) {
+    Map<String, Long> counted = new LinkedHashMap<>();
+    for (String where : PLAN.keySet()) counted.put(where, 0L);
+    for (Observation o : observations) counted.merge(o.where(), 1L, Long::sum);
+    return counted.entrySet().stream()
+        .map(e -> e.getKey() + " " + e.getValue())
+        .collect(Collectors.joining(", "));
   }
 
   private static String describe(App.Result r) {
     int cancelled = r.reports().stream().mapToInt(ShutdownReport::cancelled).sum();
     return String.format(
-        "stopped %s, exit code %d, %d ms after the shutdown request; tasks cancelled by the"
-            + " shutdown: %d, stragglers: %d",
+        "stopped %s, exit code %d, %d ms after the shutdown request; tasks cancelled: %d,"
+            + " stragglers: %d",
         r.outcome(), r.exitCode(), r.shutdownTime().toMillis(), cancelled, r.stragglers().size());
   }
 
   private void say(String format, Object... args) {
-    out.println(String.format(format, args));
+    out.say(format, args);
   }
 }

@@ -1,5 +1,15 @@
 package dev.lifespan.examples;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.util.DefaultIndenter;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.core.util.Separators;
+import com.fasterxml.jackson.jr.ob.JSON;
+import com.zaxxer.hikari.HikariDataSource;
 import dev.lifespan.App;
 import dev.lifespan.CancelHooks;
 import dev.lifespan.CancelScope;
@@ -17,28 +27,40 @@ import dev.lifespan.http.Routes;
 import dev.lifespan.jdbc.Entry;
 import dev.lifespan.jdbc.Journal;
 import dev.lifespan.jdbc.Kind;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
 import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
+import java.sql.SQLTransientConnectionException;
 import java.sql.SQLTransientException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import javax.sql.DataSource;
 
 /**
  * The orders demo: a small HTTP service on an embedded database whose shutdown loses nothing.
@@ -61,14 +83,14 @@ import java.util.function.Consumer;
  *       --dump-port=N} serves the task dump on {@code 127.0.0.1:N/tasks}.
  * </ul>
  *
- * <p>Layers, outermost first: {@code database} (two small connection pools, one for requests and
- * one for the journal's confirmations, the schema created if absent), {@code confirmations} (the
- * journal: at startup it claims the confirmations left pending by a stopped or crashed instance),
- * {@code metrics} (its supervisor runs the restartable {@code metrics-flusher} service), then the
- * HTTP listener that {@link HttpApp} adds. On SIGTERM or Ctrl-C, in order: readiness drops; after
- * the drain delay the listener closes and in-flight requests finish; the application's background
- * supervisor lets the confirmations finish (within the grace period); the flusher stops; the
- * database closes last.
+ * <p>Layers, outermost first: {@code database} (a HikariCP connection pool for requests, the schema
+ * created if absent; a small one for the journal, {@link #journalConnections}), {@code
+ * confirmations} (the journal: at startup it claims the confirmations left pending by a stopped or
+ * crashed instance), {@code metrics} (its supervisor runs the restartable {@code metrics-flusher}
+ * service), then the HTTP listener that {@link HttpApp} adds. On SIGTERM or Ctrl-C, in order:
+ * readiness drops; after the drain delay the listener closes and in-flight requests finish; the
+ * application's background supervisor lets the confirmations finish (within the grace period); the
+ * flusher stops; the database closes last.
  *
  * <p>Database calls are cancellable without interrupts. A request runs under its route's deadline
  * ({@code --deadline}, default 10 s): waiting for a pooled connection ends at the deadline, and a
@@ -86,12 +108,14 @@ import java.util.function.Consumer;
  * share one database: each confirms its own orders, and the orders of an instance that died once
  * its lease ({@code --lease}, default 10 s; the next start, which has a new owner name, waits for
  * it too) has expired. Every line reads the same, {@code [ 1.25 s] orders: ...} (seconds since the
- * application started): the service's own on standard output; the {@link App}'s progress lines and
- * the library's log records ({@code INFO dev.lifespan.http: ...}) on standard error.
+ * application started): the service's own, logged through SLF4J, on standard output; the {@link
+ * App}'s progress lines and the log records of the library and of HikariCP ({@code INFO
+ * dev.lifespan.http: ...}, routed to SLF4J by {@code slf4j-jdk-platform-logging}) on standard
+ * error. Logback formats them ({@code logback.xml}, {@link StampConverter}).
  */
 public final class OrdersService {
-  /** This application's connection pool, set by the {@code database} layer. */
-  static final LifespanLocal<ConnectionPool> DB = LifespanLocal.named("db");
+  /** This application's pool of connections for requests, set by the {@code database} layer. */
+  static final LifespanLocal<HikariDataSource> DB = LifespanLocal.named("db");
 
   /** This application's counters, set by the {@code metrics} layer. */
   static final LifespanLocal<Metrics> METRICS = LifespanLocal.named("metrics");
@@ -134,12 +158,17 @@ public final class OrdersService {
   private final Stamped out;
 
   // Made once per run, by lifespan(); opened and closed by the layers.
-  private ConnectionPool journalPool;
   private Journal journal;
+  private HikariDataSource journalPool;
 
+  /** The service, its lines on {@code out} (tests). */
   OrdersService(OrdersConfig config, PrintStream out) {
+    this(config, new Stamped(out, NAME));
+  }
+
+  private OrdersService(OrdersConfig config, Stamped out) {
     this.config = config;
-    this.out = new Stamped(out, NAME);
+    this.out = out;
   }
 
   /** Runs the service until SIGTERM or Ctrl-C, then exits; {@code --help} lists the arguments. */
@@ -147,8 +176,8 @@ public final class OrdersService {
     OrdersConfig config =
         Args.parseOrExit("OrdersService", OrdersConfig.USAGE, args, OrdersService::validConfig);
     if (config == null) return;
-    OrdersService service = new OrdersService(config, System.out);
-    service.out.installLogFormat(); // the server's "listening on", a restarted flusher, ...
+    // its lines to the log, stamped as the runner's and the library's (logback.xml)
+    OrdersService service = new OrdersService(config, Stamped.log(OrdersService.class, NAME));
     long pid = ProcessHandle.current().pid();
     service.say(
         "orders service (pid %d) starting: port %d, database %s; Ctrl-C or kill -TERM %d stops it",
@@ -210,10 +239,10 @@ public final class OrdersService {
 
   Lifespan lifespan() {
     String url = url();
-    journalPool = new ConnectionPool(url, CONFIRMATIONS_AT_ONCE + 4, Duration.ofSeconds(5));
+    journalPool = pool(url, NAME + "-journal", JOURNAL_POOL, JOURNAL_POOL, Duration.ofMillis(250));
     journal =
         Journal.create(
-                journalPool.dataSource(),
+                journalConnections(journalPool, url),
                 Journal.Options.named("confirmations")
                     .withLease(config.lease()) // --lease
                     .withMaxConcurrency(CONFIRMATIONS_AT_ONCE))
@@ -258,9 +287,9 @@ public final class OrdersService {
   // ---- the layers
 
   /**
-   * Opens the pools and creates the schema; closes every connection after all work stopped. A
-   * database that cannot be opened fails the startup with one line naming its URL and the driver's
-   * reason ({@link #cannotOpen}).
+   * Opens the pools (HikariCP) and creates the schema; closes every connection after all work
+   * stopped. A database that cannot be opened fails the startup with one line naming its URL and
+   * the driver's reason ({@link #cannotOpen}).
    */
   private Lifespan database() {
     return Lifespan.named(
@@ -268,16 +297,27 @@ public final class OrdersService {
         ctx -> {
           String url = url();
           say("database: opening %s", redacted(url));
-          try (ConnectionPool confirmations = journalPool;
-              ConnectionPool pool =
-                  new ConnectionPool(url, config.poolSize(), Duration.ofSeconds(5))) {
+          try (HikariDataSource journalConnections = journalPool;
+              HikariDataSource pool =
+                  pool(url, NAME + "-requests", config.poolSize(), 1, POOL_WAIT)) {
             long[] counts;
             try {
-              counts = db(pool, "create schema", c -> createSchema(c));
+              // The pool starts with its first connection, opened here: a database that cannot
+              // be opened fails the startup now, with the driver's reason. No interrupt reaches
+              // the driver meanwhile (a shutdown during startup waits for it).
+              counts =
+                  CancelScope.call(
+                      CancelScope.Options.named("database: open").withoutInterrupts(),
+                      s -> {
+                        try (Connection c = pool.getConnection()) {
+                          return createSchema(c);
+                        }
+                      });
             } catch (SQLException e) {
               throw cannotOpen(config.db(), e);
             }
             DB.set(pool);
+            CancelScope.run(OPEN, s -> journalConnections.getConnection().close()); // starts it
             say("database: schema ready; it holds %d order(s), %d confirmed", counts[0], counts[1]);
             if (counts[0] > counts[1]) {
               say(
@@ -288,7 +328,7 @@ public final class OrdersService {
             ctx.proceed();
             say(
                 "database: requests and confirmations have all ended; closing %d connection(s)",
-                pool.openConnections() + confirmations.openConnections());
+                openConnections(pool) + openConnections(journalConnections));
           } finally {
             say("database: closed"); // also after a failed startup: nothing is left open
           }
@@ -447,7 +487,7 @@ public final class OrdersService {
       metrics.rejected.incrementAndGet();
       throw e;
     }
-    ConnectionPool pool = DB.get();
+    HikariDataSource pool = DB.get();
     App app = App.current().orElseThrow();
     Journal.Enqueued[] confirmation = new Journal.Enqueued[1];
     long[] committed = {NOT_TAKEN};
@@ -477,7 +517,7 @@ public final class OrdersService {
                 return newId;
               });
     } catch (SQLTransientException e) {
-      throw new HttpException(503, "database busy: " + e.getMessage());
+      throw busy(e);
     } catch (CancelledException e) {
       // Cancelled after the commit (the deadline passed during it): the order is taken and will
       // be confirmed, so it is answered 201, not 503 (a client would order it again).
@@ -496,9 +536,9 @@ public final class OrdersService {
       return notTaken();
     }
     if (!config.quiet()) {
-      say("order %d taken: %d x %s", id, order.quantity(), Json.quote(order.item()));
+      say("order %d taken: %d x %s", id, order.quantity(), quoted(order.item()));
     }
-    return Response.json(201, "{\"id\": " + id + "}\n").withHeader("Location", "/orders/" + id);
+    return Response.json(201, json(Map.of("id", id))).withHeader("Location", "/orders/" + id);
   }
 
   /** The journal's owner name of this run, written into the entries of the orders it takes. */
@@ -557,71 +597,239 @@ public final class OrdersService {
       throw new HttpException(
           400, "order id must be a number: '" + abbreviate(raw) + "'"); // "abc", 1e3, ...
     }
-    String json =
-        db(
-            DB.get(),
-            "show order",
-            c -> {
-              try (PreparedStatement ps =
-                  c.prepareStatement(
-                      "SELECT o.id, o.item, o.quantity, o.created_at, c.confirmed_at,"
-                          + " c.delivery_ms FROM orders o"
-                          + " LEFT JOIN confirmations c ON c.order_id = o.id WHERE o.id = ?")) {
-                ps.setLong(1, id);
-                return statement(
-                    ps,
-                    q -> {
-                      try (ResultSet rs = q.executeQuery()) {
-                        return rs.next() ? orderJson(rs) : null;
-                      }
-                    });
-              }
-            });
-    if (json == null) throw new HttpException(404, "no order " + id);
-    return Response.json(200, json);
+    Map<String, Object> order;
+    try {
+      order =
+          db(
+              DB.get(),
+              "show order",
+              c -> {
+                try (PreparedStatement ps =
+                    c.prepareStatement(
+                        "SELECT o.id, o.item, o.quantity, o.created_at, c.confirmed_at,"
+                            + " c.delivery_ms FROM orders o"
+                            + " LEFT JOIN confirmations c ON c.order_id = o.id WHERE o.id = ?")) {
+                  ps.setLong(1, id);
+                  return statement(
+                      ps,
+                      q -> {
+                        try (ResultSet rs = q.executeQuery()) {
+                          return rs.next() ? order(rs) : null;
+                        }
+                      });
+                }
+              });
+    } catch (SQLTransientException e) {
+      throw busy(e);
+    }
+    if (order == null) throw new HttpException(404, "no order " + id);
+    return Response.json(200, json(order));
   }
 
-  private static String orderJson(ResultSet rs) throws SQLException {
+  /** The order in {@code rs}'s row, as {@code GET /orders/{id}} shows it: its fields in order. */
+  private static Map<String, Object> order(ResultSet rs) throws SQLException {
     OffsetDateTime confirmedAt = rs.getObject(5, OffsetDateTime.class);
-    return "{\"id\": "
-        + rs.getLong(1)
-        + ", \"item\": "
-        + Json.quote(rs.getString(2))
-        + ", \"quantity\": "
-        + rs.getInt(3)
-        + ", \"created_at\": "
-        + Json.quote(rs.getObject(4, OffsetDateTime.class).toInstant().toString())
-        + ", \"status\": "
-        + (confirmedAt == null ? "\"pending\"" : "\"confirmed\"")
-        + ", \"confirmed_at\": "
-        + (confirmedAt == null ? "null" : Json.quote(confirmedAt.toInstant().toString()))
-        + ", \"delivery_ms\": "
-        + (confirmedAt == null ? "null" : rs.getInt(6))
-        + "}\n";
+    Map<String, Object> order = new LinkedHashMap<>();
+    order.put("id", rs.getLong(1));
+    order.put("item", rs.getString(2));
+    order.put("quantity", rs.getInt(3));
+    order.put("created_at", rs.getObject(4, OffsetDateTime.class).toInstant().toString());
+    order.put("status", confirmedAt == null ? "pending" : "confirmed");
+    order.put("confirmed_at", confirmedAt == null ? null : confirmedAt.toInstant().toString());
+    order.put("delivery_ms", confirmedAt == null ? null : rs.getInt(6));
+    return order;
+  }
+
+  /** The answer to a request that found no free connection within the pool's wait. */
+  private static HttpException busy(SQLTransientException e) {
+    return new HttpException(503, "database busy: " + e.getMessage());
   }
 
   // ---- the database
 
   /**
    * Runs {@code work} with a pooled connection, cancellable without interrupts. The wait for a free
-   * connection ends when the caller's scope is cancelled (the route's deadline, a shutdown); then
-   * {@code work} runs in a scope opened {@linkplain CancelScope.Options#withoutInterrupts() without
-   * interrupts}, because an interrupt inside JDBC I/O can break the connection or, for an embedded
-   * H2, close the database for everybody. Its statements run through {@link #statement}, which
-   * cancels the one running when the cancellation comes; other calls ({@code commit}, a short
-   * insert of the journal) run to their end. The cancellation then comes out of this method (as
-   * {@link java.util.concurrent.TimeoutException} out of the route's deadline), and the connection
-   * goes back to the pool with its transaction rolled back.
+   * connection ends when the caller's scope is cancelled (the route's deadline, a shutdown), with
+   * that cancellation ({@link #borrow}); then {@code work} runs in a scope opened {@linkplain
+   * CancelScope.Options#withoutInterrupts() without interrupts}, because an interrupt inside JDBC
+   * I/O can break the connection or, for an embedded H2, close the database for everybody. Its
+   * statements run through {@link #statement}, which cancels the one running when the cancellation
+   * comes; other calls ({@code commit}, a short insert of the journal) run to their end. The
+   * cancellation then comes out of this method (as {@link java.util.concurrent.TimeoutException}
+   * out of the route's deadline), and the connection goes back to the pool with its transaction
+   * rolled back ({@link #giveBack}).
    */
-  static <T> T db(ConnectionPool pool, String what, SqlWork<T> work) throws SQLException {
-    try (ConnectionPool.Lease lease = pool.acquire()) {
+  static <T> T db(DataSource pool, String what, SqlWork<T> work) throws SQLException {
+    Connection c = borrow(pool);
+    try {
       return CancelScope.call(
           CancelScope.Options.named("database: " + what).withoutInterrupts(),
           scope -> {
             CancelScope.checkpoint(); // cancelled meanwhile: no call is made
-            return work.run(lease.connection());
+            return work.run(c);
           });
+    } finally {
+      giveBack(c);
     }
+  }
+
+  /**
+   * A connection of {@code pool}; the wait for one ends at the caller's cancellation. HikariCP
+   * waits for a free connection interruptibly: the cancellation's interrupt ends the wait with an
+   * {@link SQLException} caused by an {@link InterruptedException} (the interrupt flag set again),
+   * which is thrown here as the cancellation it is, so that a route's deadline answers 503 {@code
+   * deadline of N ms exceeded}. No connection is opened on the caller's thread: HikariCP opens them
+   * on its own. A wait that reaches the pool's own timeout first ({@link #POOL_WAIT}) throws its
+   * {@link java.sql.SQLTransientConnectionException}.
+   *
+   * @throws dev.lifespan.CancelledException if the caller's scope was cancelled before or during
+   *     the wait
+   */
+  static Connection borrow(DataSource pool) throws SQLException {
+    CancelScope.checkpoint(); // cancelled already: no wait
+    try {
+      return pool.getConnection();
+    } catch (SQLException e) {
+      CancelScope.checkpoint(); // the caller's cancellation, not the pool's report of it
+      throw e;
+    }
+  }
+
+  private static final CancelScope.Options GIVE_BACK =
+      CancelScope.Options.named("database: return connection").shielded();
+
+  /**
+   * Gives {@code c} back to its pool, in a shield: HikariCP rolls back what the borrower left
+   * uncommitted and resets the connection, which must finish, with no interrupt reaching the
+   * driver, for the next borrower to get a clean connection. Throws nothing for the caller's
+   * cancellation, which stays visible (the next checkpoint throws it), as a {@code finally} block
+   * expects; a connection that cannot be reset is closed by the pool, which then opens another. (A
+   * connection of no pool, the journal's, is closed the same way: {@code close()} rolls back what
+   * is uncommitted.)
+   */
+  static void giveBack(Connection c) {
+    try {
+      CancelScope.run(GIVE_BACK, s -> c.close());
+    } catch (SQLException e) {
+      // HikariCP has evicted the connection; nothing more to do with it
+    } catch (CancelledException stillVisible) {
+      // the caller's cancellation: level-triggered, its next checkpoint throws it again
+    }
+  }
+
+  /** How many connections the journal's pool keeps open, for its claims and short calls. */
+  static final int JOURNAL_POOL = 8;
+
+  /**
+   * The journal's connections: one of {@code pool}'s if one is idle, otherwise a new one to {@code
+   * url}, opened by the borrower where no interrupt reaches the driver and closed after use. Either
+   * is closed in a shield ({@link #giveBack}), so that one closed while its thread is being
+   * cancelled (the journal's claim loop woken, the end of the grace) is rolled back with no
+   * interrupt pending: for an embedded H2, an interrupt in its file I/O closes the database for
+   * every connection.
+   *
+   * <p>Why not only the pool: each running confirmation holds its connection for its whole delivery
+   * (1 to 2 s), so a burst of orders needs hundreds at once, and HikariCP opens new connections one
+   * at a time on its own thread, with every borrower waiting in one queue for them. The journal's
+   * claims then waited seconds behind the confirmations, and orders taken just before a SIGTERM
+   * were not claimed before the background work stopped (left pending for the next start, where
+   * scripts/shutdown-under-load.sh wants them confirmed). Why not only new connections: opening a
+   * PostgreSQL connection for every claim made a claim slow enough to miss the drain, too. The pool
+   * (a fixed {@link #JOURNAL_POOL} connections) serves the claims and the short calls; a burst of
+   * confirmations opens its own side by side. A borrower that finds an idle connection taken
+   * meanwhile waits at most the pool's 250 ms, then opens its own.
+   */
+  static DataSource journalConnections(HikariDataSource pool, String url) {
+    return (DataSource)
+        Proxy.newProxyInstance(
+            DataSource.class.getClassLoader(),
+            new Class<?>[] {DataSource.class},
+            (proxy, method, args) -> {
+              if (method.getName().equals("getConnection") && method.getParameterCount() == 0) {
+                return shielded(journalConnection(pool, url));
+              }
+              return switch (method.getName()) {
+                case "isWrapperFor" -> false;
+                case "getLoginTimeout" -> 0;
+                case "getLogWriter", "setLogWriter", "setLoginTimeout" -> null;
+                case "hashCode" -> System.identityHashCode(proxy);
+                case "equals" -> proxy == args[0];
+                case "toString" -> "connections to " + redacted(url);
+                default ->
+                    throw new SQLFeatureNotSupportedException(
+                        method.getName() + " is not supported by the journal's data source");
+              };
+            });
+  }
+
+  private static Connection journalConnection(HikariDataSource pool, String url)
+      throws SQLException {
+    var mx = pool.getHikariPoolMXBean();
+    if (mx != null && mx.getIdleConnections() > 0) {
+      try {
+        return borrow(pool);
+      } catch (SQLTransientConnectionException takenMeanwhile) {
+        // below
+      }
+    }
+    return CancelScope.call(
+        OPEN,
+        s -> {
+          CancelScope.checkpoint(); // cancelled already: none is opened
+          return DriverManager.getConnection(url);
+        });
+  }
+
+  private static final CancelScope.Options OPEN =
+      CancelScope.Options.named("database: open connection").withoutInterrupts();
+
+  /** {@code c}, whose {@code close()} runs in a shield ({@link #giveBack}). */
+  private static Connection shielded(Connection c) {
+    return (Connection)
+        Proxy.newProxyInstance(
+            Connection.class.getClassLoader(),
+            new Class<?>[] {Connection.class},
+            (proxy, method, args) -> {
+              if (method.getName().equals("close") && method.getParameterCount() == 0) {
+                giveBack(c);
+                return null;
+              }
+              return invoke(c, method, args);
+            });
+  }
+
+  private static Object invoke(Object target, Method method, Object[] args) throws Throwable {
+    try {
+      return method.invoke(target, args);
+    } catch (InvocationTargetException e) {
+      throw e.getCause();
+    }
+  }
+
+  /** How long a borrower waits for a free connection at most, unless its deadline comes first. */
+  static final Duration POOL_WAIT = Duration.ofSeconds(5);
+
+  /**
+   * A HikariCP pool of at most {@code size} connections to {@code url}, not yet started: it opens
+   * its first connection at its first {@code getConnection()}, and keeps {@code warm} open from
+   * then on (at least one also keeps an embedded H2 database open between requests); more are
+   * opened on demand by the pool's own thread. A borrower waits at most {@code wait} for a free
+   * one. Closing it closes every connection; one still borrowed is closed when it is given back.
+   */
+  static HikariDataSource pool(String url, String name, int size, int warm, Duration wait) {
+    HikariDataSource pool = new HikariDataSource();
+    pool.setPoolName(name);
+    pool.setJdbcUrl(url);
+    pool.setMaximumPoolSize(size);
+    pool.setMinimumIdle(Math.min(warm, size));
+    pool.setConnectionTimeout(wait.toMillis());
+    return pool;
+  }
+
+  /** How many connections {@code pool} holds open, borrowed or idle. */
+  static int openConnections(HikariDataSource pool) {
+    var mx = pool.getHikariPoolMXBean(); // null while it has not started
+    return mx == null ? 0 : mx.getTotalConnections();
   }
 
   /**
@@ -711,7 +919,7 @@ public final class OrdersService {
       }
       if (!json) {
         throw new HttpException(
-            415, "Content-Type must be application/json, not " + Json.quote(abbreviate(type)));
+            415, "Content-Type must be application/json, not " + quoted(abbreviate(type)));
       }
     }
     try {
@@ -739,22 +947,19 @@ public final class OrdersService {
      * @throws HttpException 400 with a short message if the body is not a valid order
      */
     static NewOrder parse(String body) {
-      Map<String, Object> fields;
-      try {
-        fields = Json.parseFlatObject(body);
-      } catch (Json.MalformedException e) {
-        throw new HttpException(400, "malformed JSON: " + e.getMessage() + "; expected " + EXAMPLE);
-      }
+      Map<String, Object> fields = fields(body);
       for (String name : fields.keySet()) {
         if (!name.equals("item") && !name.equals("quantity")) {
           throw new HttpException(
-              400, "unknown field " + Json.quote(abbreviate(name)) + "; expected " + EXAMPLE);
+              400, "unknown field " + quoted(abbreviate(name)) + "; expected " + EXAMPLE);
         }
       }
       Object item = fields.get("item");
       Object quantity = fields.get("quantity");
-      if (item == null) throw new HttpException(400, "missing field \"item\"; expected " + EXAMPLE);
-      if (quantity == null) {
+      if (!fields.containsKey("item")) {
+        throw new HttpException(400, "missing field \"item\"; expected " + EXAMPLE);
+      }
+      if (!fields.containsKey("quantity")) {
         throw new HttpException(400, "missing field \"quantity\"; expected " + EXAMPLE);
       }
       if (!(item instanceof String s)) {
@@ -777,10 +982,11 @@ public final class OrdersService {
         throw new HttpException(
             400, "field \"item\" must be at most " + MAX_ITEM_LENGTH + " characters");
       }
-      if (!(quantity instanceof BigDecimal q)) {
+      if (!(quantity instanceof Number n)) {
         throw new HttpException(
             400, "field \"quantity\" must be a number, not " + typeOf(quantity));
       }
+      BigDecimal q = exact(n);
       if (q.signum() <= 0) throw new HttpException(400, "field \"quantity\" must be positive");
       if (q.compareTo(BigDecimal.valueOf(MAX_QUANTITY)) > 0) {
         throw new HttpException(400, "field \"quantity\" must be at most " + MAX_QUANTITY);
@@ -793,12 +999,128 @@ public final class OrdersService {
 
     private static final String EXAMPLE = "{\"item\": \"book\", \"quantity\": 2}";
 
-    private static String typeOf(Object value) {
-      if (value instanceof String) return "a string";
-      if (value instanceof BigDecimal) return "a number";
-      if (value instanceof Boolean) return "a boolean";
-      return "null";
+    /**
+     * The members of the one JSON object {@code body} holds, read by jackson-jr: numbers exact
+     * (integers as {@link Integer}, {@link Long} or {@link BigInteger}, others as {@link
+     * BigDecimal}), {@code null} as null.
+     *
+     * @throws HttpException 400 if {@code body} is not exactly one JSON object (also: a name given
+     *     twice), with the parser's reason and where it stopped
+     */
+    static Map<String, Object> fields(String body) {
+      if (body.isBlank()) {
+        throw new HttpException(400, "malformed JSON: empty body; expected " + EXAMPLE);
+      }
+      try (JsonParser p = JSON_FACTORY.createParser(body)) {
+        JsonToken first;
+        try {
+          first = p.nextToken();
+        } catch (JsonProcessingException e) {
+          throw malformed("expected a JSON object", e);
+        }
+        if (first != JsonToken.START_OBJECT) {
+          throw new HttpException(
+              400,
+              "malformed JSON: expected a JSON object, not "
+                  + (first == JsonToken.START_ARRAY ? "an array" : "a single value")
+                  + "; expected "
+                  + EXAMPLE);
+        }
+        Map<String, Object> fields = JSON_TEXT.mapFrom(p);
+        long end = p.currentLocation().getCharOffset();
+        JsonToken after;
+        try {
+          after = p.nextToken();
+        } catch (JsonProcessingException e) {
+          after = JsonToken.NOT_AVAILABLE;
+        }
+        if (after != null) {
+          throw new HttpException(400, "malformed JSON: more after the object, at offset " + end);
+        }
+        return fields;
+      } catch (JsonProcessingException e) {
+        throw malformed(null, e);
+      } catch (NumberFormatException e) { // a number the parser reads, but not as a BigDecimal
+        throw new HttpException(400, "malformed JSON: a number out of range");
+      } catch (IOException e) { // reading a String fails only as above
+        throw new UncheckedIOException(e);
+      }
     }
+
+    /**
+     * 400 for a body the parser refused: {@code malformed JSON: Duplicate field 'item', at offset
+     * 23}: the parser's reason (without its source excerpt), and where it stopped.
+     */
+    private static HttpException malformed(String what, JsonProcessingException e) {
+      String reason = e.getOriginalMessage();
+      int excerpt = reason.indexOf(" (start marker at");
+      if (excerpt >= 0) reason = reason.substring(0, excerpt);
+      reason = reason.lines().findFirst().orElse("").strip();
+      long at = e.getLocation() == null ? -1 : e.getLocation().getCharOffset();
+      return new HttpException(
+          400,
+          "malformed JSON: "
+              + (what == null ? "" : what + ": ")
+              + reason
+              + (at >= 0 ? ", at offset " + at : ""));
+    }
+
+    /** {@code n} (an integer or a decimal of the parser) as a {@link BigDecimal}. */
+    private static BigDecimal exact(Number n) {
+      return switch (n) {
+        case BigDecimal d -> d;
+        case BigInteger i -> new BigDecimal(i);
+        default -> BigDecimal.valueOf(n.longValue()); // Integer, Long
+      };
+    }
+
+    private static String typeOf(Object value) {
+      return switch (value) {
+        case null -> "null";
+        case String s -> "a string";
+        case Number n -> "a number";
+        case Boolean b -> "a boolean";
+        case Map<?, ?> m -> "an object";
+        case List<?> l -> "an array";
+        default -> value.getClass().getSimpleName();
+      };
+    }
+  }
+
+  // ---- JSON, by jackson-jr
+
+  /** Reads request bodies: numbers exact, a name given twice refused. */
+  private static final JsonFactory JSON_FACTORY =
+      JsonFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+
+  /**
+   * Reads and writes the service's JSON. Writes an object on one line, a space after each colon and
+   * comma ({@code {"id": 7, "status": "pending", "confirmed_at": null}}), its null members
+   * included.
+   */
+  private static final JSON JSON_TEXT =
+      JSON.builder(JSON_FACTORY)
+          .enable(JSON.Feature.USE_BIG_DECIMAL_FOR_FLOATS, JSON.Feature.WRITE_NULL_PROPERTIES)
+          .build()
+          .with(
+              new DefaultPrettyPrinter(
+                      Separators.createDefaultInstance()
+                          .withObjectFieldValueSpacing(Separators.Spacing.AFTER)
+                          .withObjectEntrySpacing(Separators.Spacing.AFTER))
+                  .withObjectIndenter(new DefaultIndenter("", "")));
+
+  /** {@code value} as JSON on one line, ending with a newline (a response body). */
+  static String json(Object value) {
+    try {
+      return JSON_TEXT.asString(value) + "\n";
+    } catch (IOException e) { // a value of the service's own, always writable
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** {@code s} as a JSON string, in quotes, its control characters escaped (for the log). */
+  static String quoted(String s) {
+    return json(s).strip();
   }
 
   private static String abbreviate(String s) {

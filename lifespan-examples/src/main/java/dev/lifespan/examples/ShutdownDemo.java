@@ -17,7 +17,6 @@ import dev.lifespan.TaskFailedException;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
-import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
@@ -53,8 +52,9 @@ import picocli.CommandLine.Option;
  * atomically; and <em>ordinary</em> jobs ({@code preview-N}), which a shutdown cancels at once.
  * When every job is done the worker exits with code 0. On the first Ctrl-C or SIGTERM it stops
  * gracefully; a second Ctrl-C forces it (must-finish jobs are cancelled too); a third gives up. The
- * progress lines ({@code [ 1.25 s] worker: ...}) are printed by {@link App} on standard error; the
- * demo's own lines, in the same format, on standard output.
+ * progress lines ({@code [ 1.25 s] worker: ...}) are printed by {@link App} on standard error, and
+ * the library's log records in the same format; the demo's own lines, logged through SLF4J and
+ * formatted by Logback ({@code logback.xml}), on standard output.
  *
  * <p>Arguments, all optional, as {@code --key=value}: {@code --results=DIR}, {@code
  * --job-seconds=N}, {@code --must-finish=N}, {@code --ordinary=N}, {@code --grace=DURATION}, {@code
@@ -75,9 +75,9 @@ public final class ShutdownDemo {
   private final Config config;
   private final Stamped out;
 
-  private ShutdownDemo(Config config, PrintStream out) {
+  private ShutdownDemo(Config config, Stamped out) {
     this.config = config;
-    this.out = new Stamped(out, NAME);
+    this.out = out;
   }
 
   /**
@@ -98,8 +98,9 @@ public final class ShutdownDemo {
     if (config == null) return;
     Path results =
         config.results != null ? config.results : Files.createTempDirectory("lifespan-demo-");
-    ShutdownDemo demo = new ShutdownDemo(config.withResults(results), System.out);
-    demo.out.installLogFormat();
+    // its lines to the log, stamped as the runner's and the library's (logback.xml)
+    ShutdownDemo demo =
+        new ShutdownDemo(config.withResults(results), Stamped.log(ShutdownDemo.class, NAME));
     demo.run();
   }
 

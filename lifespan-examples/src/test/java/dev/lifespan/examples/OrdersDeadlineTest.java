@@ -1,9 +1,11 @@
 package dev.lifespan.examples;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.zaxxer.hikari.HikariDataSource;
 import dev.lifespan.App;
 import dev.lifespan.CancelScope;
 import dev.lifespan.http.HttpApp;
@@ -149,12 +151,16 @@ class OrdersDeadlineTest {
     assertStopsCleanly(app);
   }
 
-  /** The pool's wait for a free connection ends at the caller's deadline, not its own timeout. */
+  /**
+   * The wait for a pooled connection (HikariCP's, with a pool timeout of ten minutes) ends at the
+   * caller's deadline; no connection is opened for it, and the pool serves the next borrower.
+   */
   @Test
   void waitingForAPooledConnectionEndsAtTheCallersDeadline() throws Exception {
     String url = "jdbc:h2:mem:pool-wait;DB_CLOSE_DELAY=-1";
-    try (ConnectionPool pool = new ConnectionPool(url, 1, Duration.ofMinutes(10))) {
-      ConnectionPool.Lease held = pool.acquire();
+    try (HikariDataSource pool =
+        OrdersService.pool(url, "pool-wait", 1, 1, Duration.ofMinutes(10))) {
+      Connection held = OrdersService.borrow(pool);
       long start = System.nanoTime();
       TimeoutException e =
           assertThrows(
@@ -162,18 +168,14 @@ class OrdersDeadlineTest {
               () ->
                   CancelScope.withTimeout(
                       Duration.ofMillis(200),
-                      s -> {
-                        try (ConnectionPool.Lease l = pool.acquire()) {
-                          return l.connection();
-                        }
-                      }));
+                      s -> OrdersService.db(pool, "wait", c -> c.isValid(1))));
       assertTrue(e.getMessage().contains("timed out"), e.getMessage());
       assertTrue(System.nanoTime() - start < Duration.ofMinutes(5).toNanos(), "before 10 min");
-      held.close();
-      try (ConnectionPool.Lease again = pool.acquire()) {
-        assertTrue(again.connection().isValid(1), "the permit was given back");
-      }
-      assertEquals(1, pool.openConnections(), "no connection was opened for the cancelled wait");
+      assertFalse(Thread.currentThread().isInterrupted(), "the deadline's interrupt is cleared");
+      OrdersService.giveBack(held);
+      boolean usable = OrdersService.db(pool, "again", c -> c.isValid(1));
+      assertTrue(usable, "given back, usable");
+      assertEquals(1, OrdersService.openConnections(pool), "no connection opened for the wait");
     }
   }
 

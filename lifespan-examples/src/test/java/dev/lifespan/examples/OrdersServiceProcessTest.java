@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lifespan.loadgen.OrdersReport;
 import dev.lifespan.test.ChildJvm;
 import dev.lifespan.test.ChildJvm.Line;
 import java.net.InetSocketAddress;
@@ -36,6 +37,13 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class OrdersServiceProcessTest {
   private static final Pattern STAMPED = Pattern.compile("\\[ {0,3}\\d+\\.\\d\\d s\\] orders: .+");
+
+  /**
+   * The demo's own Logback configuration, as {@code ./run.sh demo} has it, rather than the tests'
+   * {@code logback-test.xml}, which is on this class path too.
+   */
+  static final List<String> DEMO_LOGGING = List.of("-Dlogback.configurationFile=logback.xml");
+
   private static final Pattern LISTENING = Pattern.compile("listening on http://[^:/]+:(\\d+)");
 
   @TempDir Path dir;
@@ -53,7 +61,7 @@ class OrdersServiceProcessTest {
     args.add("--port=0");
     args.add("--db=jdbc:h2:file:" + dir.resolve("db").resolve("orders"));
     args.addAll(List.of(extra));
-    return ChildJvm.start(OrdersService.class, args);
+    return ChildJvm.start(OrdersService.class, DEMO_LOGGING, args);
   }
 
   /** Waits until the service listens; returns its port. */
@@ -81,7 +89,8 @@ class OrdersServiceProcessTest {
   void aDatabaseThatCannotBeOpenedExitsWith3AndOneLineNamingItsUrl() throws Exception {
     Path notADirectory = Files.writeString(dir.resolve("a file"), "");
     String url = "jdbc:h2:file:" + notADirectory.resolve("orders");
-    try (ChildJvm child = ChildJvm.start(OrdersService.class, List.of("--port=0", "--db=" + url))) {
+    try (ChildJvm child =
+        ChildJvm.start(OrdersService.class, DEMO_LOGGING, List.of("--port=0", "--db=" + url))) {
       assertEquals(3, child.awaitExit(), child.output());
       child.line("startup failed in layer 'database': database " + url + " cannot be opened: ");
       assertNoStackTrace(child);

@@ -301,7 +301,7 @@ class ShutdownDemoProcessTest {
 
   /** Starts the shutdown demo, whose application is called {@code worker}. */
   private static ChildJvm start(List<String> args) throws IOException {
-    return ChildJvm.start(ShutdownDemo.class, args);
+    return ChildJvm.start(ShutdownDemo.class, OrdersServiceProcessTest.DEMO_LOGGING, args);
   }
 
   /** Waits until every job of the default set has said it started. */

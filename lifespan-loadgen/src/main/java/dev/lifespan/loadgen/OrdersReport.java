@@ -1,4 +1,4 @@
-package dev.lifespan.examples;
+package dev.lifespan.loadgen;
 
 import java.io.IOException;
 import java.io.StringReader;
@@ -40,10 +40,10 @@ public final class OrdersReport {
    * @param confirmed the ids of the confirmed orders
    * @param confirmedTwice the ids of the orders with more than one confirmation row
    */
-  record Db(Set<Long> orders, Set<Long> confirmed, Set<Long> confirmedTwice) {}
+  public record Db(Set<Long> orders, Set<Long> confirmed, Set<Long> confirmedTwice) {}
 
   /** Reads the order and confirmation ids at {@code url}. */
-  static Db read(String url) throws SQLException {
+  public static Db read(String url) throws SQLException {
     try (Connection c = DriverManager.getConnection(url);
         Statement s = c.createStatement()) {
       return new Db(
@@ -73,7 +73,7 @@ public final class OrdersReport {
    * @param confirmedTwice stored orders with more than one confirmation row
    * @param halfServed responses that started and were cut
    */
-  record Verdict(
+  public record Verdict(
       Set<Long> accepted,
       List<Long> missing,
       List<Long> unconfirmed,
@@ -85,7 +85,7 @@ public final class OrdersReport {
      * Whether every 201 is a stored order confirmed once, no id was given twice, and nothing was
      * half-served.
      */
-    boolean held() {
+    public boolean held() {
       return missing.isEmpty()
           && unconfirmed.isEmpty()
           && givenTwice.isEmpty()
@@ -94,7 +94,7 @@ public final class OrdersReport {
     }
   }
 
-  static Verdict check(Collection<Long> acceptedIds, Db db, long halfServed) {
+  public static Verdict check(Collection<Long> acceptedIds, Db db, long halfServed) {
     Set<Long> accepted = new TreeSet<>();
     Set<Long> twice = new TreeSet<>();
     for (long id : acceptedIds) if (!accepted.add(id)) twice.add(id);
@@ -251,7 +251,7 @@ public final class OrdersReport {
    * a killed instance had claimed, taken over by another; when they were written, from {@code
    * killedAt} (epoch milliseconds).
    */
-  static String takenOver(String url, long killedAt) throws SQLException {
+  public static String takenOver(String url, long killedAt) throws SQLException {
     try (Connection c = DriverManager.getConnection(url);
         Statement s = c.createStatement();
         ResultSet rs =

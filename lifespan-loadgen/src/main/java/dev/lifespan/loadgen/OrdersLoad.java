@@ -1,4 +1,4 @@
-package dev.lifespan.examples;
+package dev.lifespan.loadgen;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -59,7 +59,7 @@ import picocli.CommandLine.Option;
 public final class OrdersLoad {
 
   /** How one request ended. */
-  enum Outcome {
+  public enum Outcome {
     /** A complete 201 response with an order id. */
     ACCEPTED,
     /** A complete response with another status. */
@@ -85,7 +85,7 @@ public final class OrdersLoad {
    * @param endNanos when it ended
    * @param detail what went wrong, or empty
    */
-  record Result(
+  public record Result(
       int index,
       Outcome outcome,
       int status,
@@ -106,7 +106,7 @@ public final class OrdersLoad {
    * @param markFile the file to create at the mark, or null
    * @param timeout the connect and read timeout of each request
    */
-  record Config(
+  public record Config(
       String host,
       int port,
       int requests,
@@ -116,19 +116,19 @@ public final class OrdersLoad {
       Path markFile,
       Duration timeout) {
     /** The defaults. */
-    static Config defaults() {
+    public static Config defaults() {
       return new Config("127.0.0.1", 8080, 2000, 32, 400, 0, null, Duration.ofSeconds(10));
     }
 
-    Config withTarget(String host, int port) {
+    public Config withTarget(String host, int port) {
       return new Config(host, port, requests, concurrency, rate, markAfter, markFile, timeout);
     }
 
-    Config withLoad(int requests, int concurrency, int rate) {
+    public Config withLoad(int requests, int concurrency, int rate) {
       return new Config(host, port, requests, concurrency, rate, markAfter, markFile, timeout);
     }
 
-    Config withMark(int markAfter, Path markFile) {
+    public Config withMark(int markAfter, Path markFile) {
       return new Config(host, port, requests, concurrency, rate, markAfter, markFile, timeout);
     }
   }
@@ -142,15 +142,15 @@ public final class OrdersLoad {
    * @param endNanos when the last request ended
    * @param markNanos when the mark was reached, or 0 if never
    */
-  record Summary(
+  public record Summary(
       Config config, List<Result> results, long startNanos, long endNanos, long markNanos) {
 
-    long count(Outcome outcome) {
+    public long count(Outcome outcome) {
       return results.stream().filter(r -> r.outcome() == outcome).count();
     }
 
     /** The ids of the orders the client saw a 201 for, ascending. */
-    List<Long> acceptedIds() {
+    public List<Long> acceptedIds() {
       return results.stream()
           .filter(r -> r.outcome() == Outcome.ACCEPTED)
           .map(Result::orderId)
@@ -159,19 +159,19 @@ public final class OrdersLoad {
     }
 
     /** How many complete responses had each status other than 201. */
-    Map<Integer, Long> otherStatuses() {
+    public Map<Integer, Long> otherStatuses() {
       return results.stream()
           .filter(r -> r.outcome() == Outcome.OTHER_STATUS)
           .collect(Collectors.groupingBy(Result::status, TreeMap::new, Collectors.counting()));
     }
 
     /** The results with {@code outcome}, in order of index. */
-    List<Result> with(Outcome outcome) {
+    public List<Result> with(Outcome outcome) {
       return results.stream().filter(r -> r.outcome() == outcome).toList();
     }
 
     /** A few lines for people. */
-    String describe() {
+    public String describe() {
       StringBuilder sb = new StringBuilder();
       sb.append(
           String.format(
@@ -222,7 +222,7 @@ public final class OrdersLoad {
     /**
      * Writes {@code accepted-ids.txt} (one id a line) and {@code load.properties} into {@code dir}.
      */
-    void write(Path dir) throws IOException {
+    public void write(Path dir) throws IOException {
       Files.createDirectories(dir);
       StringBuilder ids = new StringBuilder();
       for (long id : acceptedIds()) ids.append(id).append('\n');
@@ -245,7 +245,7 @@ public final class OrdersLoad {
    * Sends the load and returns when every request has ended; calls {@code atMark} (if not null)
    * once, on the thread that got the {@code markAfter}-th 201, and creates the mark file.
    */
-  static Summary run(Config config, Runnable atMark) throws InterruptedException {
+  public static Summary run(Config config, Runnable atMark) throws InterruptedException {
     Objects.requireNonNull(config, "config");
     int n = config.requests();
     Result[] results = new Result[n];
@@ -296,7 +296,7 @@ public final class OrdersLoad {
   private static final Pattern ID = Pattern.compile("\"id\"\\s*:\\s*(\\d{1,18})");
 
   /** One {@code POST /orders} on a connection of its own. */
-  static Result post(Config config, int index) {
+  public static Result post(Config config, int index) {
     String body = "{\"item\": \"item-" + index + "\", \"quantity\": " + (1 + index % 5) + "}";
     byte[] bodyBytes = body.getBytes(StandardCharsets.UTF_8);
     byte[] head =
