@@ -397,8 +397,16 @@ class OrdersServiceTest {
     assertTrue(body.contains("\"quantity\": 3"), body);
     assertTrue(body.contains("\"status\": \"pending\", \"confirmed_at\": null"), body);
     var fields = JSON.std.mapFrom(body);
+    // The claim loop, woken by the order's start, claims it on its own thread: the dump shows the
+    // entry pending until then, then its run.
+    String running = "task 'journal 'confirmations' confirm-order/" + id + "'";
     String tasks = send("GET", "http://127.0.0.1:" + app.dumpPort() + "/tasks", null).body();
-    assertTrue(tasks.contains("task 'journal 'confirmations' confirm-order/" + id + "'"), tasks);
+    for (long until = System.nanoTime() + WAIT.toNanos();
+        !tasks.contains(running) && System.nanoTime() < until; ) {
+      Thread.sleep(10);
+      tasks = send("GET", "http://127.0.0.1:" + app.dumpPort() + "/tasks", null).body();
+    }
+    assertTrue(tasks.contains(running), tasks);
     assertTrue(tasks.contains("layer 'database'"), tasks);
     assertTrue(tasks.contains("task 'metrics-flusher'"), tasks);
     assertEquals("café \"noir\"", fields.get("item"));

@@ -490,6 +490,45 @@ abstract class JournalTests extends JournalContract {
   }
 
   @Test
+  void anEntryStartedOnceTheBackgroundSupervisorTakesNoTasksRunsInTheJournalsOwn()
+      throws Exception {
+    CountDownLatch running = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    JournalImpl j =
+        journal(
+            Journal.Options.named("a")
+                .withLease(LEASE)
+                .withPollInterval(POLL)
+                .withMaxConcurrency(2),
+            recording(
+                "confirm",
+                "a",
+                (entry, c) -> {
+                  confirm(entry, c);
+                  if (entry.key().equals("7")) {
+                    running.countDown();
+                    release.await(); // keeps the background supervisor's shutdown going
+                  }
+                }));
+    App app = start(j, clock, Duration.ofSeconds(2));
+    j.enqueueAndCommit("confirm", "7", "");
+    running.await();
+    app.signal(App.Signal.TERM);
+    await(() -> app.state() == App.State.DRAINING, "readiness to drop");
+    clock.advance(Duration.ofSeconds(2)); // the drain delay ends
+    await(
+        () -> app.dump(false).toString().contains("supervisor 'app-a/background' SHUTTING_DOWN"),
+        "the background supervisor to stop taking tasks");
+    j.enqueueAndCommit("confirm", "8", ""); // a request that was answered late: a place is free
+    awaitStatus(j, "confirm", "8", Entry.Status.DONE); // while 7 still runs
+    release.countDown();
+    App.Result r = app.await();
+    assertEquals(App.Outcome.TERMINATED, r.outcome(), r.toString());
+    assertEquals(1, runs("8"));
+    assertEquals(0, r.durablePending());
+  }
+
+  @Test
   void anEntryStillWaitingForAPlaceAtTheEndOfTheGraceIsCountedAsLeftPending() throws Exception {
     CountDownLatch running = new CountDownLatch(1);
     JournalImpl j =

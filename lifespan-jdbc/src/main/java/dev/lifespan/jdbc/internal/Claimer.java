@@ -195,9 +195,7 @@ public final class Claimer {
     inFlight.addAndGet(claims.size());
     for (Sql.Claim k : claims) {
       EntryRun run = new EntryRun(this, k);
-      try {
-        background.spawnMustFinish(run.taskName(), () -> thenWaiting(run::run));
-      } catch (IllegalStateException shuttingDown) {
+      if (!spawnRun(background, run.taskName(), () -> thenWaiting(run::run))) {
         releaseForNextStart(k);
         ended(k);
       }
@@ -243,15 +241,34 @@ public final class Claimer {
         inFlight.decrementAndGet();
         return;
       }
-      try {
-        bg.spawnMustFinish(
-            EntryRun.taskName(journal, next[0], next[1]),
-            () -> thenWaiting(() -> claimAndRun(next[0], next[1])));
-      } catch (IllegalStateException shuttingDown) {
+      if (!spawnRun(
+          bg,
+          EntryRun.taskName(journal, next[0], next[1]),
+          () -> thenWaiting(() -> claimAndRun(next[0], next[1])))) {
         // A run in flight may still take it when it ends; if none does, stopped() counts it.
         waitingStarts.add(next);
         inFlight.decrementAndGet();
         return;
+      }
+    }
+  }
+
+  /**
+   * Spawns a must-finish task that runs entries: in the application's background supervisor, or,
+   * once that one takes no more tasks (its shutdown began while a request that got its answer was
+   * still starting an entry), in the journal layer's supervisor, which shuts down after it and
+   * gives its must-finish tasks the same grace period. Returns false if neither takes it.
+   */
+  private boolean spawnRun(Supervisor bg, String name, dev.lifespan.CheckedRunnable body) {
+    try {
+      bg.spawnMustFinish(name, body);
+      return true;
+    } catch (IllegalStateException backgroundStopping) {
+      try {
+        layer.supervisor().spawnMustFinish(name, body);
+        return true;
+      } catch (IllegalStateException layerStopping) {
+        return false;
       }
     }
   }
