@@ -352,26 +352,30 @@ abstract class JournalTests extends JournalContract {
    * free place and gets the one the running entry leaves: the claim loop, which would have taken it
    * while the application was ready, has ended.
    */
+  /**
+   * A journal of max concurrency {@code max} whose run of entry "7" counts {@code running} down,
+   * then holds its place until {@code release} opens (or its task is cancelled).
+   */
+  private JournalImpl holdingSevenUntil(CountDownLatch running, CountDownLatch release, int max) {
+    return journal(
+        Journal.Options.named("a").withLease(LEASE).withPollInterval(POLL).withMaxConcurrency(max),
+        recording(
+            "confirm",
+            "a",
+            (entry, c) -> {
+              confirm(entry, c);
+              if (entry.key().equals("7")) {
+                running.countDown();
+                release.await();
+              }
+            }));
+  }
+
   @Test
   void anEntryStartedDuringTheDrainAtMaxConcurrencyRunsWhenAPlaceIsFree() throws Exception {
     CountDownLatch running = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
-    JournalImpl j =
-        journal(
-            Journal.Options.named("a")
-                .withLease(LEASE)
-                .withPollInterval(POLL)
-                .withMaxConcurrency(1),
-            recording(
-                "confirm",
-                "a",
-                (entry, c) -> {
-                  confirm(entry, c);
-                  if (entry.key().equals("7")) {
-                    running.countDown();
-                    release.await(); // holds the only place
-                  }
-                }));
+    JournalImpl j = holdingSevenUntil(running, release, 1);
     App app = start(j, clock, Duration.ofSeconds(2));
     j.enqueueAndCommit("confirm", "7", "");
     running.await();
@@ -399,22 +403,7 @@ abstract class JournalTests extends JournalContract {
   void anEntryStartedWhileReadyAtMaxConcurrencyRunsInTheDrainWhenAPlaceIsFree() throws Exception {
     CountDownLatch running = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
-    JournalImpl j =
-        journal(
-            Journal.Options.named("a")
-                .withLease(LEASE)
-                .withPollInterval(POLL)
-                .withMaxConcurrency(1),
-            recording(
-                "confirm",
-                "a",
-                (entry, c) -> {
-                  confirm(entry, c);
-                  if (entry.key().equals("7")) {
-                    running.countDown();
-                    release.await(); // holds the only place
-                  }
-                }));
+    JournalImpl j = holdingSevenUntil(running, release, 1);
     App app = start(j, clock, Duration.ofSeconds(2));
     j.enqueueAndCommit("confirm", "7", "");
     running.await();
@@ -443,22 +432,7 @@ abstract class JournalTests extends JournalContract {
   void entriesWaitingForAPlaceRunAfterTheBackgroundSupervisorStopsTakingTasks() throws Exception {
     CountDownLatch running = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
-    JournalImpl j =
-        journal(
-            Journal.Options.named("a")
-                .withLease(LEASE)
-                .withPollInterval(POLL)
-                .withMaxConcurrency(1),
-            recording(
-                "confirm",
-                "a",
-                (entry, c) -> {
-                  confirm(entry, c);
-                  if (entry.key().equals("7")) {
-                    running.countDown();
-                    release.await(); // holds the only place
-                  }
-                }));
+    JournalImpl j = holdingSevenUntil(running, release, 1);
     App app = start(j, clock, Duration.ofSeconds(2));
     j.enqueueAndCommit("confirm", "7", "");
     running.await();
@@ -494,22 +468,7 @@ abstract class JournalTests extends JournalContract {
       throws Exception {
     CountDownLatch running = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
-    JournalImpl j =
-        journal(
-            Journal.Options.named("a")
-                .withLease(LEASE)
-                .withPollInterval(POLL)
-                .withMaxConcurrency(2),
-            recording(
-                "confirm",
-                "a",
-                (entry, c) -> {
-                  confirm(entry, c);
-                  if (entry.key().equals("7")) {
-                    running.countDown();
-                    release.await(); // keeps the background supervisor's shutdown going
-                  }
-                }));
+    JournalImpl j = holdingSevenUntil(running, release, 2);
     App app = start(j, clock, Duration.ofSeconds(2));
     j.enqueueAndCommit("confirm", "7", "");
     running.await();
@@ -531,22 +490,7 @@ abstract class JournalTests extends JournalContract {
   @Test
   void anEntryStillWaitingForAPlaceAtTheEndOfTheGraceIsCountedAsLeftPending() throws Exception {
     CountDownLatch running = new CountDownLatch(1);
-    JournalImpl j =
-        journal(
-            Journal.Options.named("a")
-                .withLease(LEASE)
-                .withPollInterval(POLL)
-                .withMaxConcurrency(1),
-            recording(
-                "confirm",
-                "a",
-                (entry, c) -> {
-                  confirm(entry, c);
-                  if (entry.key().equals("7")) {
-                    running.countDown();
-                    new CountDownLatch(1).await(); // holds the only place until cancelled
-                  }
-                }));
+    JournalImpl j = holdingSevenUntil(running, new CountDownLatch(1), 1);
     App app = start(j, clock, Duration.ofSeconds(2));
     j.enqueueAndCommit("confirm", "7", "");
     running.await();

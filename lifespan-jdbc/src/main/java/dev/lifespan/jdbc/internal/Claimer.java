@@ -231,20 +231,12 @@ public final class Claimer {
 
   /** Starts waiting entries while there is room; see {@link #waitingStarts}. */
   private void startWaiting(Supervisor bg) {
-    while (!waitingStarts.isEmpty()) {
-      if (inFlight.incrementAndGet() > journal.options.maxConcurrency()) {
-        inFlight.decrementAndGet(); // the run that holds the place takes it when it ends
-        return;
-      }
-      String[] next = waitingStarts.poll();
-      if (next == null) {
-        inFlight.decrementAndGet();
-        return;
-      }
+    for (String[] next; (next = nextWaiting()) != null; ) {
+      String[] entry = next;
       if (!spawnRun(
           bg,
-          EntryRun.taskName(journal, next[0], next[1]),
-          () -> thenWaiting(() -> claimAndRun(next[0], next[1])))) {
+          EntryRun.taskName(journal, entry[0], entry[1]),
+          () -> thenWaiting(() -> claimAndRun(entry[0], entry[1])))) {
         // A run in flight may still take it when it ends; if none does, stopped() counts it.
         waitingStarts.add(next);
         inFlight.decrementAndGet();
@@ -282,18 +274,24 @@ public final class Claimer {
    */
   private void thenWaiting(Runnable first) {
     first.run();
-    while (!loopClaims && !waitingStarts.isEmpty()) {
-      if (inFlight.incrementAndGet() > journal.options.maxConcurrency()) {
-        inFlight.decrementAndGet(); // the run that holds the place takes it when it ends
-        return;
-      }
-      String[] next = waitingStarts.poll();
-      if (next == null) {
-        inFlight.decrementAndGet();
-        return;
-      }
+    for (String[] next; !loopClaims && (next = nextWaiting()) != null; ) {
       claimAndRun(next[0], next[1]); // ends with ended(); throws the task's cancellation
     }
+  }
+
+  /**
+   * A waiting entry, with a place taken for it (counted in flight), or null if none waits or no
+   * place is free (the run that holds one takes it when it ends).
+   */
+  private String[] nextWaiting() {
+    if (waitingStarts.isEmpty()) return null;
+    if (inFlight.incrementAndGet() > journal.options.maxConcurrency()) {
+      inFlight.decrementAndGet();
+      return null;
+    }
+    String[] next = waitingStarts.poll();
+    if (next == null) inFlight.decrementAndGet();
+    return next;
   }
 
   /**
