@@ -1,12 +1,13 @@
 package dev.lifespan.examples;
 
-import static dev.lifespan.examples.Args.arg;
-import static dev.lifespan.examples.Args.bad;
-import static dev.lifespan.examples.Args.duration;
-import static dev.lifespan.examples.Args.flagOption;
-import static dev.lifespan.examples.Args.number;
-import static dev.lifespan.examples.Args.required;
+import static dev.lifespan.loadgen.Args.arg;
+import static dev.lifespan.loadgen.Args.bad;
+import static dev.lifespan.loadgen.Args.duration;
+import static dev.lifespan.loadgen.Args.flagOption;
+import static dev.lifespan.loadgen.Args.number;
+import static dev.lifespan.loadgen.Args.required;
 
+import dev.lifespan.loadgen.Args;
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;

@@ -27,6 +27,7 @@ import dev.lifespan.http.Routes;
 import dev.lifespan.jdbc.Entry;
 import dev.lifespan.jdbc.Journal;
 import dev.lifespan.jdbc.Kind;
+import dev.lifespan.loadgen.Args;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;

@@ -1,11 +1,11 @@
 package dev.lifespan.examples;
 
-import static dev.lifespan.examples.Args.arg;
-import static dev.lifespan.examples.Args.bad;
-import static dev.lifespan.examples.Args.duration;
-import static dev.lifespan.examples.Args.flagOption;
-import static dev.lifespan.examples.Args.number;
-import static dev.lifespan.examples.Args.required;
+import static dev.lifespan.loadgen.Args.arg;
+import static dev.lifespan.loadgen.Args.bad;
+import static dev.lifespan.loadgen.Args.duration;
+import static dev.lifespan.loadgen.Args.flagOption;
+import static dev.lifespan.loadgen.Args.number;
+import static dev.lifespan.loadgen.Args.required;
 
 import dev.lifespan.App;
 import dev.lifespan.CancelScope;
@@ -14,6 +14,7 @@ import dev.lifespan.LifespanLocal;
 import dev.lifespan.Supervisor;
 import dev.lifespan.Task;
 import dev.lifespan.TaskFailedException;
+import dev.lifespan.loadgen.Args;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStreamWriter;

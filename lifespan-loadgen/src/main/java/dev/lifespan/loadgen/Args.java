@@ -8,20 +8,38 @@ import java.util.regex.Pattern;
 import picocli.CommandLine;
 
 /**
- * The tools' {@code --key=value} command lines, read by picocli ({@link #read}), and the checks of
- * their values: each check names the argument and says what it must be in a one-line {@link
- * IllegalArgumentException} ({@code bad argument '--port=x': must be a whole number from 1 to
- * 65535}). The same rules as the demos' command lines (lifespan-examples' {@code Args}), of which
- * this is the part the tools use.
+ * The demos' and the tools' {@code --key=value} command lines, read by picocli ({@link #read}), and
+ * the checks of their values: each check names the argument and says what it must be in a one-line
+ * {@link IllegalArgumentException} ({@code bad argument '--port=x': must be a whole number from 0
+ * to 65535}).
  */
-final class Args {
+public final class Args {
   private static final Pattern DURATION =
       Pattern.compile("(\\d+(?:\\.\\d+)?)(ms|s|m|h)?", Pattern.CASE_INSENSITIVE);
 
   private Args() {}
 
   /** The exit code for a bad command line. */
-  static final int BAD_ARGUMENTS = 2;
+  public static final int BAD_ARGUMENTS = 2;
+
+  /**
+   * A demo's settings from {@code args} by {@code parse}, which returns null for {@code --help}.
+   * For a bad argument prints {@code program: <the error>} to standard error and exits with {@link
+   * #BAD_ARGUMENTS}; for {@code --help} prints {@code usage} and returns null.
+   */
+  public static <T> T parseOrExit(
+      String program, String usage, String[] args, java.util.function.Function<String[], T> parse) {
+    T settings;
+    try {
+      settings = parse.apply(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println(program + ": " + e.getMessage());
+      System.exit(BAD_ARGUMENTS);
+      return null;
+    }
+    if (settings == null) System.out.print(usage);
+    return settings;
+  }
 
   /**
    * Reads {@code args} into {@code command}, a picocli {@link CommandLine.Command} whose {@link
@@ -31,7 +49,7 @@ final class Args {
    *
    * @throws IllegalArgumentException naming the argument and its value, if one is bad or unknown
    */
-  static boolean read(Object command, String... args) {
+  public static boolean read(Object command, String... args) {
     CommandLine line =
         new CommandLine(command).setOverwrittenOptionsAllowed(true).setExpandAtFiles(false);
     try {
@@ -56,23 +74,37 @@ final class Args {
   }
 
   /** The whole argument of option {@code key} given {@code value}: {@code --port=8080}. */
-  static String arg(String key, String value) {
+  public static String arg(String key, String value) {
     return key + "=" + value;
   }
 
+  /**
+   * True, for flag {@code key} declared with {@code arity = "0..1"}, which picocli gives an empty
+   * {@code value} when it has none: {@code --quiet}, not {@code --quiet=yes}.
+   */
+  public static boolean flagOption(String key, String value) {
+    return flag(arg(key, value), value.isEmpty() ? null : value);
+  }
+
   /** The error for argument {@code arg} (the whole {@code --key=value}). */
-  static IllegalArgumentException bad(String arg, String why) {
+  public static IllegalArgumentException bad(String arg, String why) {
     return new IllegalArgumentException("bad argument '" + arg + "': " + why);
   }
 
   /** {@code value}, which must not be missing or blank. */
-  static String required(String arg, String value) {
+  public static String required(String arg, String value) {
     if (value == null || value.isBlank()) throw bad(arg, "needs a value");
     return value;
   }
 
+  /** True, for an argument that is a flag: {@code --quiet}, not {@code --quiet=yes}. */
+  public static boolean flag(String arg, String value) {
+    if (value != null) throw bad(arg, "takes no value");
+    return true;
+  }
+
   /** A whole number from {@code min} to {@code max}. */
-  static int number(String arg, String value, int min, int max) {
+  public static int number(String arg, String value, int min, int max) {
     try {
       int n = Integer.parseInt(required(arg, value).trim());
       if (n >= min && n <= max) return n;
@@ -86,7 +118,7 @@ final class Args {
    * A duration of at most a day, not negative: a number with an optional unit ({@code ms}, {@code
    * s}, the default, {@code m}, {@code h}), or ISO-8601 ({@code PT2S}).
    */
-  static Duration duration(String arg, String value) {
+  public static Duration duration(String arg, String value) {
     String v = required(arg, value).trim();
     if (v.regionMatches(true, 0, "PT", 0, 2)) {
       try {
