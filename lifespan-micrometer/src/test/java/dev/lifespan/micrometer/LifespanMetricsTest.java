@@ -23,6 +23,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -103,6 +104,26 @@ class LifespanMetricsTest {
                 })
             .withBackoff(Duration.ZERO, 1, Duration.ZERO)
             .withJitter(0);
+    // the supervisor logs each restart (System.Logger "dev.lifespan", java.util.logging here):
+    // kept for the assertion below rather than printed with its stack trace
+    java.util.logging.Logger log = java.util.logging.Logger.getLogger("dev.lifespan");
+    List<String> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.logging.Handler keep =
+        new java.util.logging.Handler() {
+          @Override
+          public void publish(java.util.logging.LogRecord r) {
+            logged.add(r.getMessage());
+          }
+
+          @Override
+          public void flush() {}
+
+          @Override
+          public void close() {}
+        };
+    boolean parents = log.getUseParentHandlers();
+    log.addHandler(keep);
+    log.setUseParentHandlers(false);
     try (LifespanMetrics metrics = LifespanMetrics.processWide()) {
       metrics.bindTo(registry);
       Supervisor.run(
@@ -111,7 +132,12 @@ class LifespanMetricsTest {
             sup.startService(feed);
             third.await();
           });
+    } finally {
+      log.removeHandler(keep);
+      log.setUseParentHandlers(parents);
     }
+    assertEquals(
+        2, logged.stream().filter(m -> m.contains("restarting")).count(), logged::toString);
     assertEquals(
         2,
         count(
