@@ -129,11 +129,14 @@ class ExecutorsTest {
       appender.setContext(logging);
       appender.start();
       root.addAppender(appender);
+      var console = root.getAppender("CONSOLE"); // kept here, not printed
+      if (console != null) root.detachAppender(console);
       try {
         context.getBean(TestApp.Work.class).fail(new IllegalStateException("boom 42"));
         context.getBean(LifespanApplication.class).supervisor().awaitIdle();
       } finally {
         root.detachAppender(appender);
+        if (console != null) root.addAppender(console);
       }
     }
     long reported =

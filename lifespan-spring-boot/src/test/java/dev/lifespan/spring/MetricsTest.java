@@ -39,6 +39,7 @@ class MetricsTest {
                                       release.await();
                                     }))),
             "lifespan.name=metered",
+            "logging.level.dev.lifespan=OFF", // the failure it provokes, logged by the supervisor
             "spring.datasource.url=jdbc:h2:mem:metrics-test;DB_CLOSE_DELAY=-1");
     try (context) {
       MeterRegistry registry = context.getBean(MeterRegistry.class);
