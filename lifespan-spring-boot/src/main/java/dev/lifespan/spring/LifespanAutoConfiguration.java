@@ -7,11 +7,14 @@ import jakarta.servlet.Filter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.BeansException;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -29,6 +32,8 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.support.DefaultLifecycleProcessor;
 import org.springframework.core.env.Environment;
+import org.springframework.scheduling.TaskScheduler;
+import org.springframework.scheduling.concurrent.SimpleAsyncTaskScheduler;
 import org.springframework.util.ClassUtils;
 
 /**
@@ -48,6 +53,9 @@ import org.springframework.util.ClassUtils;
  *       <td>{@link LifespanTaskExecutor}</td><td>must-finish; the default of {@code @Async}</td></tr>
  *   <tr><td>{@code lifespanCancellableTaskExecutor}</td><td>{@link LifespanTaskExecutor}</td>
  *       <td>cancelled at shutdown</td></tr>
+ *   <tr><td>{@code taskScheduler}</td><td>{@code SimpleAsyncTaskScheduler}</td>
+ *       <td>{@code @Scheduled} methods, each firing a must-finish task (unless the context has a
+ *       {@code TaskScheduler} or {@code ScheduledExecutorService} of its own)</td></tr>
  *   <tr><td>{@code lifespanDrain}, {@code lifespanSupervisors}</td><td>{@code SmartLifecycle}</td>
  *       <td>the shutdown's phases</td></tr>
  *   <tr><td>{@code lifespanServletFilter}</td><td>{@code jakarta.servlet.Filter}</td>
@@ -62,7 +70,10 @@ import org.springframework.util.ClassUtils;
  * lifespanApplication} bean belongs in an auto-configuration of its own, ordered after this one.
  */
 @AutoConfiguration(
-    beforeName = "org.springframework.boot.autoconfigure.task.TaskExecutionAutoConfiguration")
+    beforeName = {
+      "org.springframework.boot.autoconfigure.task.TaskExecutionAutoConfiguration",
+      "org.springframework.boot.autoconfigure.task.TaskSchedulingAutoConfiguration"
+    })
 @ConditionalOnProperty(
     prefix = "lifespan",
     name = "enabled",
@@ -151,6 +162,22 @@ public final class LifespanAutoConfiguration {
   @ConditionalOnMissingBean(name = "lifespanCancellableTaskExecutor")
   public LifespanTaskExecutor lifespanCancellableTaskExecutor(LifespanApplication application) {
     return LifespanTaskExecutor.cancellable("lifespanCancellableTaskExecutor", application);
+  }
+
+  /**
+   * The scheduler of {@code @Scheduled} methods: Spring's {@link SimpleAsyncTaskScheduler}, whose
+   * triggers wait on a virtual thread and whose every firing (fixed delay, fixed rate, cron or
+   * once) runs on {@code applicationTaskExecutor}, so as a must-finish task of the application. It
+   * stops in the supervisors' phase: triggers fire while the web server drains, and a firing
+   * running at the stop finishes within the grace, not interrupted ({@link LifespanTaskScheduler}).
+   * Boot's own scheduler backs off; one of the application's ({@code TaskScheduler} or {@code
+   * ScheduledExecutorService}) replaces this one.
+   */
+  @Bean(name = "taskScheduler")
+  @ConditionalOnMissingBean({TaskScheduler.class, ScheduledExecutorService.class})
+  public SimpleAsyncTaskScheduler taskScheduler(
+      @Qualifier("applicationTaskExecutor") Executor applicationTaskExecutor) {
+    return new LifespanTaskScheduler(applicationTaskExecutor);
   }
 
   /** The first phase of the shutdown: readiness drops, the web server keeps serving. */
