@@ -40,7 +40,16 @@ public final class OrdersReport {
    * @param confirmed the ids of the confirmed orders
    * @param confirmedTwice the ids of the orders with more than one confirmation row
    */
-  public record Db(Set<Long> orders, Set<Long> confirmed, Set<Long> confirmedTwice) {}
+  public record Db(Set<Long> orders, Set<Long> confirmed, Set<Long> confirmedTwice) {
+    /** Of {@code accepted}, the ids that are not confirmed exactly once. */
+    public Set<Long> notConfirmedOnce(Iterable<Long> accepted) {
+      Set<Long> bad = new TreeSet<>();
+      for (long id : accepted) {
+        if (!confirmed.contains(id) || confirmedTwice.contains(id)) bad.add(id);
+      }
+      return bad;
+    }
+  }
 
   /** Reads the order and confirmation ids at {@code url}. */
   public static Db read(String url) throws SQLException {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lifespan.loadgen.OrdersReport;
 import dev.lifespan.springdemo.Load.Outcome;
 import dev.lifespan.springdemo.Load.Result;
 import dev.lifespan.test.ChildJvm;
@@ -161,7 +162,7 @@ class OrdersSpringProcessTest {
 
       // every 201 is a stored order confirmed once, by this run
       List<Long> accepted = accepted(results);
-      Db db = Db.read(h2() + ";IFEXISTS=TRUE");
+      OrdersReport.Db db = OrdersReport.read(h2() + ";IFEXISTS=TRUE");
       assertEquals(Set.of(), db.notConfirmedOnce(accepted), report);
       assertEquals(db.orders(), db.confirmed(), "every stored order is confirmed: " + report);
       child.line("final counts: orders taken " + db.orders().size() + ", confirmed ");
@@ -229,7 +230,7 @@ class OrdersSpringProcessTest {
         second.signal("TERM");
         assertEquals(143, second.awaitExit(), second.output());
       }
-      Db db = Db.read(url);
+      OrdersReport.Db db = OrdersReport.read(url);
       String report = Load.describe(results) + " " + db;
       assertEquals(Set.of(), db.notConfirmedOnce(accepted), report);
       assertEquals(db.orders(), db.confirmed(), "every stored order is confirmed: " + report);

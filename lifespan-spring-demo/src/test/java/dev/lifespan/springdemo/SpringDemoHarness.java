@@ -1,5 +1,6 @@
 package dev.lifespan.springdemo;
 
+import dev.lifespan.loadgen.OrdersReport;
 import dev.lifespan.springdemo.Load.Outcome;
 import dev.lifespan.springdemo.Load.Result;
 import dev.lifespan.test.ChildJvm;
@@ -145,7 +146,7 @@ public final class SpringDemoHarness {
       all.addAll(rest);
       List<Long> accepted =
           all.stream().filter(r -> r.outcome() == Outcome.ACCEPTED).map(Result::id).toList();
-      Db after = Db.read("jdbc:h2:file:" + db + ";IFEXISTS=TRUE");
+      OrdersReport.Db after = OrdersReport.read("jdbc:h2:file:" + db + ";IFEXISTS=TRUE");
       long lost = after.notConfirmedOnce(accepted).size();
       List<Result> inFlight = rest.stream().filter(r -> r.startMillis() < signalMillis).toList();
       List<Result> duringLag = rest.stream().filter(r -> r.startMillis() >= signalMillis).toList();
