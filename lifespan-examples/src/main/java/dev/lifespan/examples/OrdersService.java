@@ -248,7 +248,9 @@ public final class OrdersService {
                     .withLease(config.lease()) // --lease
                     .withMaxConcurrency(CONFIRMATIONS_AT_ONCE))
             .register(Kind.of(CONFIRM, this::confirm));
-    return Lifespan.of(database(), journal.lifespan(), metrics());
+    // metrics outside the journal: its final counts come after the journal stopped, so they include
+    // confirmations run by the journal's own supervisor after the background one stopped
+    return Lifespan.of(database(), metrics(), journal.lifespan());
   }
 
   /**
@@ -338,8 +340,7 @@ public final class OrdersService {
 
   /**
    * Owns the metrics flusher, a restartable service in this layer's supervisor: it stops before the
-   * database closes, after the confirmations (which run in the application's background supervisor,
-   * shut down before any layer's).
+   * database closes, after the journal layer inside it has stopped, so after every confirmation.
    */
   private Lifespan metrics() {
     return Lifespan.named(
