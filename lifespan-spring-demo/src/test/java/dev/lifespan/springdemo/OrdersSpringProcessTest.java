@@ -145,12 +145,13 @@ class OrdersSpringProcessTest {
               .anyMatch(
                   r -> r.outcome() == Outcome.ACCEPTED && r.startMillis() > signalledAt.get()),
           "no order accepted after SIGTERM: " + report);
-      // nothing failed but connections refused once the listener had closed
+      // nothing failed but what Tomcat's paused connector does once the drain delay is over
       for (Result r : results) {
         assertTrue(
             r.outcome() == Outcome.ACCEPTED
                 || r.outcome() == Outcome.REFUSED
-                || r.outcome() == Outcome.NO_RESPONSE,
+                || r.outcome() == Outcome.NO_RESPONSE
+                || pausedConnectorsAnswer(r),
             r + ": " + report);
         if (r.failed()) {
           long endMillis = r.startMillis() + (r.endNanos() - r.startNanos()) / 1_000_000;
@@ -167,6 +168,18 @@ class OrdersSpringProcessTest {
       assertEquals(db.orders(), db.confirmed(), "every stored order is confirmed: " + report);
       child.line("final counts: orders taken " + db.orders().size() + ", confirmed ");
     }
+  }
+
+  /**
+   * Whether a response is the one Tomcat's connector gives a request that reaches it as it pauses
+   * (Spring Boot's graceful shutdown): a 503, or Tomcat's own HTML 400 page. Tomcat 11.0 answers a
+   * request whose line it read before the pause and whose headers it did not with a 503, then
+   * checks that request's (unread) headers, finds no {@code Host} and turns the 503 into a 400. The
+   * application's own 400s are JSON, and the load sends only valid orders.
+   */
+  private static boolean pausedConnectorsAnswer(Result r) {
+    return r.outcome() == Outcome.OTHER_STATUS
+        && (r.status() == 503 || (r.status() == 400 && r.detail().startsWith("<!doctype html>")));
   }
 
   /** Polls readiness after the signal until it is not 200; returns that status. */
