@@ -19,15 +19,28 @@ public record NewOrder(String item, Integer quantity) {
    * @throws ResponseStatusException 400 naming the field that is missing or out of range
    */
   NewOrder valid() {
-    if (item == null || item.isBlank()) throw bad("field \"item\" must be a non-blank string");
-    if (item.codePointCount(0, item.length()) > MAX_ITEM_LENGTH) {
-      throw bad("field \"item\" must be at most " + MAX_ITEM_LENGTH + " characters");
+    if (item == null) throw bad("field \"item\" must be a non-blank string; it is missing");
+    if (item.isBlank())
+      throw bad("field \"item\" must be a non-blank string, not \"" + item + "\"");
+    int length = item.codePointCount(0, item.length());
+    if (length > MAX_ITEM_LENGTH) {
+      throw bad("field \"item\" must be at most " + MAX_ITEM_LENGTH + " characters, not " + length);
     }
     if (item.chars().anyMatch(Character::isISOControl)) {
       throw bad("field \"item\" must not hold control characters");
     }
-    if (quantity == null || quantity < 1 || quantity > MAX_QUANTITY) {
-      throw bad("field \"quantity\" must be a whole number from 1 to " + MAX_QUANTITY);
+    if (quantity == null) {
+      throw bad(
+          "field \"quantity\" must be a whole number from 1 to "
+              + MAX_QUANTITY
+              + "; it is missing");
+    }
+    if (quantity < 1 || quantity > MAX_QUANTITY) {
+      throw bad(
+          "field \"quantity\" must be a whole number from 1 to "
+              + MAX_QUANTITY
+              + ", not "
+              + quantity);
     }
     return new NewOrder(item.strip(), quantity);
   }

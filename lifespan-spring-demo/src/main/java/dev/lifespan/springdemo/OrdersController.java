@@ -1,9 +1,13 @@
 package dev.lifespan.springdemo;
 
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
 import java.net.URI;
 import java.util.Map;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
+import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -36,6 +40,20 @@ public class OrdersController {
     long id = confirmations.take(valid);
     counters.taken(id);
     return ResponseEntity.created(URI.create("/orders/" + id)).body(Map.of("id", id));
+  }
+
+  /**
+   * A body that is not an order's JSON: 400 with one line that says what was wrong, as Spring's
+   * error body's {@code message}, instead of Spring's "Failed to read request".
+   */
+  @ExceptionHandler(HttpMessageNotReadableException.class)
+  void unreadable(HttpMessageNotReadableException e, HttpServletResponse response)
+      throws IOException {
+    String reason = e.getMessage() == null ? "" : e.getMessage().lines().findFirst().orElse("");
+    if (reason.startsWith("Required request body is missing")) reason = "the body is empty";
+    response.sendError(
+        HttpStatus.BAD_REQUEST.value(),
+        "the body must be an order, {\"item\": \"book\", \"quantity\": 2}: " + reason);
   }
 
   /** The order and its confirmation, or 404. */

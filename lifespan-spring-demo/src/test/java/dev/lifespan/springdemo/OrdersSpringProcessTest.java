@@ -24,7 +24,9 @@ import java.time.LocalDate;
 import java.time.LocalTime;
 import java.time.ZoneId;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -252,6 +254,74 @@ class OrdersSpringProcessTest {
   }
 
   // ---- (3) bad options and a port in use: one line, a non-zero exit
+
+  // ---- (3) bad input, and the task dump
+
+  @Test
+  void aBadOrderIsA400NamingFieldAndValueAndStoresNothing() throws Exception {
+    try (ChildJvm child = start(h2(), "--confirm-ms=1", "--quiet")) {
+      int port = port(child);
+      Map<String, String> bad = new LinkedHashMap<>();
+      bad.put(
+          "{\"item\": \"book\", \"quantity\": -2}",
+          "field \"quantity\" must be a whole number from 1 to 1000000, not -2");
+      bad.put(
+          "{\"item\": \"book\"}",
+          "field \"quantity\" must be a whole number from 1 to 1000000; it is missing");
+      bad.put(
+          "{\"item\": \" \", \"quantity\": 2}",
+          "field \"item\" must be a non-blank string, not \" \"");
+      bad.put(
+          "{\"item\": \"" + "x".repeat(201) + "\", \"quantity\": 2}",
+          "field \"item\" must be at most 200 characters, not 201");
+      bad.put(
+          "{bad",
+          "the body must be an order, {\"item\": \"book\", \"quantity\": 2}: JSON parse error");
+      bad.put(
+          "",
+          "the body must be an order, {\"item\": \"book\", \"quantity\": 2}: the body is empty");
+      for (Map.Entry<String, String> e : bad.entrySet()) {
+        HttpResponse<String> r = post(port, e.getKey());
+        assertEquals(400, r.statusCode(), e.getKey() + " -> " + r.body());
+        String message = message(r.body());
+        assertTrue(message.startsWith(e.getValue()), e.getKey() + " -> " + message);
+        assertEquals(1, message.lines().count(), message);
+      }
+      // nothing was stored: the next good order is the first
+      HttpResponse<String> good = post(port, "{\"item\": \"book\", \"quantity\": 2}");
+      assertEquals(201, good.statusCode(), good.body());
+      assertEquals("{\"id\":1}", good.body());
+
+      // the starter's task dump answers on loopback and names the demo's supervisors
+      HttpResponse<String> dump =
+          client.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/lifespan"))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, dump.statusCode(), dump.body());
+      assertTrue(dump.body().contains("orders/background"), dump.body());
+      child.term();
+      assertEquals(143, child.awaitExit(), child.output());
+    }
+    OrdersReport.Db db = OrdersReport.read(h2() + ";IFEXISTS=TRUE");
+    assertEquals(Set.of(1L), Set.copyOf(db.orders()), "stored orders");
+  }
+
+  private HttpResponse<String> post(int port, String body) throws Exception {
+    return client.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/orders"))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** The {@code message} of Spring Boot's error body, unescaped. */
+  private static String message(String body) {
+    Matcher m = Pattern.compile("\"message\":\"((?:[^\"\\\\]|\\\\.)*)\"").matcher(body);
+    assertTrue(m.find(), "no message in " + body);
+    return m.group(1).replace("\\\"", "\"").replace("\\\\", "\\");
+  }
 
   @Test
   void aBadOptionIsOneLineAndExitCode2() throws Exception {
