@@ -128,8 +128,8 @@ public class LifespanProperties {
   /**
    * Checks the settings alone and together, and returns them.
    *
-   * @throws IllegalArgumentException with one line naming the property and its value: a missing or
-   *     negative duration, or a drain delay that is not shorter than the grace period (the grace
+   * @throws InvalidPropertiesException with one line naming the property and its value: a missing
+   *     or negative duration, or a drain delay that is not shorter than the grace period (the grace
    *     period includes it)
    */
   public LifespanProperties validate() {
@@ -141,9 +141,9 @@ public class LifespanProperties {
     if (!s.drainDelay.isZero() && s.drainDelay.compareTo(s.grace) >= 0) {
       throw new InvalidPropertiesException(
           "lifespan.shutdown.drain-delay="
-              + s.drainDelay
+              + text(s.drainDelay)
               + " must be shorter than lifespan.shutdown.grace="
-              + s.grace
+              + text(s.grace)
               + ": the grace period is the whole shutdown budget and includes the drain delay");
     }
     return this;
@@ -152,12 +152,23 @@ public class LifespanProperties {
   private static void nonNegative(String property, Duration value) {
     if (value == null) throw new InvalidPropertiesException(property + " must be set");
     if (value.isNegative()) {
-      throw new InvalidPropertiesException(property + "=" + value + " must not be negative");
+      throw new InvalidPropertiesException(property + "=" + text(value) + " must not be negative");
     }
   }
 
-  /** A bad setting: the message is the one line that names it. */
-  static final class InvalidPropertiesException extends IllegalArgumentException {
+  /** A duration as a property would be written: {@code 5s}, {@code 1500ms}. */
+  private static String text(Duration d) {
+    long ms = d.toMillis();
+    return ms % 1000 == 0 ? ms / 1000 + "s" : ms + "ms";
+  }
+
+  /**
+   * A bad {@code lifespan.*} setting, thrown by {@link #validate()} when the application context
+   * starts: its message is the one line that names the property and its value. An application's
+   * {@code main} can tell it apart from other startup failures (a bad option, not a failed
+   * startup).
+   */
+  public static final class InvalidPropertiesException extends IllegalArgumentException {
     private static final long serialVersionUID = 1L;
 
     InvalidPropertiesException(String message) {

@@ -96,7 +96,7 @@ class AutoConfigurationTest {
     Throwable root = failure;
     while (root.getCause() != null) root = root.getCause();
     assertEquals(
-        "lifespan.shutdown.drain-delay=PT40S must be shorter than lifespan.shutdown.grace=PT5S:"
+        "lifespan.shutdown.drain-delay=40s must be shorter than lifespan.shutdown.grace=5s:"
             + " the grace period is the whole shutdown budget and includes the drain delay",
         root.getMessage());
     var analysis = new LifespanFailureAnalyzer().analyze(failure);
@@ -110,7 +110,7 @@ class AutoConfigurationTest {
             Exception.class, () -> Contexts.plain(c -> {}, "lifespan.shutdown.kill-timeout=-1s"));
     var analysis = new LifespanFailureAnalyzer().analyze(failure);
     assertEquals(
-        "lifespan.shutdown.kill-timeout=PT-1S must not be negative", analysis.getDescription());
+        "lifespan.shutdown.kill-timeout=-1s must not be negative", analysis.getDescription());
   }
 
   @Test

@@ -76,7 +76,7 @@ class ProcessShutdownTest {
                 "--lifespan.shutdown.grace=5s"))) {
       assertEquals(1, child.awaitExit(), child.output());
       String line =
-          "lifespan.shutdown.drain-delay=PT40S must be shorter than lifespan.shutdown.grace=PT5S:"
+          "lifespan.shutdown.drain-delay=40s must be shorter than lifespan.shutdown.grace=5s:"
               + " the grace period is the whole shutdown budget and includes the drain delay";
       assertEquals(
           1,

@@ -1,5 +1,7 @@
 package dev.lifespan.springdemo;
 
+import dev.lifespan.spring.LifespanProperties.InvalidPropertiesException;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -9,6 +11,7 @@ import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.context.properties.bind.BindException;
+import org.springframework.boot.context.properties.source.ConfigurationProperty;
 import org.springframework.context.event.EventListener;
 import org.springframework.core.env.Environment;
 
@@ -98,13 +101,42 @@ public class OrdersSpringApplication {
       app.run(springArgs.toArray(String[]::new));
     } catch (Throwable t) {
       String analysed = OneLineFailureReporter.take();
-      boolean badOption = causedBy(t, BindException.class);
-      System.err.println(
-          "orders: "
-              + (badOption ? "bad option: " : "startup failed: ")
-              + (analysed != null ? analysed : reason(t)));
+      BindException bind = cause(t, BindException.class);
+      boolean badOption = bind != null || cause(t, InvalidPropertiesException.class) != null;
+      String line;
+      if (bind != null) {
+        line = "bad option: " + option(bind) + ": " + reason(bind).replaceFirst(" \\(\\w+\\)$", "");
+      } else if (cause(t, SQLException.class) != null) {
+        String db = value(springArgs, "spring.datasource.url", null);
+        line =
+            "startup failed: "
+                + (db == null ? "the default database" : "database " + redacted(db))
+                + ": "
+                + reason(t);
+      } else {
+        line =
+            (badOption ? "bad option: " : "startup failed: ")
+                + (analysed != null ? analysed : reason(t));
+      }
+      System.err.println("orders: " + line);
       System.exit(badOption ? BAD_OPTION : STARTUP_FAILED);
     }
+  }
+
+  /** The option a binding failed on, as given: {@code --name=value}, by its short name if any. */
+  private static String option(BindException bind) {
+    String name = bind.getName().toString();
+    for (Map.Entry<String, String> e : SHORT.entrySet()) {
+      if (e.getValue().equals(name)) name = e.getKey();
+    }
+    ConfigurationProperty p = bind.getProperty();
+    return "--" + name + (p == null ? "" : "=" + p.getValue());
+  }
+
+  /** {@code url} without the password it may hold ({@code password=...}, {@code user:pw@}). */
+  static String redacted(String url) {
+    return url.replaceAll("(?i)(password=)[^&;]*", "$1***")
+        .replaceAll("(//[^/:@]+:)[^@/]*@", "$1***@");
   }
 
   /**
@@ -137,10 +169,21 @@ public class OrdersSpringApplication {
         }
         value = "true";
       }
-      if (property.equals("spring.datasource.url")) value = h2(value.strip());
+      if (property.equals("spring.datasource.url")) value = h2(database(name, value.strip()));
       out.add("--" + property + "=" + value);
     }
     return out;
+  }
+
+  /**
+   * {@code url}, checked: one of the databases the demo has a driver for.
+   *
+   * @throws IllegalArgumentException naming the option and the value
+   */
+  private static String database(String option, String url) {
+    if (url.startsWith("jdbc:h2:") || url.startsWith("jdbc:postgresql:")) return url;
+    throw new IllegalArgumentException(
+        "--" + option + " must be a jdbc:h2: or jdbc:postgresql: URL, not '" + redacted(url) + "'");
   }
 
   /**
@@ -183,9 +226,9 @@ public class OrdersSpringApplication {
     return found;
   }
 
-  private static boolean causedBy(Throwable t, Class<? extends Throwable> type) {
-    for (Throwable c = t; c != null; c = c.getCause()) if (type.isInstance(c)) return true;
-    return false;
+  private static <T extends Throwable> T cause(Throwable t, Class<T> type) {
+    for (Throwable c = t; c != null; c = c.getCause()) if (type.isInstance(c)) return type.cast(c);
+    return null;
   }
 
   /** The innermost message of {@code t}'s causes, on one line. */

@@ -339,6 +339,44 @@ class OrdersSpringProcessTest {
           List.of("orders: unknown option '--prot'; --help lists the options"),
           child.lines().stream().map(Line::text).toList());
     }
+    try (ChildJvm child = start("mysql://db/orders?password=secret")) {
+      assertEquals(2, child.awaitExit(), child.output());
+      assertEquals(
+          List.of(
+              "orders: --db must be a jdbc:h2: or jdbc:postgresql: URL, not"
+                  + " 'mysql://db/orders?password=***'"),
+          child.lines().stream().map(Line::text).toList());
+    }
+    // a value Spring cannot bind: the option as given and Spring's reason, not its report
+    try (ChildJvm child = start(h2(), "--lease=soon")) {
+      assertEquals(2, child.awaitExit(), child.output());
+      child.line("orders: bad option: --lease=soon: 'soon' is not a valid duration");
+      assertEquals(1, child.count("orders: "), child.output());
+    }
+    // a value the starter refuses
+    try (ChildJvm child = start(h2(), "--lifespan.shutdown.grace=-1s")) {
+      assertEquals(2, child.awaitExit(), child.output());
+      child.line("orders: bad option: lifespan.shutdown.grace=-1s must not be negative");
+      assertEquals(1, child.count("orders: "), child.output());
+    }
+  }
+
+  @Test
+  void anUnreachableDatabaseIsOneLineNamingItAndExitCode3() throws Exception {
+    int closed;
+    try (ServerSocket s = new ServerSocket(0)) {
+      closed = s.getLocalPort(); // nothing listens there once it is closed
+    }
+    String url = "jdbc:postgresql://127.0.0.1:" + closed + "/orders?user=u&password=secret";
+    try (ChildJvm child = start(url)) {
+      assertEquals(3, child.awaitExit(), child.output());
+      child.line(
+          "orders: startup failed: database jdbc:postgresql://127.0.0.1:"
+              + closed
+              + "/orders?user=u&password=***: Connection refused");
+      assertEquals(1, child.count("orders: "), child.output());
+      assertFalse(child.output().contains("secret"), child.output());
+    }
   }
 
   @Test
