@@ -10,10 +10,14 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -103,6 +107,15 @@ public final class LifespanApplication implements AutoCloseable {
   // Set once by the layer 'spring' on the runner thread, before the application is ready.
   private volatile Supervisor supervisor;
   private volatile Callable<Object> entry;
+
+  /** How often the requests the web server's graceful shutdown waits for are logged. */
+  private static final long REPORT_EVERY_MS = 1000;
+
+  /** How many requests a line names before "+N more". */
+  private static final int REQUESTS_SHOWN = 10;
+
+  /** The requests of the web server being served now, as the starter's servlet filter sees them. */
+  private final Set<Request> requests = ConcurrentHashMap.newKeySet();
 
   private final CountDownLatch drainOver = new CountDownLatch(1);
   private final CountDownLatch released = new CountDownLatch(1);
@@ -197,7 +210,16 @@ public final class LifespanApplication implements AutoCloseable {
             } finally {
               drainOver.countDown();
             }
-            released.await();
+            // the web server's graceful shutdown: say which requests it waits for
+            while (!released.await(REPORT_EVERY_MS, TimeUnit.MILLISECONDS)) {
+              if (!supervisorsStopping && !requests.isEmpty()) {
+                LOG.info(
+                    "[{}] the web server's graceful shutdown waits for {}; {}",
+                    name,
+                    requests(""),
+                    graceLeftText());
+              }
+            }
           });
     }
   }
@@ -244,6 +266,9 @@ public final class LifespanApplication implements AutoCloseable {
   void stopSupervisors(List<Supervisor> others) {
     beginShutdown(); // when the drain phase did not run (a context closed before it started)
     supervisorsStopping = true;
+    if (!requests.isEmpty()) {
+      LOG.warn("[{}] the web server stopped with {}", name, requests(" unfinished"));
+    }
     for (Supervisor s : others) {
       var report = s.shutdown(graceLeft());
       if (report.clean()) LOG.info("[{}] {}", name, report);
@@ -281,6 +306,74 @@ public final class LifespanApplication implements AutoCloseable {
       Thread.currentThread().interrupt();
       return null;
     }
+  }
+
+  // ---- the requests in flight, for the shutdown's report
+
+  /**
+   * A request of the web server being served, as the servlet filter registers it: its method and
+   * path (no query string, which may hold secrets) and since when (the application's clock, {@link
+   * #nanoTime()}). The servlet API stays out of this class: the starter runs without it too.
+   */
+  abstract static class Request {
+    final String method;
+    final String path;
+    final long since;
+
+    Request(String method, String path, long since) {
+      this.method = method;
+      this.path = path;
+      this.since = since;
+    }
+
+    /** {@code " from 127.0.0.1:5071"}, or empty if the request no longer says. */
+    abstract String client();
+  }
+
+  /** The application's clock, in nanoseconds. */
+  long nanoTime() {
+    return app.clock().nanoTime();
+  }
+
+  /** The servlet filter: a request begins. */
+  void requestStarted(Request r) {
+    requests.add(r);
+  }
+
+  /** The servlet filter: the request has been served. */
+  void requestEnded(Request r) {
+    requests.remove(r);
+  }
+
+  /**
+   * {@code 2 requests<state>: 'POST /orders' from 127.0.0.1:5071 for 12.3 s, ...}, oldest first.
+   */
+  private String requests(String state) {
+    long now = app.clock().nanoTime();
+    List<Request> all = new ArrayList<>(requests);
+    all.sort((a, b) -> Long.compare(a.since, b.since));
+    StringBuilder sb =
+        new StringBuilder()
+            .append(all.size())
+            .append(all.size() == 1 ? " request" : " requests")
+            .append(state);
+    for (int i = 0; i < Math.min(all.size(), REQUESTS_SHOWN); i++) {
+      Request r = all.get(i);
+      sb.append(i == 0 ? ": '" : ", '").append(r.method).append(' ').append(r.path).append('\'');
+      sb.append(r.client()).append(" for ").append(seconds(now - r.since));
+    }
+    if (all.size() > REQUESTS_SHOWN)
+      sb.append(", +").append(all.size() - REQUESTS_SHOWN).append(" more");
+    return sb.toString();
+  }
+
+  private static String seconds(long nanos) {
+    return String.format(Locale.ROOT, "%.1f s", nanos / 1e9);
+  }
+
+  private String graceLeftText() {
+    Duration left = graceLeft();
+    return left.isZero() ? "the grace period is over" : seconds(left.toNanos()) + " of grace left";
   }
 
   /** What is left of the grace period now: zero before the shutdown and after its end. */

@@ -22,6 +22,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.boot.availability.AvailabilityChangeEvent;
+import org.springframework.boot.context.event.ApplicationStartedEvent;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.context.ApplicationContext;
@@ -59,7 +60,11 @@ import org.springframework.util.ClassUtils;
  *   <tr><td>{@code lifespanDrain}, {@code lifespanSupervisors}</td><td>{@code SmartLifecycle}</td>
  *       <td>the shutdown's phases</td></tr>
  *   <tr><td>{@code lifespanServletFilter}</td><td>{@code jakarta.servlet.Filter}</td>
- *       <td>servlet applications: requests run as the application's</td></tr>
+ *       <td>servlet applications: requests run as the application's, and those in flight are
+ *       named while the web server's graceful shutdown waits for them</td></tr>
+ *   <tr><td>{@code lifespanTomcatStopWait}</td><td>{@code ApplicationListener}</td>
+ *       <td>Tomcat's stop does not wait 5 s more for request threads that outlived the
+ *       grace</td></tr>
  *   <tr><td>{@code lifespanEndpoint}</td><td>{@link LifespanEndpoint}</td>
  *       <td>with Actuator: the task dump</td></tr>
  * </table>
@@ -238,6 +243,12 @@ public final class LifespanAutoConfiguration {
         (perPhase.compareTo(drainPhase) >= 0 ? perPhase : drainPhase).toMillis());
     processor.setTimeoutForShutdownPhase(
         LifespanApplication.GRACEFUL_SHUTDOWN_PHASE, grace.minus(drain).toMillis());
+  }
+
+  /** Tomcat's stop does not wait 5 s more for request threads that outlived the grace. */
+  @Bean
+  public ApplicationListener<ApplicationStartedEvent> lifespanTomcatStopWait() {
+    return new TomcatStopWait();
   }
 
   /** Servlet applications: every request runs as the application's. */

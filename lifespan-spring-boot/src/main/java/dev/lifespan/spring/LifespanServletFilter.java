@@ -14,8 +14,9 @@ import org.springframework.core.Ordered;
 /**
  * Runs every request of the main web server as a thread of the Lifespan application (so that {@code
  * LifespanLocal}s resolve in controllers and {@code Supervisor.fireAndForget} lands in the
- * application), and tells the {@link LifespanEndpoint} whether the client is on the loopback
- * interface and not behind a proxy.
+ * application), keeps the requests in flight for the shutdown's report of what the web server's
+ * graceful shutdown waits for, and tells the {@link LifespanEndpoint} whether the client is on the
+ * loopback interface and not behind a proxy.
  */
 final class LifespanServletFilter implements Filter, Ordered {
   /** The request the calling thread serves; its address is looked at only if the endpoint asks. */
@@ -38,6 +39,11 @@ final class LifespanServletFilter implements Filter, Ordered {
       throws IOException, ServletException {
     ServletRequest outer = REQUEST.get();
     REQUEST.set(request);
+    Served served =
+        outer != null || !(request instanceof HttpServletRequest http)
+            ? null // an inner dispatch (an error page, a forward) of a request already counted
+            : new Served(http, application.nanoTime());
+    if (served != null) application.requestStarted(served);
     try {
       application.call(
           () -> {
@@ -49,8 +55,29 @@ final class LifespanServletFilter implements Filter, Ordered {
     } catch (Exception e) {
       throw new ServletException(e);
     } finally {
+      if (served != null) application.requestEnded(served);
       if (outer == null) REQUEST.remove();
       else REQUEST.set(outer);
+    }
+  }
+
+  /** A request in flight, for the shutdown's report. */
+  private static final class Served extends LifespanApplication.Request {
+    private final ServletRequest request;
+
+    Served(HttpServletRequest request, long since) {
+      super(request.getMethod(), request.getRequestURI(), since);
+      this.request = request;
+    }
+
+    @Override
+    String client() {
+      try {
+        String address = request.getRemoteAddr();
+        return address == null ? "" : " from " + address + ":" + request.getRemotePort();
+      } catch (RuntimeException e) { // it ended and the server recycled it meanwhile
+        return "";
+      }
     }
   }
 

@@ -4,18 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.AppenderBase;
 import dev.lifespan.App;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.core.task.TaskRejectedException;
 
@@ -115,29 +110,12 @@ class ExecutorsTest {
 
   @Test
   void anExceptionOfAnAsyncVoidMethodIsLoggedOnce() throws Exception {
-    List<ILoggingEvent> events = new CopyOnWriteArrayList<>();
-    try (var context = Contexts.plain(c -> {})) {
-      LoggerContext logging = (LoggerContext) LoggerFactory.getILoggerFactory();
-      Logger root = logging.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-      AppenderBase<ILoggingEvent> appender =
-          new AppenderBase<>() {
-            @Override
-            protected void append(ILoggingEvent event) {
-              events.add(event);
-            }
-          };
-      appender.setContext(logging);
-      appender.start();
-      root.addAppender(appender);
-      var console = root.getAppender("CONSOLE"); // kept here, not printed
-      if (console != null) root.detachAppender(console);
-      try {
-        context.getBean(TestApp.Work.class).fail(new IllegalStateException("boom 42"));
-        context.getBean(LifespanApplication.class).supervisor().awaitIdle();
-      } finally {
-        root.detachAppender(appender);
-        if (console != null) root.addAppender(console);
-      }
+    List<ILoggingEvent> events;
+    try (var context = Contexts.plain(c -> {});
+        var log = new LogCapture()) {
+      events = log.events();
+      context.getBean(TestApp.Work.class).fail(new IllegalStateException("boom 42"));
+      context.getBean(LifespanApplication.class).supervisor().awaitIdle();
     }
     long reported =
         events.stream()

@@ -15,6 +15,7 @@ import org.springframework.context.annotation.Import;
 import org.springframework.scheduling.annotation.Async;
 import org.springframework.scheduling.annotation.EnableAsync;
 import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
 /** The Spring Boot application of the tests: a controller, async work, readiness recorded. */
@@ -55,7 +56,10 @@ public class TestApp {
     }
   }
 
-  /** {@code GET /slow} opens the first latch, then waits for the second. */
+  /**
+   * {@code GET /slow} opens the first latch, then waits for the second; an interrupt ends it,
+   * unless {@code ?stubborn=true}.
+   */
   static volatile CountDownLatch slowEntered = new CountDownLatch(1);
 
   static volatile CountDownLatch slowRelease = new CountDownLatch(0);
@@ -63,13 +67,21 @@ public class TestApp {
   @RestController
   static class Controller {
     @GetMapping("/slow")
-    String slow() {
+    String slow(@RequestParam(name = "stubborn", defaultValue = "false") boolean stubborn) {
       slowEntered.countDown();
+      boolean interrupted = false;
       try {
-        slowRelease.await();
-        return "slow";
-      } catch (InterruptedException e) { // the web server's stop, at the end of its grace
-        return "interrupted";
+        while (true) {
+          try {
+            slowRelease.await();
+            return "slow";
+          } catch (InterruptedException e) { // the web server's stop, at the end of its grace
+            if (!stubborn) return "interrupted";
+            interrupted = true;
+          }
+        }
+      } finally {
+        if (interrupted) Thread.currentThread().interrupt();
       }
     }
 
