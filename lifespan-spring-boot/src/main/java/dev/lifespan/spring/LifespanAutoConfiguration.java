@@ -62,8 +62,8 @@ import org.springframework.util.ClassUtils;
  *   <tr><td>{@code lifespanServletFilter}</td><td>{@code jakarta.servlet.Filter}</td>
  *       <td>servlet applications: requests run as the application's, and those in flight are
  *       named while the web server's graceful shutdown waits for them</td></tr>
- *   <tr><td>{@code lifespanTomcatStopWait}</td><td>{@code ApplicationListener}</td>
- *       <td>Tomcat's stop does not wait 5 s more for request threads that outlived the
+ *   <tr><td>{@code lifespanWebServerStopWait}</td><td>{@code ApplicationListener}</td>
+ *       <td>the web server's stop (Tomcat, Jetty) does not wait 5 s more for request threads that outlived the
  *       grace</td></tr>
  *   <tr><td>{@code lifespanEndpoint}</td><td>{@link LifespanEndpoint}</td>
  *       <td>with Actuator: the task dump</td></tr>
@@ -245,10 +245,10 @@ public final class LifespanAutoConfiguration {
         LifespanApplication.GRACEFUL_SHUTDOWN_PHASE, grace.minus(drain).toMillis());
   }
 
-  /** Tomcat's stop does not wait 5 s more for request threads that outlived the grace. */
+  /** The web server's stop (Tomcat, Jetty) waits no more for request threads past the grace. */
   @Bean
-  public ApplicationListener<ApplicationStartedEvent> lifespanTomcatStopWait() {
-    return new TomcatStopWait();
+  public ApplicationListener<ApplicationStartedEvent> lifespanWebServerStopWait() {
+    return new WebServerStopWait();
   }
 
   /** Servlet applications: every request runs as the application's. */

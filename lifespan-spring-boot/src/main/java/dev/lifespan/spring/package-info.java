@@ -27,8 +27,8 @@
  *       REFUSING_TRAFFIC} (so {@code /actuator/health/readiness} answers 503) while the web server
  *       keeps serving, then the web server's graceful shutdown (Tomcat, Jetty), then the
  *       supervisors' must-finish work, each ending within the budget; Spring's per-phase timeouts
- *       are set to fit, and Tomcat's stop does not wait 5 s more for request threads that outlived
- *       the grace.
+ *       are set to fit, and the web server's stop (Tomcat, Jetty) does not wait 5 s more for
+ *       request threads that outlived the grace.
  *   <li>What the web server's graceful shutdown waits for, named in the log every second ({@code
  *       the web server's graceful shutdown waits for 1 request: 'POST /orders' from 10.0.0.7:51234
  *       for 12.0 s; 3.0 s of grace left}), and the requests still running when the web server has
