@@ -45,8 +45,7 @@ final class WebServerStopWait implements ApplicationListener<ApplicationStartedE
   public void onApplicationEvent(ApplicationStartedEvent event) {
     Object server;
     try {
-      var context = event.getApplicationContext();
-      server = context.getClass().getMethod("getWebServer").invoke(context);
+      server = call(event.getApplicationContext(), "getWebServer");
     } catch (ReflectiveOperationException | RuntimeException e) {
       return; // not a web application
     }
@@ -62,9 +61,7 @@ final class WebServerStopWait implements ApplicationListener<ApplicationStartedE
   }
 
   private static void tomcat(Object tomcat) throws ReflectiveOperationException {
-    Object service = tomcat.getClass().getMethod("getService").invoke(tomcat);
-    Object[] connectors = (Object[]) service.getClass().getMethod("findConnectors").invoke(service);
-    for (Object c : connectors) {
+    for (Object c : (Object[]) call(call(tomcat, "getService"), "findConnectors")) {
       Object now =
           c.getClass()
               .getMethod("getProperty", String.class)
@@ -85,6 +82,11 @@ final class WebServerStopWait implements ApplicationListener<ApplicationStartedE
     if (get != null && get.invoke(pool) instanceof Long now && now == JETTY_DEFAULT) {
       pool.getClass().getMethod("setStopTimeout", long.class).invoke(pool, JETTY_STOP_MS);
     }
+  }
+
+  /** {@code target.name()}, a public method without parameters. */
+  static Object call(Object target, String name) throws ReflectiveOperationException {
+    return target.getClass().getMethod(name).invoke(target);
   }
 
   private static Method method(Object target, String name) {

@@ -1,5 +1,6 @@
 package dev.lifespan.spring;
 
+import static dev.lifespan.spring.WebServerStopWait.call;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -82,7 +83,7 @@ class WebShutdownTest {
 
   /** Tomcat's {@code executorTerminationTimeoutMillis}, or Jetty's thread pool's stop timeout. */
   private static String stopWait(Object context) throws ReflectiveOperationException {
-    Object webServer = context.getClass().getMethod("getWebServer").invoke(context);
+    Object webServer = call(context, "getWebServer");
     if (webServer.getClass().getSimpleName().startsWith("Tomcat")) {
       Object service = call(call(webServer, "getTomcat"), "getService");
       Object connector = ((Object[]) call(service, "findConnectors"))[0];
@@ -94,10 +95,6 @@ class WebShutdownTest {
     }
     return String.valueOf(
         call(call(call(webServer, "getServer"), "getThreadPool"), "getStopTimeout"));
-  }
-
-  private static Object call(Object target, String method) throws ReflectiveOperationException {
-    return target.getClass().getMethod(method).invoke(target);
   }
 
   /**

@@ -105,7 +105,7 @@ public class OrdersSpringApplication {
       boolean badOption = bind != null || cause(t, InvalidPropertiesException.class) != null;
       String line;
       if (bind != null) {
-        line = "bad option: " + option(bind) + ": " + reason(bind).replaceFirst(" \\(\\w+\\)$", "");
+        line = "bad option: " + option(bind) + ": " + firstLine(innermost(bind).getMessage());
       } else if (cause(t, SQLException.class) != null) {
         String db = value(springArgs, "spring.datasource.url", null);
         line =
@@ -233,13 +233,22 @@ public class OrdersSpringApplication {
 
   /** The innermost message of {@code t}'s causes, on one line. */
   static String reason(Throwable t) {
-    String reason = t.toString();
+    Throwable c = innermost(t);
+    return firstLine(
+        c == null ? t.toString() : c.getMessage() + " (" + c.getClass().getSimpleName() + ")");
+  }
+
+  /** The innermost of {@code t}'s causes (itself included) with a message, or null. */
+  private static Throwable innermost(Throwable t) {
+    Throwable found = null;
     for (Throwable c = t; c != null; c = c.getCause()) {
-      if (c.getMessage() != null && !c.getMessage().isBlank()) {
-        reason = c.getMessage() + " (" + c.getClass().getSimpleName() + ")";
-      }
+      if (c.getMessage() != null && !c.getMessage().isBlank()) found = c;
     }
-    return reason.lines().findFirst().orElse(reason).strip();
+    return found;
+  }
+
+  private static String firstLine(String s) {
+    return s.lines().findFirst().orElse(s).strip();
   }
 
   /** Says where the service listens, once it is ready. */
